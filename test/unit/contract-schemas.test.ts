@@ -108,7 +108,7 @@ describe("tolerance for what Pincode sends", () => {
     body.response.items[0].batchCode = "B1";
     const parsed = OrderViewCallbackSchema.parse(body);
     expect((parsed.response as Record<string, unknown>).paymentMode).toBe("PREPAID");
-    expect((parsed.response.items?.[0] as Record<string, unknown>).batchCode).toBe("B1");
+    expect((parsed.response.items![0] as Record<string, unknown>).batchCode).toBe("B1");
   });
 
   it("accepts unknown enum values and flags them", () => {
