@@ -1,23 +1,176 @@
+import { RetentionDays } from "aws-cdk-lib/aws-logs";
 import { z } from "zod";
 
-/** Per-stage settings. `-c stage=dev|prod` selects one; everything else has a safe default. */
-export const StageConfigSchema = z.object({
-  stage: z.enum(["dev", "prod"]),
-  /** Retain stateful resources (table, queues, secrets) on stack deletion. */
-  retainData: z.boolean(),
-  logRetentionDays: z.number().int().positive(),
-});
-export type StageConfig = z.infer<typeof StageConfigSchema>;
+const RETENTION_DAYS = new Set<number>(Object.values(RetentionDays).filter((v): v is number => typeof v === "number"));
 
-const STAGES: Record<StageConfig["stage"], StageConfig> = {
-  dev: { stage: "dev", retainData: false, logRetentionDays: 14 },
-  prod: { stage: "prod", retainData: true, logRetentionDays: 90 },
+const functionSettings = z.object({
+  memoryMb: z.number().int().min(128).max(10_240),
+  timeoutSeconds: z.number().int().min(1).max(900),
+});
+
+/** Pincode `serviceProviderId`s: kept to a safe alphabet because they travel in an env var as a comma list. */
+const storeId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "store ids may contain only letters, digits, '-' and '_'");
+
+/** Per-stage settings. `-c stage=dev|prod` selects one; everything else has a safe default. */
+export const StageConfigSchema = z
+  .object({
+    stage: z.enum(["dev", "prod"]),
+    /** Retain stateful resources (table, queues, secrets, log groups) on stack deletion. */
+    retainData: z.boolean(),
+    logRetentionDays: z
+      .number()
+      .int()
+      .refine((d) => RETENTION_DAYS.has(d), "logRetentionDays must be a CloudWatch Logs retention value"),
+    logLevel: z.enum(["DEBUG", "INFO", "WARN", "ERROR"]),
+    pincode: z.object({
+      /** Seller-network API host (`/tsp/...`). PINCODE-API A18: hosts differ by environment and brand. */
+      apiBaseUrl: z.url({ protocol: /^https$/ }),
+      /** Identity-manager host; the token path `/olympus/im/v1/oauth/token` is appended by the client. */
+      authUrl: z.url({ protocol: /^https$/ }),
+    }),
+    /** Stores the poller reconciles, from `-c storeIds=S01,S02`. */
+    storeIds: z.array(storeId),
+    /** PINCODE-API §3.1: OAuth is the supported mode, the static token is being deprecated. */
+    callbackAuthMode: z.enum(["oauth", "static", "oauth+static"]),
+    queues: z.object({
+      /** Receives before a message moves to its DLQ. */
+      maxReceiveCount: z.number().int().min(1).max(1000),
+    }),
+    processor: functionSettings.extend({
+      batchSize: z.number().int().min(1).max(10),
+      /** SQS event source maximum concurrency: AWS allows 2..1000. */
+      maxConcurrency: z.number().int().min(2).max(1000),
+      maxBatchingWindowSeconds: z.number().int().min(0).max(300),
+    }),
+    poller: functionSettings.extend({
+      intervalMinutes: z.number().int().min(1).max(60),
+      /** Caps concurrent store polls so we stay inside Pincode's (undocumented) rate limits: PINCODE-API A8. */
+      maxConcurrency: z.number().int().min(2).max(1000),
+      lookbackMs: z.number().int().nonnegative(),
+      settleMs: z.number().int().nonnegative(),
+      pageSize: z.number().int().min(1).max(10),
+      timeBudgetMs: z.number().int().positive(),
+    }),
+    callback: functionSettings,
+    callbackAuth: functionSettings,
+    api: z.object({
+      throttlingRateLimit: z.number().positive(),
+      throttlingBurstLimit: z.number().int().positive(),
+    }),
+    alarms: z.object({
+      /** Oldest message on the events queue older than this means the processor is not keeping up. */
+      eventsQueueMaxAgeSeconds: z.number().int().positive(),
+      /** Optional address subscribed to the alarm topic (`-c alarmEmail=ops@example.com`). */
+      email: z.email().optional(),
+    }),
+  })
+  .refine((c) => c.poller.timeBudgetMs <= (c.poller.timeoutSeconds - 5) * 1000, {
+    message: "poller.timeBudgetMs must leave at least 5 s of the poller timeout to save its cursor",
+    path: ["poller", "timeBudgetMs"],
+  });
+export type StageConfig = z.infer<typeof StageConfigSchema>;
+export type StageName = StageConfig["stage"];
+
+const common = {
+  logLevel: "INFO",
+  callbackAuthMode: "oauth",
+  queues: { maxReceiveCount: 5 },
+  processor: { memoryMb: 512, timeoutSeconds: 30, batchSize: 10, maxConcurrency: 5, maxBatchingWindowSeconds: 1 },
+  poller: {
+    memoryMb: 512,
+    timeoutSeconds: 60,
+    intervalMinutes: 1,
+    maxConcurrency: 2,
+    lookbackMs: 10 * 60_000,
+    settleMs: 30_000,
+    pageSize: 10,
+    timeBudgetMs: 45_000,
+  },
+  callback: { memoryMb: 256, timeoutSeconds: 10 },
+  callbackAuth: { memoryMb: 256, timeoutSeconds: 10 },
+  alarms: { eventsQueueMaxAgeSeconds: 300 },
+} as const satisfies Partial<StageConfig>;
+
+const STAGES: Record<StageName, StageConfig> = {
+  dev: {
+    ...common,
+    stage: "dev",
+    retainData: false,
+    logRetentionDays: 14,
+    logLevel: "DEBUG",
+    storeIds: [],
+    pincode: {
+      apiBaseUrl: "https://seller-network-testing.pincode.com",
+      authUrl: "https://stg-identitymanager.phonepe.com",
+    },
+    api: { throttlingRateLimit: 20, throttlingBurstLimit: 40 },
+  },
+  prod: {
+    ...common,
+    stage: "prod",
+    retainData: true,
+    logRetentionDays: 90,
+    storeIds: [],
+    pincode: {
+      apiBaseUrl: "https://shopping-network.phonepe.com",
+      authUrl: "https://identitymanager.phonepe.com",
+    },
+    api: { throttlingRateLimit: 100, throttlingBurstLimit: 200 },
+  },
 };
 
-export function loadStageConfig(stage: unknown): StageConfig {
+/** Context keys that override a stage default (all strings on the command line: `-c storeIds=S01,S02`). */
+export const CONTEXT_OVERRIDES = [
+  "storeIds",
+  "callbackAuthMode",
+  "pincodeApiBaseUrl",
+  "pincodeAuthUrl",
+  "alarmEmail",
+] as const;
+export type ContextOverrides = Partial<Record<(typeof CONTEXT_OVERRIDES)[number], unknown>>;
+
+function splitList(value: unknown): unknown {
+  if (typeof value !== "string") return value;
+  return value
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+/**
+ * The validated config for a stage, with context overrides applied. Errors name the context key or config path, so
+ * a typo on the command line fails the synth with a message an operator can act on.
+ */
+export function loadStageConfig(stage: unknown, overrides: ContextOverrides = {}): StageConfig {
   const parsed = z.enum(["dev", "prod"]).safeParse(stage ?? "dev");
   if (!parsed.success) {
     throw new Error(`context 'stage' must be one of dev, prod; got ${JSON.stringify(stage)}`);
   }
-  return StageConfigSchema.parse(STAGES[parsed.data]);
+  const base = STAGES[parsed.data];
+  const candidate = {
+    ...base,
+    storeIds: overrides.storeIds === undefined ? base.storeIds : splitList(overrides.storeIds),
+    callbackAuthMode: overrides.callbackAuthMode ?? base.callbackAuthMode,
+    pincode: {
+      apiBaseUrl: overrides.pincodeApiBaseUrl ?? base.pincode.apiBaseUrl,
+      authUrl: overrides.pincodeAuthUrl ?? base.pincode.authUrl,
+    },
+    alarms: { ...base.alarms, ...(overrides.alarmEmail === undefined ? {} : { email: overrides.alarmEmail }) },
+  };
+  const result = StageConfigSchema.safeParse(candidate);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
+    throw new Error(`invalid config for stage '${parsed.data}': ${problems}`);
+  }
+  return result.data;
+}
+
+/** Reads the override keys from CDK context (`app.node.tryGetContext`). */
+export function contextOverrides(tryGetContext: (key: string) => unknown): ContextOverrides {
+  const out: ContextOverrides = {};
+  for (const key of CONTEXT_OVERRIDES) {
+    const value = tryGetContext(key);
+    if (value !== undefined) out[key] = value;
+  }
+  return out;
 }

@@ -1,0 +1,344 @@
+import { join } from "node:path";
+import { Annotations, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
+import {
+  AccessLogFormat,
+  EndpointType,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  MethodLoggingLevel,
+  RestApi,
+} from "aws-cdk-lib/aws-apigateway";
+import { Rule, Schedule } from "aws-cdk-lib/aws-events";
+import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
+import { PolicyStatement } from "aws-cdk-lib/aws-iam";
+import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
+import { LogGroup } from "aws-cdk-lib/aws-logs";
+import type { IQueue } from "aws-cdk-lib/aws-sqs";
+import { NagSuppressions } from "cdk-nag";
+import type { Construct } from "constructs";
+import type { StageConfig } from "../config/stage-config.ts";
+import { PincodeFunction, REPO_ROOT } from "../constructs/pincode-function.ts";
+import { QueueAlarms } from "../constructs/queue-alarms.ts";
+import type { DataStack } from "./data-stack.ts";
+
+export interface AppStackProps extends StackProps {
+  readonly config: StageConfig;
+  readonly data: DataStack;
+  /** Where the handler folders live; defaults to the repository's `functions/`. */
+  readonly functionsDir?: string;
+}
+
+/** The table items the callback function may create: quarantined bodies only (DESIGN.md "Data"). */
+export const QUARANTINE_LEADING_KEY_PATTERN = "QUARANTINE#*";
+
+/** The order/checkpoint operations of the poller and processor: single-item conditional writes, no deletes/scans. */
+export const TABLE_READ_WRITE_ACTIONS = [
+  "dynamodb:GetItem",
+  "dynamodb:BatchGetItem",
+  "dynamodb:Query",
+  "dynamodb:PutItem",
+  "dynamodb:UpdateItem",
+] as const;
+
+/** What a principal needs on the table's customer-managed key to read and write items through DynamoDB. */
+const TABLE_KEY_ACTIONS = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"];
+
+/**
+ * The stateless half: API Gateway for Pincode's callbacks and token requests, the four functions, the poll schedule,
+ * the SQS event sources and the queue alarms.
+ */
+export class AppStack extends Stack {
+  readonly api: RestApi;
+  readonly callback: PincodeFunction;
+  readonly callbackAuth: PincodeFunction;
+  readonly poller: PincodeFunction;
+  readonly processor: PincodeFunction;
+  readonly alarms: QueueAlarms;
+
+  constructor(scope: Construct, id: string, props: AppStackProps) {
+    super(scope, id, props);
+    const { config, data } = props;
+    const functionsDir = props.functionsDir ?? join(REPO_ROOT, "functions");
+    const removalPolicy = config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    const entry = (name: string) => join(functionsDir, name, "handler.ts");
+    const shared = {
+      logLevel: config.logLevel,
+      logRetention: config.logRetentionDays,
+      logRemovalPolicy: removalPolicy,
+    };
+
+    if (config.storeIds.length === 0) {
+      Annotations.of(this).addWarningV2(
+        "pincode-bridge:no-store-ids",
+        "No store ids configured: the poller will not reconcile any store. Pass -c storeIds=S01,S02 (docs/deploy.md).",
+      );
+    }
+
+    const pincodeEnv = {
+      PINCODE_API_BASE_URL: config.pincode.apiBaseUrl,
+      PINCODE_AUTH_URL: config.pincode.authUrl,
+      PINCODE_CREDENTIALS_SECRET_ARN: data.pincodeCredentials.secretArn,
+    };
+
+    this.callback = new PincodeFunction(this, "Callback", {
+      ...shared,
+      name: "callback",
+      entry: entry("callback"),
+      description: "Pincode callbacks: authenticate, validate, queue, ACK",
+      memoryMb: config.callback.memoryMb,
+      timeout: Duration.seconds(config.callback.timeoutSeconds),
+      environment: {
+        TABLE_NAME: data.table.tableName,
+        EVENTS_QUEUE_URL: data.eventsQueue.queue.queueUrl,
+        CALLBACK_AUTH_SECRET_ARN: data.callbackAuth.secretArn,
+        CALLBACK_AUTH_MODE: config.callbackAuthMode,
+      },
+    });
+    this.callbackAuth = new PincodeFunction(this, "CallbackAuth", {
+      ...shared,
+      name: "callback-auth",
+      entry: entry("callback-auth"),
+      description: "OAuth client-credentials token endpoint Pincode calls before each callback",
+      memoryMb: config.callbackAuth.memoryMb,
+      timeout: Duration.seconds(config.callbackAuth.timeoutSeconds),
+      environment: {
+        CALLBACK_AUTH_SECRET_ARN: data.callbackAuth.secretArn,
+        CALLBACK_AUTH_MODE: config.callbackAuthMode,
+      },
+    });
+    this.poller = new PincodeFunction(this, "Poller", {
+      ...shared,
+      name: "poller",
+      entry: entry("poller"),
+      description: "Reconciliation: fans out one poll task per store, then pages Order Poll per store",
+      memoryMb: config.poller.memoryMb,
+      timeout: Duration.seconds(config.poller.timeoutSeconds),
+      environment: {
+        ...pincodeEnv,
+        TABLE_NAME: data.table.tableName,
+        EVENTS_QUEUE_URL: data.eventsQueue.queue.queueUrl,
+        POLL_QUEUE_URL: data.pollQueue.queue.queueUrl,
+        STORE_IDS: config.storeIds.join(","),
+        POLL_LOOKBACK_MS: String(config.poller.lookbackMs),
+        POLL_SETTLE_MS: String(config.poller.settleMs),
+        POLL_PAGE_SIZE: String(config.poller.pageSize),
+        POLL_TIME_BUDGET_MS: String(config.poller.timeBudgetMs),
+      },
+    });
+    this.processor = new PincodeFunction(this, "Processor", {
+      ...shared,
+      name: "processor",
+      entry: entry("processor"),
+      description: "Applies order snapshots and poll hits to the table, emits domain events",
+      memoryMb: config.processor.memoryMb,
+      timeout: Duration.seconds(config.processor.timeoutSeconds),
+      environment: {
+        ...pincodeEnv,
+        TABLE_NAME: data.table.tableName,
+        EVENT_BUS_NAME: data.eventBus.eventBusName,
+      },
+    });
+
+    // --- Least privilege: each function gets exactly the calls its handler makes.
+    const grantSend = (fn: PincodeFunction, queue: IQueue) => {
+      queue.grant(fn, "sqs:SendMessage");
+      // SQS with a customer-managed key: producers need GenerateDataKey and Decrypt (AWS SQS key management docs).
+      data.dataKey.grant(fn, "kms:GenerateDataKey", "kms:Decrypt");
+    };
+    const grantTableReadWrite = (fn: PincodeFunction) => {
+      data.table.grant(fn, ...TABLE_READ_WRITE_ACTIONS);
+      data.dataKey.grant(fn, ...TABLE_KEY_ACTIONS);
+    };
+
+    grantSend(this.callback, data.eventsQueue.queue);
+    // Authenticated bodies that fail validation are quarantined, never dropped; nothing else in the table is
+    // reachable from the public endpoint's function.
+    this.callback.role.addToPolicy(
+      new PolicyStatement({
+        actions: ["dynamodb:PutItem"],
+        resources: [data.table.tableArn],
+        conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [QUARANTINE_LEADING_KEY_PATTERN] } },
+      }),
+    );
+    data.dataKey.grant(this.callback, ...TABLE_KEY_ACTIONS);
+    data.callbackAuth.grantRead(this.callback);
+
+    data.callbackAuth.grantRead(this.callbackAuth);
+
+    grantSend(this.poller, data.eventsQueue.queue);
+    grantSend(this.poller, data.pollQueue.queue);
+    grantTableReadWrite(this.poller);
+    data.pincodeCredentials.grantRead(this.poller);
+
+    grantTableReadWrite(this.processor);
+    data.eventBus.grantPutEventsTo(this.processor);
+    data.pincodeCredentials.grantRead(this.processor);
+
+    // --- Triggers.
+    this.processor.function.addEventSource(
+      new SqsEventSource(data.eventsQueue.queue, {
+        batchSize: config.processor.batchSize,
+        maxConcurrency: config.processor.maxConcurrency,
+        ...(config.processor.maxBatchingWindowSeconds > 0
+          ? { maxBatchingWindow: Duration.seconds(config.processor.maxBatchingWindowSeconds) }
+          : {}),
+        reportBatchItemFailures: true,
+      }),
+    );
+    // One store per invocation so a slow store cannot starve another or blow the time budget.
+    this.poller.function.addEventSource(
+      new SqsEventSource(data.pollQueue.queue, {
+        batchSize: 1,
+        maxConcurrency: config.poller.maxConcurrency,
+        reportBatchItemFailures: true,
+      }),
+    );
+    new Rule(this, "PollSchedule", {
+      description: "Fans out one poll task per configured store",
+      schedule: Schedule.rate(Duration.minutes(config.poller.intervalMinutes)),
+      targets: [
+        // A tick that could not be delivered within one interval is superseded by the next one.
+        new LambdaFunction(this.poller.function, {
+          retryAttempts: 2,
+          maxEventAge: Duration.minutes(Math.max(1, config.poller.intervalMinutes)),
+        }),
+      ],
+    });
+
+    // --- API: Pincode's callback and token endpoints.
+    const accessLogs = new LogGroup(this, "ApiAccessLogs", {
+      retention: config.logRetentionDays,
+      removalPolicy,
+    });
+    this.api = new RestApi(this, "Api", {
+      restApiName: `pincode-bridge-${config.stage}`,
+      description: "pincode-bridge: Pincode callbacks and the OAuth token endpoint Pincode calls",
+      endpointConfiguration: { types: [EndpointType.REGIONAL] },
+      // The API Gateway account setting is a per-region singleton other stacks may rely on: never delete it.
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      deployOptions: {
+        stageName: config.stage,
+        accessLogDestination: new LogGroupLogDestination(accessLogs),
+        // No caller/user fields and no bodies: access logs must never carry tokens or buyer PII.
+        accessLogFormat: AccessLogFormat.jsonWithStandardFields({
+          caller: false,
+          httpMethod: true,
+          ip: true,
+          protocol: true,
+          requestTime: true,
+          resourcePath: true,
+          responseLength: true,
+          status: true,
+          user: false,
+        }),
+        loggingLevel: MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        metricsEnabled: true,
+        tracingEnabled: true,
+        throttlingRateLimit: config.api.throttlingRateLimit,
+        throttlingBurstLimit: config.api.throttlingBurstLimit,
+      },
+    });
+    const pincode = this.api.root.addResource("pincode");
+    const callbacksMethod = pincode
+      .addResource("callbacks")
+      .addMethod("POST", new LambdaIntegration(this.callback.function));
+    const tokenMethod = pincode
+      .addResource("oauth")
+      .addResource("token")
+      .addMethod("POST", new LambdaIntegration(this.callbackAuth.function));
+
+    new CfnOutput(this, "CallbackUrl", { value: this.api.urlForPath("/pincode/callbacks") });
+    new CfnOutput(this, "TokenUrl", { value: this.api.urlForPath("/pincode/oauth/token") });
+    new CfnOutput(this, "CallbackAuthSecretArn", { value: data.callbackAuth.secretArn });
+    new CfnOutput(this, "PincodeCredentialsSecretArn", { value: data.pincodeCredentials.secretArn });
+
+    // --- Alarms.
+    this.alarms = new QueueAlarms(this, "Alarms", {
+      topicName: `pincode-bridge-${config.stage}-alarms`,
+      deadLetterQueues: {
+        Events: data.eventsQueue.deadLetterQueue,
+        Poll: data.pollQueue.deadLetterQueue,
+        Commands: data.commandsQueue.deadLetterQueue,
+      },
+      backlogQueues: { Events: data.eventsQueue.queue },
+      maxAgeSeconds: config.alarms.eventsQueueMaxAgeSeconds,
+      email: config.alarms.email,
+      removalPolicy,
+    });
+
+    // --- cdk-nag acknowledgements, each on the narrowest resource and finding.
+    NagSuppressions.addResourceSuppressions(
+      [callbacksMethod, tokenMethod],
+      [
+        {
+          id: "AwsSolutions-APIG4",
+          reason:
+            "Pincode cannot sign SigV4 or use a Cognito/Lambda authorizer contract; it presents an OAuth bearer token or static token (PINCODE-API 3.1) that the function verifies before anything is queued. The token endpoint itself authenticates with client credentials.",
+        },
+        {
+          id: "AwsSolutions-COG4",
+          reason:
+            "No Cognito user pool: the callback OAuth client is ours (callback-auth function, JWTs signed with a key in Secrets Manager) and Pincode is its only client.",
+        },
+      ],
+    );
+    NagSuppressions.addResourceSuppressions(this.api, [
+      {
+        id: "AwsSolutions-APIG2",
+        reason:
+          "Bodies may be JSON or form-encoded (PINCODE-API A1) and invalid authenticated bodies must be quarantined, not rejected by the gateway (DESIGN.md: nothing is lost). The functions validate with zod and answer a 4xx naming the problem.",
+      },
+    ]);
+    NagSuppressions.addResourceSuppressions(this.api.deploymentStage, [
+      {
+        id: "AwsSolutions-APIG3",
+        reason:
+          "Pincode's source IPs are not documented (PINCODE-API 3.1), so no allow-list WAF rule can be written; stage throttling and token verification are the controls. A web ACL can be associated later without code changes.",
+      },
+    ]);
+    NagSuppressions.addResourceSuppressions(
+      this.api,
+      [
+        {
+          id: "AwsSolutions-IAM4",
+          reason:
+            "AmazonAPIGatewayPushToCloudWatchLogs is the AWS-maintained policy for the regional API Gateway logging role, required for access and execution logs.",
+          appliesTo: ["Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"],
+        },
+      ],
+      true,
+    );
+    for (const fn of [this.callback, this.callbackAuth, this.poller, this.processor]) {
+      NagSuppressions.addResourceSuppressions(fn.function, [
+        {
+          id: "AwsSolutions-L1",
+          reason:
+            "Pinned to nodejs22.x on purpose: the bundle targets node20 (the CI and local Node version) and runtimes are bumped deliberately, with the pinned AWS SDK, not by a linter.",
+        },
+      ]);
+    }
+    const xray = {
+      id: "AwsSolutions-IAM5",
+      reason:
+        "X-Ray PutTraceSegments/PutTelemetryRecords do not support resource-level permissions (AWS service authorization reference).",
+      appliesTo: ["Resource::*"],
+    };
+    const tableKey = {
+      id: "AwsSolutions-IAM5",
+      reason:
+        "KMS action families DynamoDB needs for a table encrypted with a customer-managed key, scoped to that one key ARN.",
+      appliesTo: ["Action::kms:ReEncrypt*", "Action::kms:GenerateDataKey*"],
+    };
+    const tableIndexes = {
+      id: "AwsSolutions-IAM5",
+      reason: "Queries on the byStore GSI need the table's index ARNs; the wildcard covers only this table's indexes.",
+      appliesTo: [{ regex: "/^Resource::.*\\/index\\/\\*$/g" }],
+    };
+    NagSuppressions.addResourceSuppressions(this.callback.role, [xray, tableKey], true);
+    NagSuppressions.addResourceSuppressions(this.callbackAuth.role, [xray], true);
+    NagSuppressions.addResourceSuppressions(this.poller.role, [xray, tableKey, tableIndexes], true);
+    NagSuppressions.addResourceSuppressions(this.processor.role, [xray, tableKey, tableIndexes], true);
+  }
+}
