@@ -1,0 +1,37 @@
+/**
+ * The callback function's EMF metrics. Each count carries its own dimension (kind or reason), so it is emitted as
+ * a single metric rather than added to the invocation's shared dimension set.
+ */
+import type { Metrics } from "@aws-lambda-powertools/metrics";
+import { MetricUnit } from "#adapters/observability.ts";
+import type { CallbackKindLabel } from "#core/callback-envelope.ts";
+
+export type RejectionReason =
+  | "unauthorized"
+  | "too_large"
+  | "malformed"
+  | "invalid"
+  | "queue_error"
+  | "quarantine_error"
+  | "auth_unavailable";
+
+export interface CallbackMetrics {
+  accepted(kind: CallbackKindLabel): void;
+  rejected(reason: RejectionReason): void;
+  unknownEnumValues(count: number): void;
+}
+
+export function callbackMetrics(metrics: Metrics): CallbackMetrics {
+  const count = (name: string, dimension?: [string, string], value = 1) => {
+    const single = metrics.singleMetric();
+    if (dimension) single.addDimension(dimension[0], dimension[1]);
+    single.addMetric(name, MetricUnit.Count, value);
+  };
+  return {
+    accepted: (kind) => count("CallbacksAccepted", ["kind", kind]),
+    rejected: (reason) => count("CallbacksRejected", ["reason", reason]),
+    unknownEnumValues: (n) => {
+      if (n > 0) count("UnknownEnumValues", undefined, n);
+    },
+  };
+}
