@@ -212,8 +212,7 @@ export class PincodeClient {
       schema: StatusCheckRequestSchema,
       build: (requestId) => ({ requestContext: { requestId, transactionId: orderId }, orderId }),
       // §2.3: with or without the `type: ORDER_VIEW` wrapper; the schema accepts both.
-      onSuccess: (answer, requestId) =>
-        this.parseBody(path, answer, requestId, StatusCheckResponseSchema).response as Order,
+      onSuccess: (answer, requestId) => this.parseBody(path, answer, requestId, StatusCheckResponseSchema).response,
     });
   }
 
@@ -232,7 +231,7 @@ export class PincodeClient {
       onSuccess: (answer, requestId) =>
         answer.text.trim() === ""
           ? undefined
-          : (this.parseBody(path, answer, requestId, OrderUpdateResponseSchema).response as Order),
+          : this.parseBody(path, answer, requestId, OrderUpdateResponseSchema).response,
     });
     // A7: a 2xx may come without a body; the update was accepted, so read the order it produced.
     return updated ?? this.getOrderStatus(orderId);

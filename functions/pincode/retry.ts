@@ -54,6 +54,8 @@ export function parseRetryAfterMs(value: string | null | undefined, nowMs: numbe
   const trimmed = value.trim();
   if (trimmed === "") return undefined;
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  // An HTTP-date always names a month; without this check Date.parse reads "-5" as the year -5.
+  if (!/[a-z]/i.test(trimmed)) return undefined;
   const at = Date.parse(trimmed);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, at - nowMs);
