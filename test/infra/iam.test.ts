@@ -1,0 +1,160 @@
+import { describe, expect, it } from "vitest";
+import { keys } from "../../functions/adapters/table.ts";
+import { QUARANTINE_LEADING_KEY_PATTERN } from "../../lib/stacks/app-stack.ts";
+import {
+  actionsOf,
+  functionsByName,
+  logicalId,
+  refersTo,
+  resourcesOf,
+  roleOfFunction,
+  type Statement,
+  statementsOfFunction,
+  synthStage,
+} from "./support.ts";
+
+function statementsOf(name: string): Statement[] {
+  const { appTemplate } = synthStage("dev");
+  const fn = functionsByName(appTemplate).get(name);
+  if (!fn) throw new Error(`function ${name} not found`);
+  return statementsOfFunction(appTemplate, fn);
+}
+
+/** Actions granted on resources that refer to the given data-stack logical id. */
+function actionsOn(name: string, id: string): string[] {
+  return statementsOf(name)
+    .filter((s) => s.Effect === "Allow" && resourcesOf(s).some((r) => refersTo(r, id)))
+    .flatMap(actionsOf)
+    .sort();
+}
+
+const allActions = (name: string) => statementsOf(name).flatMap(actionsOf);
+
+/** Glob match as IAM StringLike does it (only `*` used here). */
+const globMatches = (pattern: string, value: string) => {
+  const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`^${pattern.split("*").map(escapeRegExp).join(".*")}$`).test(value);
+};
+
+describe("IAM: least privilege per function", () => {
+  it("grants no wildcard service actions and attaches no managed policies to any function role", () => {
+    const { appTemplate } = synthStage("dev");
+    for (const [name, fn] of functionsByName(appTemplate)) {
+      for (const action of allActions(name)) {
+        expect(action, name).not.toMatch(/^\*$|:\*$/);
+      }
+      expect(roleOfFunction(appTemplate, fn).ManagedPolicyArns, name).toBeUndefined();
+    }
+  });
+
+  it("limits the callback to sending on the events queue and writing quarantine items", () => {
+    const { data } = synthStage("dev");
+
+    expect(actionsOn("callback", logicalId(data.eventsQueue.queue))).toEqual(["sqs:SendMessage"]);
+    expect(actionsOn("callback", logicalId(data.pollQueue.queue))).toEqual([]);
+    expect(actionsOn("callback", logicalId(data.table))).toEqual(["dynamodb:PutItem"]);
+    const put = statementsOf("callback").find((s) => actionsOf(s).includes("dynamodb:PutItem"));
+    expect(put?.Condition).toEqual({
+      "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [QUARANTINE_LEADING_KEY_PATTERN] },
+    });
+    expect(allActions("callback")).not.toContain("dynamodb:GetItem");
+    expect(allActions("callback")).not.toContain("dynamodb:Query");
+    expect(allActions("callback")).not.toContain("events:PutEvents");
+  });
+
+  it("uses a LeadingKeys pattern that matches the quarantine keys the handlers write and nothing else", () => {
+    const quarantinePk = keys.quarantine(Date.UTC(2025, 0, 2), "abc").pk;
+
+    expect(globMatches(QUARANTINE_LEADING_KEY_PATTERN, quarantinePk)).toBe(true);
+    expect(globMatches(QUARANTINE_LEADING_KEY_PATTERN, keys.orderView("O1").pk)).toBe(false);
+    expect(globMatches(QUARANTINE_LEADING_KEY_PATTERN, keys.pollCheckpoint("S01").pk)).toBe(false);
+  });
+
+  it("lets the callback and token functions read only the callback auth secret", () => {
+    const { data } = synthStage("dev");
+    const read = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"];
+
+    for (const name of ["callback", "callback-auth"]) {
+      expect(actionsOn(name, logicalId(data.callbackAuth)), name).toEqual(read);
+      expect(actionsOn(name, logicalId(data.pincodeCredentials)), name).toEqual([]);
+    }
+    expect(actionsOn("callback-auth", logicalId(data.table))).toEqual([]);
+    expect(actionsOn("callback-auth", logicalId(data.eventsQueue.queue))).toEqual([]);
+  });
+
+  it("lets the poller send to both queues, consume the poll queue, read/write the table and read the Pincode secret", () => {
+    const { data } = synthStage("dev");
+
+    expect(actionsOn("poller", logicalId(data.eventsQueue.queue))).toEqual(["sqs:SendMessage"]);
+    expect(actionsOn("poller", logicalId(data.pollQueue.queue))).toEqual(
+      expect.arrayContaining(["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage"]),
+    );
+    expect(actionsOn("poller", logicalId(data.table))).toEqual([
+      "dynamodb:BatchGetItem",
+      "dynamodb:GetItem",
+      "dynamodb:PutItem",
+      "dynamodb:Query",
+      "dynamodb:UpdateItem",
+    ]);
+    expect(actionsOn("poller", logicalId(data.pincodeCredentials))).toEqual([
+      "secretsmanager:DescribeSecret",
+      "secretsmanager:GetSecretValue",
+    ]);
+    expect(actionsOn("poller", logicalId(data.callbackAuth))).toEqual([]);
+    expect(allActions("poller")).not.toContain("events:PutEvents");
+  });
+
+  it("lets the processor consume the events queue, read/write the table, publish to the bus and read the Pincode secret", () => {
+    const { data } = synthStage("dev");
+
+    expect(actionsOn("processor", logicalId(data.eventsQueue.queue))).toEqual(
+      expect.arrayContaining(["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"]),
+    );
+    expect(actionsOn("processor", logicalId(data.eventsQueue.queue))).not.toContain("sqs:SendMessage");
+    expect(actionsOn("processor", logicalId(data.table))).toEqual([
+      "dynamodb:BatchGetItem",
+      "dynamodb:GetItem",
+      "dynamodb:PutItem",
+      "dynamodb:Query",
+      "dynamodb:UpdateItem",
+    ]);
+    expect(actionsOn("processor", logicalId(data.eventBus))).toEqual(["events:PutEvents"]);
+    expect(actionsOn("processor", logicalId(data.pincodeCredentials))).toEqual([
+      "secretsmanager:DescribeSecret",
+      "secretsmanager:GetSecretValue",
+    ]);
+    expect(actionsOn("processor", logicalId(data.pollQueue.queue))).toEqual([]);
+  });
+
+  it("never grants deletes or scans on the table", () => {
+    for (const name of ["callback", "callback-auth", "poller", "processor"]) {
+      for (const action of ["dynamodb:DeleteItem", "dynamodb:Scan", "dynamodb:BatchWriteItem", "dynamodb:*"]) {
+        expect(allActions(name), `${name} ${action}`).not.toContain(action);
+      }
+    }
+  });
+
+  it("scopes KMS permissions to the data key", () => {
+    const { data } = synthStage("dev");
+    for (const name of ["callback", "poller", "processor"]) {
+      const kms = statementsOf(name).filter((s) => actionsOf(s).some((a) => a.startsWith("kms:")));
+      expect(kms.length, name).toBeGreaterThan(0);
+      for (const s of kms) {
+        expect(
+          resourcesOf(s).every((r) => refersTo(r, logicalId(data.dataKey))),
+          name,
+        ).toBe(true);
+      }
+    }
+    expect(allActions("callback-auth").some((a) => a.startsWith("kms:"))).toBe(false);
+  });
+
+  it("lets each function write only to its own log group", () => {
+    const { appTemplate } = synthStage("dev");
+    for (const [name, fn] of functionsByName(appTemplate)) {
+      const logGroup = (fn.props.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+      const logs = statementsOf(name).filter((s) => actionsOf(s).some((a) => a.startsWith("logs:")));
+      expect(logs.flatMap(resourcesOf), name).toEqual([{ "Fn::GetAtt": [logGroup, "Arn"] }]);
+    }
+  });
+});
