@@ -1,0 +1,446 @@
+/**
+ * The sandbox's state and operations, independent of HTTP: orders, the change log, tokens, catalog writes,
+ * callbacks, faults and stats. The HTTP routes and the in-process API both call into this.
+ */
+import { randomInt, randomUUID } from "node:crypto";
+import { z } from "zod";
+import {
+  describeIssues,
+  OrderPollRequestSchema,
+  OrderUpdateRequestSchema,
+  StatusCheckRequestSchema,
+} from "#pincode/schemas.ts";
+import { CallbackDispatcher, type CallbackRegistration, DEFAULT_RETRY, type RetryPolicy } from "./callbacks.ts";
+import { CatalogState, type SubmissionOutcome } from "./catalog-writes.ts";
+import { ChangeLog, decodeCursor, encodeCursor, type PollQuery } from "./change-log.ts";
+import { type Clock, systemClock } from "./clock.ts";
+import { completeFaults, FaultDice, type Faults } from "./faults.ts";
+import { SandboxError } from "./http.ts";
+import { isKnownSku, OrderGenerator, type OrderItemInput } from "./order-generator.ts";
+import { DEFAULT_QUIRKS, type Quirks, renderOrder, type SandboxOrder } from "./order-model.ts";
+import { advanceLogistics, applyActions, TERMINAL_STATES } from "./state-machine.ts";
+import { Stats, type StatsSnapshot } from "./stats.ts";
+import { TokenIssuer } from "./tokens.ts";
+
+const paise = z.number().int("must be whole paise").min(0);
+
+/** POST /_sandbox/orders body. */
+export const CreateOrderSchema = z.strictObject({
+  storeId: z.string().trim().min(1, "must be a non-empty string"),
+  items: z
+    .array(
+      z
+        .strictObject({
+          serviceProviderItemId: z.string().trim().min(1).optional(),
+          name: z.string().trim().min(1).optional(),
+          quantity: z.number().int().min(1).max(100).optional(),
+          mrp: paise.optional(),
+          sellingPrice: paise.optional(),
+          prescriptionRequired: z.boolean().optional(),
+          displayMeasurement: z.string().trim().min(1).optional(),
+        })
+        .refine(
+          (item) =>
+            (item.serviceProviderItemId !== undefined && isKnownSku(item.serviceProviderItemId)) ||
+            (item.name !== undefined && item.sellingPrice !== undefined),
+          "an item needs a serviceProviderItemId from the built-in catalogue, or both name and sellingPrice (paise)",
+        ),
+    )
+    .min(1)
+    .max(50)
+    .optional(),
+});
+
+export interface SandboxOptions {
+  /** HTTP port; 0 (the default) picks a free one. */
+  port?: number;
+  /** Interface to listen on. Default 127.0.0.1. */
+  host?: string;
+  clientId?: string;
+  clientSecret?: string;
+  /** Seed for generated orders and fault decisions. Default 1. */
+  seed?: number;
+  /** Pincode store ids (`serviceProviderId`) this seller has. Default S01, S02, S03. */
+  stores?: readonly string[];
+  /** Advertised token lifetime. Default 1 hour. */
+  tokenTtlMs?: number;
+  /** Status for calls with an expired token: 401 (default) or 412; PINCODE-API §1.3 says either may come. */
+  expiredTokenStatus?: 401 | 412;
+  faults?: Partial<Faults>;
+  callback?: CallbackRegistration;
+  callbackRetry?: Partial<RetryPolicy>;
+  /** How long a snapshot held back by the reorder fault waits for a newer one. Default 2000 ms. */
+  reorderHoldMs?: number;
+  /** Delay between a catalog/store write's reply and its submission-result callback. Default 20 ms. */
+  submissionDelayMs?: number;
+  /** Orders generated at start (and after reset), spread over the stores. Default 0. */
+  initialOrders?: number;
+  quirks?: Partial<Quirks>;
+  clock?: Clock;
+  /** Where the sandbox reports callback failures and internal errors. Default: silent. */
+  log?: (line: string) => void;
+}
+
+/** Input of POST /_sandbox/orders. Item money in paise. */
+export interface CreateOrderInput {
+  storeId: string;
+  items?: OrderItemInput[];
+}
+
+export interface SubmissionRecord {
+  submissionId: string;
+  kind: "STORE_UPDATE" | "LISTING_UPDATE";
+  requestId: string;
+  receivedAt: number;
+  messageIds: string[];
+  outcome: SubmissionOutcome;
+}
+
+export type OrderView = Record<string, unknown>;
+
+export interface RequestContextEcho {
+  requestId?: string;
+  transactionId?: string;
+}
+
+export class SandboxEngine {
+  readonly clock: Clock;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly seed: number;
+  readonly stats = new Stats();
+  readonly tokens: TokenIssuer;
+  readonly callbacks: CallbackDispatcher;
+  readonly catalog: CatalogState;
+  readonly quirks: Quirks;
+  readonly expiredTokenStatus: 401 | 412;
+  readonly dice: FaultDice;
+
+  private faults: Faults;
+  private generator: OrderGenerator;
+  private orders = new Map<string, SandboxOrder>();
+  private log = new ChangeLog();
+  private knownStores: Set<string>;
+  private submissions = new Map<string, SubmissionRecord>();
+  private generation = 1;
+  private timers = new Set<NodeJS.Timeout>();
+
+  constructor(private readonly options: SandboxOptions = {}) {
+    this.clock = options.clock ?? systemClock;
+    this.clientId = options.clientId ?? "sandbox-client";
+    this.clientSecret = options.clientSecret ?? "sandbox-secret";
+    this.seed = options.seed ?? 1;
+    this.quirks = { ...DEFAULT_QUIRKS, ...(options.quirks ?? {}) };
+    this.expiredTokenStatus = options.expiredTokenStatus ?? 401;
+    this.faults = completeFaults(options.faults);
+    this.dice = new FaultDice(this.seed);
+    this.generator = new OrderGenerator(this.seed);
+    this.knownStores = new Set(options.stores ?? ["S01", "S02", "S03"]);
+    this.tokens = new TokenIssuer({
+      clientId: this.clientId,
+      clientSecret: this.clientSecret,
+      ttlMs: options.tokenTtlMs ?? 3_600_000,
+      clock: this.clock,
+      expiresEarlyMs: () => this.faults.tokenExpiresEarlyMs,
+    });
+    this.catalog = new CatalogState(() => this.knownStores, this.clock);
+    this.callbacks = new CallbackDispatcher({
+      stats: this.stats,
+      dice: this.dice,
+      faults: () => this.faults,
+      quirks: () => this.quirks,
+      retry: { ...DEFAULT_RETRY, ...(options.callbackRetry ?? {}) },
+      reorderHoldMs: options.reorderHoldMs ?? 2_000,
+      clock: this.clock,
+      log: options.log ?? (() => {}),
+    });
+    this.callbacks.register(options.callback);
+    this.seedOrders();
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Admin operations (mirrored by /_sandbox/*)
+  // -------------------------------------------------------------------------------------------------------------
+
+  get stores(): string[] {
+    return [...this.knownStores];
+  }
+
+  createOrder(request: CreateOrderInput): OrderView {
+    const parsed = CreateOrderSchema.safeParse(request);
+    if (!parsed.success) throw invalid(parsed.error);
+    const input = parsed.data;
+    if (!this.catalog.isAcceptingOrders(input.storeId)) {
+      throw new SandboxError(409, "STORE_NOT_ACCEPTING_ORDERS", `store ${input.storeId} has order acceptance DISABLED`);
+    }
+    // An admin-created order for a new store id adds that store, so local experiments need no restart.
+    this.knownStores.add(input.storeId);
+    const at = this.nextChangeTime();
+    const order = this.generator.generate(input.storeId, at, input.items);
+    this.commit(order, at);
+    return this.view(order);
+  }
+
+  getOrder(orderId: string): OrderView | undefined {
+    const order = this.orders.get(orderId);
+    return order ? this.view(order) : undefined;
+  }
+
+  listOrders(storeId?: string): OrderView[] {
+    return [...this.orders.values()].filter((o) => !storeId || o.storeId === storeId).map((o) => this.view(o));
+  }
+
+  /** Orders with something left to happen (seller step or delivery), for the demo driver. */
+  openOrders(): readonly SandboxOrder[] {
+    return [...this.orders.values()].filter(
+      (o) => o.orderState !== "CANCELLED" && !(TERMINAL_STATES.includes(o.orderState) && isDelivered(o)),
+    );
+  }
+
+  /** Moves the Pincode-side (logistics) part of an order one step on. */
+  advanceOrder(orderId: string): OrderView {
+    const order = this.requireOrder(orderId, 404, "ORDER_NOT_FOUND");
+    const at = this.nextChangeTime(order);
+    const outcome = advanceLogistics(order, at);
+    if (!outcome.ok) throw new SandboxError(409, "NOTHING_TO_ADVANCE", outcome.message);
+    this.commit(outcome.order, at);
+    return this.view(outcome.order);
+  }
+
+  /** Applies seller actions without an HTTP call (the demo driver playing the seller); not counted in stats. */
+  applyAsSeller(orderId: string, actions: Parameters<typeof applyActions>[1]): OrderView {
+    const order = this.requireOrder(orderId, 404, "ORDER_NOT_FOUND");
+    const at = this.nextChangeTime(order);
+    const outcome = applyActions(order, actions, at);
+    if (!outcome.ok) throw new SandboxError(400, outcome.errorCode, outcome.message);
+    this.commit(outcome.order, at);
+    return this.view(outcome.order);
+  }
+
+  registerCallback(registration: CallbackRegistration | undefined): void {
+    this.callbacks.register(registration);
+  }
+
+  setFaults(faults: Partial<Faults>): Faults {
+    this.faults = completeFaults(faults);
+    return this.getFaults();
+  }
+
+  getFaults(): Faults {
+    return { ...this.faults };
+  }
+
+  statsSnapshot(): StatsSnapshot {
+    return structuredClone({
+      calls: this.stats.calls,
+      updatesByOrder: this.stats.updatesByOrder,
+      callbacks: this.stats.callbacks,
+      recentCallbackFailures: this.stats.recentCallbackFailures,
+      tokensIssued: this.tokens.issued,
+      orders: this.orders.size,
+      submissions: this.submissions.size,
+    });
+  }
+
+  listSubmissions(): SubmissionRecord[] {
+    return structuredClone([...this.submissions.values()]);
+  }
+
+  /**
+   * Back to the state right after start: orders, change log, catalog, submissions, stats and PRNGs as the options
+   * set them; faults and callback registration back to the options' values. Issued tokens stay valid, and cursors
+   * issued before the reset are rejected.
+   */
+  reset(): void {
+    this.callbacks.cancelAll();
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    this.orders.clear();
+    this.log = new ChangeLog();
+    this.submissions.clear();
+    this.catalog.reset();
+    this.stats.reset();
+    this.dice.reset();
+    this.generator = new OrderGenerator(this.seed);
+    this.knownStores = new Set(this.options.stores ?? ["S01", "S02", "S03"]);
+    this.faults = completeFaults(this.options.faults);
+    this.callbacks.register(this.options.callback);
+    this.generation += 1;
+    this.seedOrders();
+  }
+
+  shutdown(): void {
+    this.callbacks.cancelAll();
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Pincode API operations (bodies already authenticated; each returns the success envelope or throws)
+  // -------------------------------------------------------------------------------------------------------------
+
+  poll(body: unknown): Record<string, unknown> {
+    const parsed = OrderPollRequestSchema.safeParse(body);
+    if (!parsed.success) throw invalid(parsed.error);
+    const request = parsed.data;
+    if (!this.knownStores.has(request.serviceProviderId)) {
+      throw new SandboxError(
+        400,
+        "INVALID_REQUEST",
+        `serviceProviderId: '${request.serviceProviderId}' is not a store of this seller (known: ${this.stores.join(", ")})`,
+      );
+    }
+    const query: PollQuery = {
+      storeId: request.serviceProviderId,
+      from: request.fromTimestamp,
+      to: request.toTimestamp,
+      sortOrder: request.sortOrder ?? "ASC",
+    };
+    let after: number | undefined;
+    if (request.nextPage !== undefined) {
+      const cursor = decodeCursor(request.nextPage, this.generation, query);
+      if (!cursor.ok) throw new SandboxError(400, "INVALID_REQUEST", `nextPage: ${cursor.message}`);
+      after = cursor.position;
+    }
+    const page = this.log.page(query, request.size, after);
+    const response: Record<string, unknown> = { orderIds: page.orderIds };
+    if (page.resumeAfter !== undefined) response.nextPage = encodeCursor(this.generation, query, page.resumeAfter);
+    else if (this.quirks.lastPageNextPage === "null") response.nextPage = null;
+    return { requestContext: request.requestContext, response };
+  }
+
+  statusCheck(body: unknown): Record<string, unknown> {
+    const parsed = StatusCheckRequestSchema.safeParse(body);
+    if (!parsed.success) throw invalid(parsed.error);
+    const order = this.requireOrder(parsed.data.orderId, 404, "ORDER_NOT_FOUND");
+    const envelope = { requestContext: parsed.data.requestContext, response: this.view(order) };
+    // PINCODE-API §2.3: "same as the callback payload"; whether `type` is included is open, so it is a quirk.
+    return this.quirks.statusCheckTypeWrapper ? { type: "ORDER_VIEW", ...envelope } : envelope;
+  }
+
+  update(body: unknown): Record<string, unknown> {
+    const orderId = (body as { orderId?: unknown } | null)?.orderId;
+    if (typeof orderId === "string") this.stats.countUpdate(orderId);
+    const parsed = OrderUpdateRequestSchema.safeParse(body);
+    if (!parsed.success) throw invalid(parsed.error);
+    const request = parsed.data;
+    const order = this.requireOrder(request.orderId, 404, "ORDER_NOT_FOUND");
+    const at = this.nextChangeTime(order);
+    const outcome = applyActions(order, request.actions, at);
+    if (!outcome.ok) throw new SandboxError(400, outcome.errorCode, outcome.message);
+    this.commit(outcome.order, at);
+    return {
+      requestContext: {
+        requestId: request.requestContext.requestId,
+        transactionId: request.requestContext.transactionId,
+      },
+      response: renderOrder(outcome.order, "update", this.quirks),
+    };
+  }
+
+  /** Records a catalog/store write and schedules its submission-result callback. */
+  submit(
+    kind: "STORE_UPDATE" | "LISTING_UPDATE",
+    requestContext: { requestId: string; transactionId?: string | undefined },
+    messages: readonly Record<string, unknown>[],
+  ): Record<string, unknown> {
+    const submissionId = newSubmissionId();
+    const outcome =
+      kind === "STORE_UPDATE"
+        ? this.catalog.processStoreMessages(messages)
+        : this.catalog.processListingMessages(messages);
+    this.submissions.set(submissionId, {
+      submissionId,
+      kind,
+      requestId: requestContext.requestId,
+      receivedAt: this.clock.now(),
+      messageIds: messages.map((m) => String(m.messageId)),
+      outcome,
+    });
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      this.callbacks.emit({
+        subscription: kind,
+        key: submissionId,
+        requestContext: { requestId: requestContext.requestId },
+        // PINCODE-API §3.4: submission results carry no `type`; requestContext is the original request's.
+        body: {
+          submissionId,
+          requestContext: { requestId: requestContext.requestId },
+          processingStatus: "COMPLETED",
+          issues: outcome.issues,
+          summary: outcome.summary,
+        },
+      });
+    }, this.options.submissionDelayMs ?? 20);
+    timer.unref();
+    this.timers.add(timer);
+    const echo: Record<string, string> = { requestId: requestContext.requestId };
+    if (requestContext.transactionId) echo.transactionId = requestContext.transactionId;
+    return { requestContext: echo, response: { submissionId } };
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Internals
+  // -------------------------------------------------------------------------------------------------------------
+
+  private seedOrders(): void {
+    const count = this.options.initialOrders ?? 0;
+    const stores = this.stores;
+    for (let i = 0; i < count && stores.length > 0; i++) {
+      this.createOrder({ storeId: stores[i % stores.length] as string });
+    }
+  }
+
+  private view(order: SandboxOrder): OrderView {
+    return renderOrder(order, "view", this.quirks);
+  }
+
+  private requireOrder(orderId: string, status: number, errorCode: string): SandboxOrder {
+    const order = this.orders.get(orderId);
+    // Message as in the documented error sample (PINCODE-API §2.11).
+    if (!order) throw new SandboxError(status, errorCode, `Order id ${orderId} not found`);
+    return order;
+  }
+
+  /**
+   * The time of the next change. Order `updatedAt` is strictly increasing per order (consumers use it for
+   * freshness) and never below the last logged time, so the change log stays sorted by time.
+   */
+  private nextChangeTime(order?: SandboxOrder): number {
+    const at = Math.max(this.clock.now(), this.log.latestTime);
+    return order && at <= order.updatedAt ? order.updatedAt + 1 : at;
+  }
+
+  private commit(order: SandboxOrder, at: number): void {
+    order.updatedAt = at;
+    this.orders.set(order.id, order);
+    this.log.append(order.storeId, order.id, at);
+    const requestContext = { requestId: newRequestId(), transactionId: order.id };
+    this.callbacks.emit({
+      subscription: "ORDER_UPDATE",
+      key: order.id,
+      requestContext,
+      body: { type: "ORDER_VIEW", requestContext, response: this.view(order) },
+    });
+  }
+}
+
+function isDelivered(order: SandboxOrder): boolean {
+  const delivery = order.fulfillments.find((f) => f.type === "DELIVERY");
+  return delivery?.fulfillmentState === "DELIVERED";
+}
+
+function invalid(error: Parameters<typeof describeIssues>[0]): SandboxError {
+  return new SandboxError(400, "INVALID_REQUEST", describeIssues(error));
+}
+
+/** Fresh per callback, never reused across restarts: consumers de-duplicate on it (PINCODE-API §3.1). */
+function newRequestId(): string {
+  return `PCB${randomUUID().replace(/-/g, "").toUpperCase()}`;
+}
+
+/** A numeric string, as in the samples (PINCODE-API §2.4). */
+function newSubmissionId(): string {
+  return `${randomInt(10_000_000, 99_999_999)}${randomInt(100_000_000, 999_999_999)}`;
+}
