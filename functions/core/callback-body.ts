@@ -31,7 +31,9 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false; me
     const message = error instanceof Error ? error.message : String(error);
     // Node 20 quotes a slice of the input in some messages ("... is not valid JSON"); keep only the position.
     const position = /position (\d+)/.exec(message)?.[1];
-    return { ok: false, message: position ? `invalid JSON at position ${position}` : "invalid JSON" };
+    if (position) return { ok: false, message: `syntax error at position ${position}` };
+    const token = /^Unexpected token '(.)'/.exec(message)?.[1];
+    return { ok: false, message: token ? `unexpected character ${JSON.stringify(token)}` : "syntax error" };
   }
 }
 
