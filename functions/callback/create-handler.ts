@@ -71,7 +71,7 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
 
   const reject = (reason: RejectionReason, response: APIGatewayProxyResult, log: Record<string, unknown>) => {
     metrics.rejected(reason);
-    logger.warn("callback rejected", { reason, status: response.statusCode, ...log });
+    logger.warn("callback rejected", { ...log, rejection: reason, status: response.statusCode });
     return response;
   };
 
@@ -135,7 +135,7 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
       reason: string,
       callbackRequestId: string | undefined,
     ): Promise<APIGatewayProxyResult> => {
-      const log = { ...context, reason, callbackRequestId };
+      const log = { ...context, detail: reason, callbackRequestId };
       try {
         const record = await deps.quarantine.put({
           code,

@@ -1,0 +1,353 @@
+/**
+ * The callback endpoint end to end on the emulators: the real handler, API Gateway REST proxy events, fauxqs for the
+ * events queue and dynalite for quarantine. Every rejected request is checked to have queued nothing.
+ */
+import { readFileSync } from "node:fs";
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createQuarantineRepository } from "../../functions/adapters/quarantine-repository.ts";
+import { MAX_CALLBACK_BODY_BYTES } from "../../functions/callback/create-handler.ts";
+import { callbackEvent, formEncode } from "../support/api-gateway-event.ts";
+import { captureStdout, emfMetrics } from "../support/capture-stdout.ts";
+import { AUTH_SECRET, type CallbackHarness, startCallbackHarness } from "./callback.harness.ts";
+
+const fixtureText = (name: string) => readFileSync(new URL(`../fixtures/pincode/${name}`, import.meta.url), "utf8");
+const ORDER_VIEW = fixtureText("order_view_callback.json");
+const EXPECTED_ACK = JSON.parse(fixtureText("callback_expected_ack.json"));
+const SUBMISSION_RESULT = fixtureText("store_toggle_submission_callback.json");
+const orderView = () => JSON.parse(ORDER_VIEW) as Record<string, unknown> & { response: Record<string, unknown> };
+/** Buyer PII in the documented sample: must never reach a log line or an error message. */
+const SAMPLE_PII = ["8686868686", "Loren Lpsum", "410 Lorem Lpsum"];
+
+type Handler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
+
+let h: CallbackHarness;
+let handler: Handler;
+let bearer: string;
+
+/** Invokes the handler, capturing what it logs and the EMF metrics it emits. */
+async function call(event: APIGatewayProxyEvent, fn: Handler = handler) {
+  const { result, lines, records } = await captureStdout(() => fn(event));
+  return {
+    status: result.statusCode,
+    headers: result.headers ?? {},
+    json: JSON.parse(result.body) as Record<string, unknown>,
+    output: lines.join("\n"),
+    records,
+  };
+}
+
+const authed = (body: string | Uint8Array, headers: Record<string, string> = {}) =>
+  callbackEvent({
+    headers: { Authorization: `Bearer ${bearer}`, "Content-Type": "application/json", ...headers },
+    body,
+  });
+
+beforeAll(async () => {
+  h = await startCallbackHarness();
+  handler = h.callbackHandler();
+  bearer = await h.token();
+});
+afterAll(async () => {
+  await h?.stop();
+});
+beforeEach(async () => {
+  await h.drainEvents();
+});
+
+describe("accepted callbacks", () => {
+  it.each([
+    ["as JSON", ORDER_VIEW, "application/json"],
+    ["as a form-encoded body that is the raw JSON (A1)", ORDER_VIEW, "application/x-www-form-urlencoded"],
+    ["as percent-encoded JSON", encodeURIComponent(ORDER_VIEW), "application/x-www-form-urlencoded"],
+    ["as JSON in a form field", formEncode({ payload: ORDER_VIEW }), "application/x-www-form-urlencoded"],
+    ["as JSON in a form field, labelled JSON", formEncode({ data: ORDER_VIEW }), "application/json"],
+  ])("ACKs the documented ORDER_VIEW sample sent %s and queues one order.snapshot", async (_how, body, type) => {
+    // Act
+    const reply = await call(authed(body, { "Content-Type": type }));
+    // Assess
+    expect(reply.status).toBe(200);
+    expect(reply.headers["Content-Type"]).toBe("application/json");
+    expect(reply.json).toEqual(EXPECTED_ACK);
+    const queued = await h.drainEvents();
+    expect(queued).toHaveLength(1);
+    expect(queued[0]).toMatchObject({
+      kind: "order.snapshot",
+      source: "callback",
+      requestId: "OMS2402220921362644329327",
+      orderId: "OD2401121901140533863584",
+      order: orderView().response,
+    });
+    expect(emfMetrics(reply.records, "CallbacksAccepted")[0]).toMatchObject({
+      kind: "order_view",
+      CallbacksAccepted: 1,
+    });
+    expect(reply.records).toContainEqual(
+      expect.objectContaining({
+        message: "callback accepted",
+        kind: "order_view",
+        requestId: "OMS2402220921362644329327",
+        orderId: "OD2401121901140533863584",
+      }),
+    );
+  });
+
+  it("accepts a base64-encoded API Gateway body and an O-Bearer token", async () => {
+    const event = callbackEvent({
+      headers: { authorization: `O-Bearer ${bearer}` },
+      body: ORDER_VIEW,
+      base64: true,
+    });
+    const reply = await call(event);
+    expect(reply.status).toBe(200);
+    expect(await h.drainEvents()).toHaveLength(1);
+  });
+
+  it("accepts the static token in oauth+static mode", async () => {
+    const reply = await call(
+      callbackEvent({ headers: { Authorization: `Bearer ${AUTH_SECRET.staticToken}` }, body: ORDER_VIEW }),
+    );
+    expect(reply.status).toBe(200);
+    expect(await h.drainEvents()).toHaveLength(1);
+  });
+
+  it("queues a submission result (no type, §3.4) as submission.result and echoes its requestContext", async () => {
+    const reply = await call(authed(SUBMISSION_RESULT));
+    expect(reply.status).toBe(200);
+    expect(reply.json).toEqual({ status: "ACK", requestContext: { requestId: "R212121231231" } });
+    const queued = await h.drainEvents();
+    expect(queued).toHaveLength(1);
+    expect(queued[0]).toMatchObject({
+      kind: "submission.result",
+      submissionId: "28327398273927392",
+      requestId: "R212121231231",
+      body: JSON.parse(SUBMISSION_RESULT),
+    });
+  });
+
+  it("keeps an unknown callback kind as callback.unknown", async () => {
+    const body = {
+      type: "RETURN_VIEW",
+      requestContext: { requestId: "RQ-unknown-1", transactionId: "OD1", channel: "X" },
+      response: { id: "RT1" },
+    };
+    const reply = await call(authed(JSON.stringify(body)));
+    expect(reply.status).toBe(200);
+    // The echo is exact, including fields we do not know.
+    expect(reply.json).toEqual({ status: "ACK", requestContext: body.requestContext });
+    const queued = await h.drainEvents();
+    expect(queued).toEqual([
+      expect.objectContaining({
+        kind: "callback.unknown",
+        callbackType: "RETURN_VIEW",
+        requestId: "RQ-unknown-1",
+        body,
+      }),
+    ]);
+    expect(emfMetrics(reply.records, "CallbacksAccepted")[0]).toMatchObject({ kind: "unknown" });
+  });
+
+  it("accepts a body of exactly 256 KiB", async () => {
+    const padded = ORDER_VIEW + " ".repeat(MAX_CALLBACK_BODY_BYTES - Buffer.byteLength(ORDER_VIEW));
+    expect(Buffer.byteLength(padded)).toBe(MAX_CALLBACK_BODY_BYTES);
+    const reply = await call(authed(padded));
+    expect(reply.status).toBe(200);
+    expect(await h.drainEvents()).toHaveLength(1);
+  });
+
+  it("counts unknown enum values and logs order facts but no buyer PII", async () => {
+    const body = orderView();
+    body.response.orderState = "AWAITING_PICKUP";
+    const reply = await call(authed(JSON.stringify(body)));
+    expect(reply.status).toBe(200);
+    expect(emfMetrics(reply.records, "UnknownEnumValues")[0]).toMatchObject({ UnknownEnumValues: 1 });
+    expect(reply.output).toContain("OD2401121901140533863584");
+    expect(reply.output).toContain("AWAITING_PICKUP");
+    for (const pii of SAMPLE_PII) expect(reply.output).not.toContain(pii);
+    expect(reply.output).not.toContain(bearer);
+    await h.drainEvents();
+  });
+});
+
+describe("rejected callbacks queue nothing", () => {
+  const expired = async () => h.token(Date.now() - 60 * 60 * 1000);
+
+  it.each([
+    ["no Authorization header", async () => ({}), 'Bearer realm="pincode-callbacks"'],
+    [
+      "a token signed with another key",
+      async () => ({ Authorization: `Bearer ${bearer.slice(0, -4)}AAAA` }),
+      "invalid_token",
+    ],
+    ["an expired token", async () => ({ Authorization: `Bearer ${await expired()}` }), "invalid_token"],
+    ["a wrong static token", async () => ({ Authorization: "Bearer not-the-static-token" }), "invalid_token"],
+    ["a Basic header", async () => ({ Authorization: "Basic dXNlcjpwYXNz" }), "invalid_token"],
+  ])("401 for %s, nothing stored", async (_case, headers, challenge) => {
+    // Prepare
+    const event = callbackEvent({ headers: await headers(), body: ORDER_VIEW });
+    // Act
+    const reply = await call(event);
+    // Assess
+    expect(reply.status).toBe(401);
+    expect(reply.json.error).toBe("UNAUTHORIZED");
+    expect(reply.headers["WWW-Authenticate"]).toContain(challenge);
+    expect(await h.drainEvents()).toEqual([]);
+    expect(await h.quarantined(event.requestContext.requestId)).toEqual([]);
+    expect(emfMetrics(reply.records, "CallbacksRejected")[0]).toMatchObject({ reason: "unauthorized" });
+  });
+
+  it("401 in oauth mode for the static token", async () => {
+    const oauthOnly = h.callbackHandler({ authMode: "oauth" });
+    const reply = await call(
+      callbackEvent({ headers: { Authorization: `Bearer ${AUTH_SECRET.staticToken}` }, body: ORDER_VIEW }),
+      oauthOnly,
+    );
+    expect(reply.status).toBe(401);
+    expect(await h.drainEvents()).toEqual([]);
+  });
+
+  it("413 for a body over 256 KiB, before authentication, nothing stored", async () => {
+    const big = ORDER_VIEW + " ".repeat(MAX_CALLBACK_BODY_BYTES + 1 - Buffer.byteLength(ORDER_VIEW));
+    const event = authed(big);
+    const reply = await call(event);
+    expect(reply.status).toBe(413);
+    expect(reply.json).toEqual({
+      error: "PAYLOAD_TOO_LARGE",
+      message: "body is 262145 bytes; the limit is 262144 bytes (256 KiB)",
+    });
+    expect(await h.drainEvents()).toEqual([]);
+    expect(await h.quarantined(event.requestContext.requestId)).toEqual([]);
+    // Unauthenticated and too large: still 413, still nothing stored.
+    expect((await call(callbackEvent({ body: big }))).status).toBe(413);
+    expect(emfMetrics(reply.records, "CallbacksRejected")[0]).toMatchObject({ reason: "too_large" });
+  });
+
+  const invalidTimestamp = () => {
+    const body = orderView();
+    body.response.updatedAt = "yesterday";
+    return JSON.stringify(body);
+  };
+  const withoutOrderId = () => {
+    const body = orderView();
+    delete body.response.id;
+    return JSON.stringify(body);
+  };
+
+  it.each([
+    [
+      "malformed JSON",
+      () => '{"type":"ORDER_VIEW","requestContext":',
+      "MALFORMED_BODY",
+      "malformed",
+      "body is not valid JSON",
+    ],
+    ["an empty body", () => "", "MALFORMED_BODY", "malformed", "body is empty"],
+    ["a JSON array", () => "[]", "MALFORMED_BODY", "malformed", "body must be a JSON object, got an array"],
+    ["a form without JSON", () => "a=1&b=2", "MALFORMED_BODY", "malformed", "none holds a JSON object"],
+    ["an ORDER_VIEW without response.id", withoutOrderId, "INVALID_CALLBACK", "invalid", "ORDER_VIEW response.id:"],
+    [
+      "an ORDER_VIEW with a bad timestamp",
+      invalidTimestamp,
+      "INVALID_CALLBACK",
+      "invalid",
+      "ORDER_VIEW response.updatedAt:",
+    ],
+    [
+      "an unknown kind without requestContext",
+      () => JSON.stringify({ type: "RETURN_VIEW", response: { id: "RT1" } }),
+      "INVALID_CALLBACK",
+      "invalid",
+      'callback of type "RETURN_VIEW": requestContext:',
+    ],
+  ])("400 for %s: quarantined with the reason, nothing queued", async (_case, body, error, code, reason) => {
+    // Prepare
+    const event = authed(body(), { Cookie: "session=abc", "X-Api-Key": "key-123", "X-Trace": "t-1" });
+    // Act
+    const reply = await call(event);
+    // Assess
+    expect(reply.status).toBe(400);
+    expect(reply.json.error).toBe(error);
+    expect(String(reply.json.message)).toContain(reason);
+    expect(Object.keys(reply.json).sort()).toEqual(["error", "message"]);
+    expect(await h.drainEvents()).toEqual([]);
+    const items = await h.quarantined(event.requestContext.requestId);
+    expect(items).toHaveLength(1);
+    const item = items[0] ?? {};
+    expect(item.pk?.S).toMatch(/^QUARANTINE#\d{4}-\d{2}-\d{2}$/);
+    expect(item.code?.S).toBe(code);
+    expect(item.reason?.S).toBe(reply.json.message);
+    expect(item.body?.S ?? "").toBe(body());
+    expect(item.sourceIp?.S).toBe("127.0.0.1");
+    expect(Number(item.expiresAt?.N)).toBeGreaterThan(Date.now() / 1000 + 29 * 24 * 3600);
+    // Credentials never stored; other headers kept for diagnosis.
+    const stored = Object.keys(item.headers?.M ?? {});
+    expect(stored).toContain("x-trace");
+    expect(stored).not.toContain("authorization");
+    expect(stored).not.toContain("cookie");
+    expect(stored).not.toContain("x-api-key");
+    expect(JSON.stringify(item)).not.toContain(bearer);
+    expect(emfMetrics(reply.records, "CallbacksRejected")[0]).toMatchObject({ reason: code });
+    expect(reply.records).toContainEqual(
+      expect.objectContaining({
+        message: "callback rejected",
+        rejection: code,
+        status: 400,
+        detail: reply.json.message,
+        quarantineId: item.quarantineId?.S,
+      }),
+    );
+  });
+
+  it("keeps buyer PII out of logs and the error message when an ORDER_VIEW is quarantined", async () => {
+    const reply = await call(authed(withoutOrderId()));
+    expect(reply.status).toBe(400);
+    for (const pii of SAMPLE_PII) {
+      expect(reply.output).not.toContain(pii);
+      expect(String(reply.json.message)).not.toContain(pii);
+    }
+  });
+
+  it("503 when the events queue write fails, nothing half-written, so Pincode retries", async () => {
+    // Prepare: a queue URL on the emulator that does not exist.
+    const broken = h.callbackHandler({ eventsQueueUrl: `${h.queues.eventsQueueUrl}-missing` });
+    const event = authed(ORDER_VIEW);
+    // Act
+    const reply = await call(event, broken);
+    // Assess
+    expect(reply.status).toBe(503);
+    expect(reply.json).toEqual({
+      error: "QUEUE_UNAVAILABLE",
+      message: "the callback could not be queued; retry later",
+    });
+    expect(await h.drainEvents()).toEqual([]);
+    expect(await h.quarantined(event.requestContext.requestId)).toEqual([]);
+    expect(emfMetrics(reply.records, "CallbacksRejected")[0]).toMatchObject({ reason: "queue_error" });
+    // The retry Pincode makes succeeds once the queue is back.
+    expect((await call(authed(ORDER_VIEW))).status).toBe(200);
+    expect(await h.drainEvents()).toHaveLength(1);
+  });
+
+  it("503 when an invalid body cannot be quarantined: never answer 400 for a body we did not keep", async () => {
+    const broken = h.callbackHandler({
+      quarantine: createQuarantineRepository({ client: h.dynamo.client, tableName: "no-such-table" }),
+    });
+    const reply = await call(authed(withoutOrderId()), broken);
+    expect(reply.status).toBe(503);
+    expect(reply.json.error).toBe("QUARANTINE_UNAVAILABLE");
+    expect(await h.drainEvents()).toEqual([]);
+  });
+
+  it("503 when the auth secret cannot be read, nothing stored", async () => {
+    const broken = h.callbackHandler({
+      loadAuthKeys: async () => {
+        throw new Error("ResourceNotFoundException");
+      },
+    });
+    const event = authed(ORDER_VIEW);
+    const reply = await call(event, broken);
+    expect(reply.status).toBe(503);
+    expect(reply.json.error).toBe("AUTH_UNAVAILABLE");
+    expect(await h.drainEvents()).toEqual([]);
+    expect(await h.quarantined(event.requestContext.requestId)).toEqual([]);
+  });
+});
