@@ -1,0 +1,95 @@
+/**
+ * Local-mode configuration from the environment (documented in README and .env.example). Parsed once with zod so a
+ * bad value fails at start with a message naming the variable.
+ */
+import { resolve } from "node:path";
+import { z } from "zod";
+
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+const flag = (fallback: boolean) =>
+  z
+    .enum(["0", "1", "true", "false", "yes", "no"])
+    .optional()
+    .transform((v) => (v === undefined ? fallback : ["1", "true", "yes"].includes(v)));
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v?.trim() ? v.trim() : undefined));
+
+export const LocalEnvSchema = z
+  .object({
+    PORT: port(3000),
+    SANDBOX_PORT: port(3001),
+    DYNAMODB_PORT: port(8000),
+    SQS_PORT: port(9324),
+    HOST: z.string().default("127.0.0.1"),
+    DATA_DIR: z.string().default("./.data"),
+    DEMO: flag(true),
+    /** Seconds between demo orders. */
+    DEMO_INTERVAL_S: z.coerce.number().positive().default(5),
+    POLL_INTERVAL_S: z.coerce.number().positive().default(60),
+    STORE_IDS: z
+      .string()
+      .default("S01,S02,S03")
+      .transform((v) =>
+        v
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.string()).min(1, "STORE_IDS must name at least one store")),
+    CALLBACK_CLIENT_ID: z.string().min(1).default("local-pincode"),
+    CALLBACK_CLIENT_SECRET: z.string().min(16, "CALLBACK_CLIENT_SECRET must be at least 16 characters").default("local-callback-secret-change-me"),
+    SELLER_API_KEY: optionalText,
+    PINCODE_API_BASE_URL: optionalText.pipe(z.url().optional()),
+    PINCODE_AUTH_URL: optionalText.pipe(z.url().optional()),
+    PINCODE_CLIENT_ID: optionalText,
+    PINCODE_CLIENT_SECRET: optionalText,
+    SANDBOX_CLIENT_ID: z.string().default("sandbox-client"),
+    SANDBOX_CLIENT_SECRET: z.string().default("sandbox-secret"),
+    SANDBOX_SEED: z.coerce.number().int().default(42),
+    /** Sandbox fault rates applied in demo mode ("mild faults"); 0 turns a knob off. */
+    DEMO_CALLBACK_DROP_RATE: z.coerce.number().min(0).max(1).default(0.2),
+    DEMO_API_ERROR_RATE: z.coerce.number().min(0).max(1).default(0.05),
+    /** Seconds a failed message stays invisible before it is retried (Lambda visibility timeout). */
+    VISIBILITY_TIMEOUT_S: z.coerce.number().int().min(0).default(30),
+    MAX_RECEIVE_COUNT: z.coerce.number().int().min(1).default(5),
+    STATUS_LINE: flag(true),
+  })
+  .superRefine((env, ctx) => {
+    const real = [env.PINCODE_API_BASE_URL, env.PINCODE_AUTH_URL, env.PINCODE_CLIENT_ID, env.PINCODE_CLIENT_SECRET];
+    const given = real.filter((v) => v !== undefined).length;
+    if (given > 0 && given < real.length) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["PINCODE_API_BASE_URL"],
+        message:
+          "to use a real Pincode set all of PINCODE_API_BASE_URL, PINCODE_AUTH_URL, PINCODE_CLIENT_ID and PINCODE_CLIENT_SECRET (or none, for the sandbox)",
+      });
+    }
+  });
+
+export type LocalEnv = z.infer<typeof LocalEnvSchema>;
+
+export interface LocalConfig extends LocalEnv {
+  inMemory: boolean;
+  dataDir: string;
+  /** True when pointed at a real Pincode (staging) instead of the embedded sandbox. */
+  realPincode: boolean;
+}
+
+export function loadLocalConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): LocalConfig {
+  const parsed = LocalEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".") || "env"}: ${i.message}`).join("\n  ");
+    throw new Error(`invalid local-mode configuration:\n  ${problems}`);
+  }
+  const unknownFlags = argv.filter((a) => a.startsWith("--") && a !== "--in-memory");
+  if (unknownFlags.length > 0) throw new Error(`unknown option(s): ${unknownFlags.join(", ")} (known: --in-memory)`);
+  return {
+    ...parsed.data,
+    inMemory: argv.includes("--in-memory"),
+    dataDir: resolve(parsed.data.DATA_DIR),
+    realPincode: parsed.data.PINCODE_API_BASE_URL !== undefined,
+  };
+}
