@@ -1,0 +1,374 @@
+/**
+ * The order view and its history in the single table (DESIGN.md "Data"), written with single-item conditional
+ * writes only (dynalite has no transactions, and one write per event keeps the cost flat).
+ *
+ * An upsert reads the current view, judges the incoming snapshot's freshness against it (functions/core/freshness.ts)
+ * and, when it is newer, replaces the view with a PutItem conditioned on what it read: the view must still be absent,
+ * or still hold an older freshness AND the same version. A lost race re-reads and judges again, so concurrent
+ * writers converge on the freshest snapshot and the version counter counts accepted changes exactly.
+ */
+import {
+  type AttributeValue,
+  BatchGetItemCommand,
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from "@aws-sdk/client-dynamodb";
+import { freshnessOf, judgeSnapshot } from "#core/freshness.ts";
+import { type OrderSummary, summarise } from "#core/order-summary.ts";
+import type { Order } from "#pincode/schemas.ts";
+import { keys, TTL_ATTRIBUTE } from "./table.ts";
+
+export type SnapshotSource = "callback" | "status-check" | "order-update";
+export type UpsertOutcome = "accepted" | "duplicate" | "stale";
+
+/** History items expire after this long (TTL attribute `expiresAt`). */
+export const HISTORY_RETENTION_MS = 90 * 24 * 3_600_000;
+const MAX_WRITE_ATTEMPTS = 5;
+const BATCH_GET_MAX_KEYS = 100;
+
+export interface StoredOrderView {
+  orderId: string;
+  storeId: string | null;
+  freshness: string;
+  /** Epoch ms of the last authoritative snapshot (callback receipt, Status Check, Order Update reply). */
+  syncedAt: number;
+  source: SnapshotSource;
+  /** Number of accepted changes: 1 after the first snapshot. */
+  version: number;
+  /** When the snapshot now stored was received (or fetched). */
+  receivedAt: number;
+  summary: OrderSummary;
+  /** The normalised order (timestamps as epoch ms, unknown fields kept). Holds buyer data: never log it. */
+  order: Record<string, unknown>;
+  /** Freshness of an accepted change whose OrderChanged event is not yet confirmed published. */
+  eventPending?: string;
+  /** The summary the pending event reports as `before` (the last state whose event went out). */
+  eventBefore?: OrderSummary | null;
+  lastMessageId?: string;
+}
+
+/** The change whose OrderChanged event is still owed (its publish failed), if any. */
+export function pendingChangeOf(view: StoredOrderView): OrderChange | undefined {
+  return view.eventPending !== undefined && view.eventPending === view.freshness ? changeOf(view) : undefined;
+}
+
+/** What the OrderChanged event for an accepted change says. */
+export interface OrderChange {
+  orderId: string;
+  storeId: string | null;
+  before: OrderSummary | null;
+  after: OrderSummary;
+  source: SnapshotSource;
+  receivedAt: number;
+  freshness: string;
+  version: number;
+}
+
+export interface SnapshotInput {
+  order: Order;
+  source: SnapshotSource;
+  /** When we received it (message receivedAt, or when the Status Check was made). */
+  receivedAt: number;
+  /** What syncedAt becomes when this snapshot is accepted or confirms the stored one. */
+  syncedAt: number;
+  /** Our message id: names the history item, so a redelivery rewrites the same one. */
+  messageId: string;
+  requestId?: string;
+}
+
+export type UpsertResult =
+  | { outcome: "accepted"; view: StoredOrderView; change: OrderChange }
+  | {
+      outcome: "duplicate";
+      view: StoredOrderView;
+      /** Set when the stored change's event never went out (its publish failed): re-emit it. */
+      pendingChange?: OrderChange;
+      /** Whether this duplicate moved syncedAt forward. */
+      synced: boolean;
+    }
+  | { outcome: "stale"; view: StoredOrderView };
+
+export interface OrderRepository {
+  get(orderId: string): Promise<StoredOrderView | undefined>;
+  /** syncedAt of each stored view (absent ids are left out). */
+  getSyncedAt(orderIds: readonly string[]): Promise<Map<string, number>>;
+  upsert(input: SnapshotInput): Promise<UpsertResult>;
+  /** Marks the event of `freshness` as published; a newer pending change is left alone. */
+  clearPendingEvent(orderId: string, freshness: string): Promise<void>;
+}
+
+// --- attribute helpers ---------------------------------------------------------------------------------------
+
+const S = (value: string): AttributeValue => ({ S: value });
+const N = (value: number): AttributeValue => ({ N: String(value) });
+/** A table key ({pk, sk} strings) as DynamoDB attribute values. */
+export const keyOf = (key: { pk: string; sk: string }): Record<string, AttributeValue> => ({
+  pk: S(key.pk),
+  sk: S(key.sk),
+});
+const str = (item: Record<string, AttributeValue>, name: string) => item[name]?.S;
+const num = (item: Record<string, AttributeValue>, name: string) => {
+  const n = item[name]?.N;
+  return n === undefined ? undefined : Number(n);
+};
+
+const isConditionFailure = (error: unknown) =>
+  error instanceof ConditionalCheckFailedException ||
+  (error as { name?: string } | null)?.name === "ConditionalCheckFailedException";
+
+function fromItem(item: Record<string, AttributeValue>): StoredOrderView {
+  const eventBefore = str(item, "eventBefore");
+  const view: StoredOrderView = {
+    orderId: str(item, "orderId") ?? "",
+    storeId: str(item, "storeId") ?? null,
+    freshness: str(item, "freshness") ?? "",
+    syncedAt: num(item, "syncedAt") ?? 0,
+    source: (str(item, "source") ?? "callback") as SnapshotSource,
+    version: num(item, "version") ?? 0,
+    receivedAt: num(item, "receivedAt") ?? 0,
+    summary: JSON.parse(str(item, "summary") ?? "null") as OrderSummary,
+    order: JSON.parse(str(item, "snapshot") ?? "{}") as Record<string, unknown>,
+  };
+  const pending = str(item, "eventPending");
+  if (pending !== undefined) view.eventPending = pending;
+  if (eventBefore !== undefined) view.eventBefore = JSON.parse(eventBefore) as OrderSummary | null;
+  const lastMessageId = str(item, "lastMessageId");
+  if (lastMessageId !== undefined) view.lastMessageId = lastMessageId;
+  return view;
+}
+
+function toItem(view: StoredOrderView, now: number): Record<string, AttributeValue> {
+  const { summary } = view;
+  const item: Record<string, AttributeValue> = {
+    ...keyOf(keys.orderView(view.orderId)),
+    kind: S("ORDER_VIEW"),
+    orderId: S(view.orderId),
+    freshness: S(view.freshness),
+    syncedAt: N(view.syncedAt),
+    source: S(view.source),
+    version: N(view.version),
+    receivedAt: N(view.receivedAt),
+    // GSI byStore sort key: the normalised updatedAt.
+    updatedAt: N(summary.updatedAt),
+    itemCount: N(summary.itemCount),
+    unitCount: N(summary.unitCount),
+    fulfillmentStates: {
+      M: Object.fromEntries(summary.fulfillments.map((f) => [f.fulfillmentId, S(f.fulfillmentState ?? "")])),
+    },
+    summary: S(JSON.stringify(summary)),
+    snapshot: S(JSON.stringify(view.order)),
+    writtenAt: N(now),
+  };
+  // GSI byStore partition key: an empty string is not a valid key value, so an order without a store stays out.
+  if (view.storeId) item.storeId = S(view.storeId);
+  if (summary.orderState) item.orderState = S(summary.orderState);
+  if (summary.createdAt !== null) item.createdAt = N(summary.createdAt);
+  if (summary.totalPaise !== null) item.totalPaise = N(summary.totalPaise);
+  if (view.eventPending !== undefined) item.eventPending = S(view.eventPending);
+  if (view.eventBefore !== undefined) item.eventBefore = S(JSON.stringify(view.eventBefore));
+  if (view.lastMessageId !== undefined) item.lastMessageId = S(view.lastMessageId);
+  return item;
+}
+
+function changeOf(view: StoredOrderView): OrderChange {
+  return {
+    orderId: view.orderId,
+    storeId: view.storeId,
+    before: view.eventBefore ?? null,
+    after: view.summary,
+    source: view.source,
+    receivedAt: view.receivedAt,
+    freshness: view.freshness,
+    version: view.version,
+  };
+}
+
+export interface OrderRepositoryOptions {
+  now?: () => number;
+  historyRetentionMs?: number;
+}
+
+export function createOrderRepository(
+  dynamo: DynamoDBClient,
+  tableName: string,
+  options: OrderRepositoryOptions = {},
+): OrderRepository {
+  const now = options.now ?? Date.now;
+  const retentionMs = options.historyRetentionMs ?? HISTORY_RETENTION_MS;
+
+  async function get(orderId: string): Promise<StoredOrderView | undefined> {
+    const result = await dynamo.send(
+      new GetItemCommand({ TableName: tableName, Key: keyOf(keys.orderView(orderId)), ConsistentRead: true }),
+    );
+    return result.Item ? fromItem(result.Item) : undefined;
+  }
+
+  async function putHistory(input: SnapshotInput, outcome: UpsertOutcome, freshness: string, summary: OrderSummary) {
+    const orderId = input.order.id;
+    const item: Record<string, AttributeValue> = {
+      ...keyOf(keys.orderHistory(orderId, input.receivedAt, input.messageId)),
+      kind: S("ORDER_SNAPSHOT"),
+      outcome: S(outcome),
+      source: S(input.source),
+      freshness: S(freshness),
+      messageId: S(input.messageId),
+      receivedAt: N(input.receivedAt),
+      summary: S(JSON.stringify(summary)),
+      [TTL_ATTRIBUTE]: N(Math.floor((input.receivedAt + retentionMs) / 1000)),
+    };
+    if (input.requestId) item.requestId = S(input.requestId);
+    // A duplicate carries nothing new; accepted and late (stale) snapshots are kept whole.
+    if (outcome !== "duplicate") item.snapshot = S(JSON.stringify(input.order));
+    try {
+      // First outcome wins: a redelivery after a failed event publish must not relabel "accepted" as "duplicate".
+      await dynamo.send(
+        new PutItemCommand({
+          TableName: tableName,
+          Item: item,
+          ConditionExpression: "attribute_not_exists(pk)",
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  /** Moves syncedAt forward on a view that still holds `freshness`; never backwards. */
+  async function confirmSynced(orderId: string, freshness: string, syncedAt: number): Promise<boolean> {
+    try {
+      await dynamo.send(
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: keyOf(keys.orderView(orderId)),
+          UpdateExpression: "SET syncedAt = :s",
+          ConditionExpression: "freshness = :f AND syncedAt < :s",
+          ExpressionAttributeValues: { ":s": N(syncedAt), ":f": S(freshness) },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  return {
+    get,
+
+    async getSyncedAt(orderIds) {
+      const found = new Map<string, number>();
+      const unique = [...new Set(orderIds)];
+      for (let start = 0; start < unique.length; start += BATCH_GET_MAX_KEYS) {
+        let requestKeys: Record<string, AttributeValue>[] = unique
+          .slice(start, start + BATCH_GET_MAX_KEYS)
+          .map((id) => keyOf(keys.orderView(id)));
+        for (let attempt = 1; requestKeys.length > 0 && attempt <= 5; attempt++) {
+          const result = await dynamo.send(
+            new BatchGetItemCommand({
+              RequestItems: {
+                [tableName]: {
+                  Keys: requestKeys,
+                  ProjectionExpression: "orderId, syncedAt",
+                  ConsistentRead: true,
+                },
+              },
+            }),
+          );
+          for (const item of result.Responses?.[tableName] ?? []) {
+            const id = str(item, "orderId");
+            const syncedAt = num(item, "syncedAt");
+            if (id !== undefined && syncedAt !== undefined) found.set(id, syncedAt);
+          }
+          // Unprocessed keys are only an optimisation lost: the caller treats them as "not known fresh".
+          requestKeys = result.UnprocessedKeys?.[tableName]?.Keys ?? [];
+        }
+      }
+      return found;
+    },
+
+    async upsert(input) {
+      const orderId = input.order.id;
+      const freshness = freshnessOf(input.order);
+      const summary = summarise(input.order);
+
+      for (let attempt = 1; ; attempt++) {
+        const current = await get(orderId);
+        const verdict = judgeSnapshot(freshness, current?.freshness);
+
+        if (verdict !== "newer" && current) {
+          await putHistory(input, verdict, freshness, summary);
+          if (verdict === "stale") return { outcome: "stale", view: current };
+          const synced = await confirmSynced(orderId, freshness, input.syncedAt);
+          const result: UpsertResult = {
+            outcome: "duplicate",
+            view: synced ? { ...current, syncedAt: input.syncedAt } : current,
+            synced,
+          };
+          const pending = pendingChangeOf(current);
+          if (pending) result.pendingChange = pending;
+          return result;
+        }
+
+        // The event of an accepted change reports as `before` the last state whose event went out: when the previous
+        // change's event is still pending, its own `before` carries forward.
+        const before = current
+          ? current.eventPending !== undefined
+            ? (current.eventBefore ?? null)
+            : current.summary
+          : null;
+        const view: StoredOrderView = {
+          orderId,
+          storeId: summary.storeId,
+          freshness,
+          syncedAt: Math.max(current?.syncedAt ?? 0, input.syncedAt),
+          source: input.source,
+          version: (current?.version ?? 0) + 1,
+          receivedAt: input.receivedAt,
+          summary,
+          order: input.order as Record<string, unknown>,
+          eventPending: freshness,
+          eventBefore: before,
+          lastMessageId: input.messageId,
+        };
+        try {
+          await dynamo.send(
+            new PutItemCommand({
+              TableName: tableName,
+              Item: toItem(view, now()),
+              ...(current
+                ? {
+                    ConditionExpression: "freshness < :f AND version = :v",
+                    ExpressionAttributeValues: { ":f": S(freshness), ":v": N(current.version) },
+                  }
+                : { ConditionExpression: "attribute_not_exists(pk)" }),
+            }),
+          );
+        } catch (error) {
+          if (isConditionFailure(error) && attempt < MAX_WRITE_ATTEMPTS) continue; // lost a race: judge again
+          throw error;
+        }
+        await putHistory(input, "accepted", freshness, summary);
+        return { outcome: "accepted", view, change: changeOf(view) };
+      }
+    },
+
+    async clearPendingEvent(orderId, freshness) {
+      try {
+        await dynamo.send(
+          new UpdateItemCommand({
+            TableName: tableName,
+            Key: keyOf(keys.orderView(orderId)),
+            UpdateExpression: "REMOVE eventPending, eventBefore",
+            ConditionExpression: "eventPending = :f",
+            ExpressionAttributeValues: { ":f": S(freshness) },
+          }),
+        );
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+    },
+  };
+}

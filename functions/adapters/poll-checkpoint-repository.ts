@@ -1,0 +1,186 @@
+/**
+ * Per-store Order Poll progress (`STORE#<serviceProviderId>` / `POLL`): the window end reached so far, the cursor of an
+ * unfinished window (so a run that runs out of time resumes exactly where it stopped) and a lease, so two poll tasks
+ * for the same store never page it at the same time (PINCODE-API A8: one poll loop per store).
+ *
+ * Every write is a single-item conditional UpdateItem: the lease is taken only when free or expired, the cursor is
+ * saved only by the lease holder, and `windowEnd` never moves backwards.
+ */
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  GetItemCommand,
+  UpdateItemCommand,
+} from "@aws-sdk/client-dynamodb";
+import { keyOf } from "./order-repository.ts";
+import { keys } from "./table.ts";
+
+export interface PollCheckpoint {
+  storeId: string;
+  /** End of the last fully paged window (epoch ms). Absent before the first complete window. */
+  windowEnd?: number;
+  /** Cursor of the unfinished window [cursorFrom, cursorTo]; absent when no window is in progress. */
+  cursor?: string;
+  cursorFrom?: number;
+  cursorTo?: number;
+  leaseUntil?: number;
+  leaseOwner?: string;
+}
+
+export interface CursorState {
+  cursor: string;
+  from: number;
+  to: number;
+}
+
+export interface PollCheckpointRepository {
+  get(storeId: string): Promise<PollCheckpoint | undefined>;
+  /** Takes the store's lease until `leaseUntil`; undefined when another live task holds it. */
+  acquireLease(storeId: string, owner: string, now: number, leaseUntil: number): Promise<PollCheckpoint | undefined>;
+  saveCursor(storeId: string, owner: string, state: CursorState, now: number): Promise<void>;
+  /** Records a fully paged window: `windowEnd` moves forward (never back) and the cursor is cleared. */
+  completeWindow(storeId: string, owner: string, windowEnd: number, now: number): Promise<void>;
+  releaseLease(storeId: string, owner: string): Promise<void>;
+}
+
+/** The lease expired and another task took the store over: this task must stop writing its progress. */
+export class LeaseLostError extends Error {
+  constructor(readonly storeId: string) {
+    super(`poll lease for store ${storeId} was lost to another task`);
+    this.name = "LeaseLostError";
+  }
+}
+
+const isConditionFailure = (error: unknown) =>
+  error instanceof ConditionalCheckFailedException ||
+  (error as { name?: string } | null)?.name === "ConditionalCheckFailedException";
+
+function fromItem(storeId: string, item: Record<string, AttributeValue>): PollCheckpoint {
+  const checkpoint: PollCheckpoint = { storeId };
+  const n = (name: string) => (item[name]?.N === undefined ? undefined : Number(item[name]?.N));
+  const windowEnd = n("windowEnd");
+  const cursorFrom = n("cursorFrom");
+  const cursorTo = n("cursorTo");
+  const leaseUntil = n("leaseUntil");
+  if (windowEnd !== undefined) checkpoint.windowEnd = windowEnd;
+  // `cursor` is a DynamoDB reserved word, hence the attribute name.
+  if (item.pageCursor?.S) checkpoint.cursor = item.pageCursor.S;
+  if (cursorFrom !== undefined) checkpoint.cursorFrom = cursorFrom;
+  if (cursorTo !== undefined) checkpoint.cursorTo = cursorTo;
+  if (leaseUntil !== undefined) checkpoint.leaseUntil = leaseUntil;
+  if (item.leaseOwner?.S) checkpoint.leaseOwner = item.leaseOwner.S;
+  return checkpoint;
+}
+
+export function createPollCheckpointRepository(dynamo: DynamoDBClient, tableName: string): PollCheckpointRepository {
+  const Key = (storeId: string) => keyOf(keys.pollCheckpoint(storeId));
+
+  async function get(storeId: string) {
+    const result = await dynamo.send(
+      new GetItemCommand({ TableName: tableName, Key: Key(storeId), ConsistentRead: true }),
+    );
+    return result.Item ? fromItem(storeId, result.Item) : undefined;
+  }
+
+  async function update(
+    storeId: string,
+    owner: string,
+    expression: string,
+    condition: string,
+    values: Record<string, AttributeValue>,
+  ) {
+    try {
+      await dynamo.send(
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: Key(storeId),
+          UpdateExpression: expression,
+          ConditionExpression: condition,
+          ExpressionAttributeValues: { ":owner": { S: owner }, ...values },
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) throw new LeaseLostError(storeId);
+      throw error;
+    }
+  }
+
+  return {
+    get,
+
+    async acquireLease(storeId, owner, now, leaseUntil) {
+      try {
+        const result = await dynamo.send(
+          new UpdateItemCommand({
+            TableName: tableName,
+            Key: Key(storeId),
+            UpdateExpression: "SET leaseUntil = :until, leaseOwner = :owner, pollStoreId = :store",
+            ConditionExpression: "attribute_not_exists(leaseUntil) OR leaseUntil < :now OR leaseOwner = :owner",
+            ExpressionAttributeValues: {
+              ":until": { N: String(leaseUntil) },
+              ":owner": { S: owner },
+              ":now": { N: String(now) },
+              ":store": { S: storeId },
+            },
+            ReturnValues: "ALL_NEW",
+          }),
+        );
+        return fromItem(storeId, result.Attributes ?? {});
+      } catch (error) {
+        if (isConditionFailure(error)) return undefined;
+        throw error;
+      }
+    },
+
+    async saveCursor(storeId, owner, state, now) {
+      await update(
+        storeId,
+        owner,
+        "SET pageCursor = :cursor, cursorFrom = :from, cursorTo = :to, lastPageAt = :now",
+        "leaseOwner = :owner",
+        {
+          ":cursor": { S: state.cursor },
+          ":from": { N: String(state.from) },
+          ":to": { N: String(state.to) },
+          ":now": { N: String(now) },
+        },
+      );
+    },
+
+    async completeWindow(storeId, owner, windowEnd, now) {
+      const values = { ":end": { N: String(windowEnd) }, ":now": { N: String(now) } };
+      try {
+        await update(
+          storeId,
+          owner,
+          "SET windowEnd = :end, lastCompletedAt = :now REMOVE pageCursor, cursorFrom, cursorTo",
+          "leaseOwner = :owner AND (attribute_not_exists(windowEnd) OR windowEnd <= :end)",
+          values,
+        );
+      } catch (error) {
+        if (!(error instanceof LeaseLostError)) throw error;
+        // Still ours but already further on (a clock step back): keep the later windowEnd, drop the finished cursor.
+        const current = await get(storeId);
+        if (current?.leaseOwner !== owner) throw error;
+        await update(
+          storeId,
+          owner,
+          "SET lastCompletedAt = :now REMOVE pageCursor, cursorFrom, cursorTo",
+          "leaseOwner = :owner",
+          {
+            ":now": values[":now"],
+          },
+        );
+      }
+    },
+
+    async releaseLease(storeId, owner) {
+      try {
+        await update(storeId, owner, "REMOVE leaseUntil, leaseOwner", "leaseOwner = :owner", {});
+      } catch (error) {
+        if (!(error instanceof LeaseLostError)) throw error;
+      }
+    },
+  };
+}

@@ -1,0 +1,142 @@
+/**
+ * The processor: consumes events-queue batches with partial batch failure (Powertools BatchProcessor). Each record is
+ * one envelope from functions/core/messages.ts; a record that throws is reported in `batchItemFailures`, SQS
+ * redelivers it, and after `maxReceiveCount` receives it moves to the DLQ. The rest of its batch is unaffected.
+ */
+import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
+import type { Logger } from "@aws-lambda-powertools/logger";
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import type { Metrics } from "@aws-lambda-powertools/metrics";
+import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
+import middy from "@middy/core";
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import type { EventPublisher } from "#adapters/event-publisher.ts";
+import { countMetric } from "#adapters/metric-helpers.ts";
+import type { OrderRepository } from "#adapters/order-repository.ts";
+import type { SubmissionResultRepository } from "#adapters/submission-result-repository.ts";
+import type { UnknownCallbackRepository } from "#adapters/unknown-callback-repository.ts";
+import { type EventsQueueMessage, EventsQueueMessageSchema } from "#core/messages.ts";
+import { describeIssues, OrderSchema, SubmissionResultCallbackSchema } from "#pincode/schemas.ts";
+import { ingestSnapshot, PoisonMessageError, resolveOrderChange, type StatusChecker } from "./ingest-order.ts";
+
+export interface ProcessorDeps {
+  orders: OrderRepository;
+  submissions: SubmissionResultRepository;
+  unknownCallbacks: UnknownCallbackRepository;
+  events: EventPublisher;
+  /** Status Check; the real PincodeClient satisfies it. */
+  statusCheck: StatusChecker;
+  logger: Logger;
+  metrics: Metrics;
+  now?: () => number;
+}
+
+export type ProcessorHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+
+export { PoisonMessageError };
+
+/** Parses the envelope; what cannot be parsed can never be processed, so it is poison. */
+export function parseEventsMessage(body: string): EventsQueueMessage {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    throw new PoisonMessageError("body is not JSON");
+  }
+  const parsed = EventsQueueMessageSchema.safeParse(json);
+  if (!parsed.success) throw new PoisonMessageError(`not an events-queue message: ${describeIssues(parsed.error)}`);
+  return parsed.data;
+}
+
+export function createProcessorHandler(deps: ProcessorDeps): ProcessorHandler {
+  const { logger, metrics } = deps;
+  const ingest = { ...deps, now: deps.now ?? Date.now };
+
+  async function process(message: EventsQueueMessage): Promise<string> {
+    switch (message.kind) {
+      case "order.snapshot": {
+        const parsed = OrderSchema.safeParse(message.order);
+        if (!parsed.success)
+          throw new PoisonMessageError(`order is not a Pincode order: ${describeIssues(parsed.error)}`);
+        if (parsed.data.id !== message.orderId) {
+          throw new PoisonMessageError(`envelope orderId ${message.orderId} differs from order id ${parsed.data.id}`);
+        }
+        return ingestSnapshot(ingest, {
+          order: parsed.data,
+          source: message.source,
+          receivedAt: message.receivedAt,
+          syncedAt: message.receivedAt,
+          messageId: message.messageId,
+          ...(message.requestId ? { requestId: message.requestId } : {}),
+        });
+      }
+      case "order.changed":
+        return resolveOrderChange(ingest, message);
+      case "submission.result": {
+        const parsed = SubmissionResultCallbackSchema.safeParse(message.body);
+        if (!parsed.success) {
+          throw new PoisonMessageError(`not a submission result: ${describeIssues(parsed.error)}`);
+        }
+        const { outcome } = await deps.submissions.record({
+          result: parsed.data,
+          receivedAt: message.receivedAt,
+          messageId: message.messageId,
+        });
+        countMetric(metrics, "SubmissionResults");
+        logger.info("submission result recorded", { submissionId: parsed.data.submissionId, outcome });
+        return outcome;
+      }
+      case "callback.unknown":
+        await deps.unknownCallbacks.record({
+          messageId: message.messageId,
+          receivedAt: message.receivedAt,
+          body: message.body,
+          ...(message.callbackType ? { callbackType: message.callbackType } : {}),
+          ...(message.requestId ? { requestId: message.requestId } : {}),
+        });
+        countMetric(metrics, "UnknownCallbacksKept");
+        logger.warn("callback of an unknown kind kept in the table", {
+          messageId: message.messageId,
+          callbackType: message.callbackType ?? null,
+        });
+        return "kept";
+    }
+  }
+
+  async function recordHandler(record: SQSRecord): Promise<string> {
+    const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? "1");
+    let kind: string | undefined;
+    try {
+      const message = parseEventsMessage(record.body);
+      kind = message.kind;
+      return await process(message);
+    } catch (error) {
+      const poison = error instanceof PoisonMessageError;
+      countMetric(metrics, poison ? "PoisonMessages" : "RecordFailures");
+      // Never the body: it may carry buyer data. The reason names the field or the failing dependency.
+      logger.error(poison ? "poison message: retried until it moves to the DLQ" : "record failed; will be retried", {
+        messageId: record.messageId,
+        receiveCount,
+        kind: kind ?? null,
+        reason: error instanceof Error ? error.message : String(error),
+        errorName: error instanceof Error ? error.name : typeof error,
+      });
+      throw error;
+    }
+  }
+
+  const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    // One processor per invocation: it holds the batch's state, and local mode may run invocations concurrently.
+    const processor = new BatchProcessor(EventType.SQS);
+    const response = await processPartialResponse(event, recordHandler, processor, {
+      context,
+      // Report every failed record instead of throwing on a fully failed batch: same redelivery, clearer logs.
+      throwOnFullBatchFailure: false,
+    });
+    return { batchItemFailures: response.batchItemFailures };
+  };
+
+  return middy(handler)
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics)) as unknown as ProcessorHandler;
+}

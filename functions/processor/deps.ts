@@ -1,0 +1,70 @@
+/**
+ * Builds the processor's dependencies. `wireProcessorDeps` takes ready clients (tests and local mode point them at
+ * dynalite, the sandbox and a recording event sink); `processorDepsFromEnv` builds the real ones on AWS. Nothing here
+ * does I/O when called: the Pincode credentials are read from Secrets Manager on the first Pincode call.
+ */
+
+import type { Logger } from "@aws-lambda-powertools/logger";
+import type { Metrics } from "@aws-lambda-powertools/metrics";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { createDynamoClient, createEventBridgeClient, createSecretsClient } from "#adapters/aws-clients.ts";
+import { createEventBridgePublisher, type EventPublisher } from "#adapters/event-publisher.ts";
+import { pincodeMetricSink } from "#adapters/metric-helpers.ts";
+import { createLogger, createMetrics } from "#adapters/observability.ts";
+import { createOrderRepository } from "#adapters/order-repository.ts";
+import { loadJsonSecret, PincodeCredentialsSchema } from "#adapters/secrets.ts";
+import { createSubmissionResultRepository } from "#adapters/submission-result-repository.ts";
+import { createUnknownCallbackRepository } from "#adapters/unknown-callback-repository.ts";
+import { createPincodeClient, type PincodeClientConfig } from "#pincode/client.ts";
+import type { ProcessorDeps } from "./create-handler.ts";
+import { parseProcessorEnv } from "./env.ts";
+import type { StatusChecker } from "./ingest-order.ts";
+
+export const PROCESSOR_SERVICE = "pincode-bridge-processor";
+
+export interface ProcessorWiring {
+  dynamo: DynamoDBClient;
+  tableName: string;
+  events: EventPublisher;
+  /** A Pincode client config (its onMetric is wired to our metrics) or a ready Status Check implementation. */
+  pincode: Omit<PincodeClientConfig, "onMetric"> | StatusChecker;
+  logger?: Logger;
+  metrics?: Metrics;
+  now?: () => number;
+}
+
+export function wireProcessorDeps(wiring: ProcessorWiring): ProcessorDeps {
+  const logger = wiring.logger ?? createLogger(PROCESSOR_SERVICE);
+  const metrics = wiring.metrics ?? createMetrics(PROCESSOR_SERVICE);
+  const statusCheck =
+    "getOrderStatus" in wiring.pincode
+      ? wiring.pincode
+      : createPincodeClient({ ...wiring.pincode, onMetric: pincodeMetricSink(metrics) });
+  return {
+    orders: createOrderRepository(wiring.dynamo, wiring.tableName, wiring.now ? { now: wiring.now } : {}),
+    submissions: createSubmissionResultRepository(wiring.dynamo, wiring.tableName),
+    unknownCallbacks: createUnknownCallbackRepository(wiring.dynamo, wiring.tableName),
+    events: wiring.events,
+    statusCheck,
+    logger,
+    metrics,
+    ...(wiring.now ? { now: wiring.now } : {}),
+  };
+}
+
+export function processorDepsFromEnv(env: NodeJS.ProcessEnv = process.env): ProcessorDeps {
+  const config = parseProcessorEnv(env);
+  const secrets = createSecretsClient();
+  return wireProcessorDeps({
+    dynamo: createDynamoClient(),
+    tableName: config.TABLE_NAME,
+    events: createEventBridgePublisher(createEventBridgeClient(), config.EVENT_BUS_NAME),
+    pincode: {
+      baseUrl: config.PINCODE_API_BASE_URL,
+      authBaseUrl: config.PINCODE_AUTH_URL,
+      credentials: () => loadJsonSecret(secrets, config.PINCODE_CREDENTIALS_SECRET_ARN, PincodeCredentialsSchema),
+    },
+    logger: createLogger(config.POWERTOOLS_SERVICE_NAME),
+    metrics: createMetrics(config.POWERTOOLS_SERVICE_NAME),
+  });
+}

@@ -1,0 +1,21 @@
+/** The processor's configuration, parsed once at cold start; a bad value fails naming the variable. */
+import { z } from "zod";
+
+export const ProcessorEnvSchema = z.object({
+  TABLE_NAME: z.string().min(1),
+  EVENT_BUS_NAME: z.string().min(1),
+  PINCODE_API_BASE_URL: z.url(),
+  PINCODE_AUTH_URL: z.url(),
+  PINCODE_CREDENTIALS_SECRET_ARN: z.string().min(1),
+  POWERTOOLS_SERVICE_NAME: z.string().min(1).default("pincode-bridge-processor"),
+});
+export type ProcessorEnv = z.infer<typeof ProcessorEnvSchema>;
+
+export function parseProcessorEnv(env: NodeJS.ProcessEnv = process.env): ProcessorEnv {
+  const parsed = ProcessorEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new Error(`processor configuration is invalid: ${problems}`);
+  }
+  return parsed.data;
+}
