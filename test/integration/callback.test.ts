@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createQuarantineRepository } from "../../functions/adapters/quarantine-repository.ts";
+import { createQuarantineRepository, MAX_STORED_BODY_BYTES } from "../../functions/adapters/quarantine-repository.ts";
 import { MAX_CALLBACK_BODY_BYTES } from "../../functions/callback/create-handler.ts";
 import { callbackEvent, formEncode } from "../support/api-gateway-event.ts";
 import { captureStdout, emfMetrics } from "../support/capture-stdout.ts";
@@ -349,5 +349,32 @@ describe("rejected callbacks queue nothing", () => {
     expect(reply.json.error).toBe("AUTH_UNAVAILABLE");
     expect(await h.drainEvents()).toEqual([]);
     expect(await h.quarantined(event.requestContext.requestId)).toEqual([]);
+  });
+});
+
+describe("quarantine repository on dynalite", () => {
+  it("stores an oversized body truncated and flagged, within DynamoDB's item limit", async () => {
+    // Prepare
+    const repo = createQuarantineRepository({ client: h.dynamo.client, tableName: h.dynamo.tableName });
+    const body = Buffer.from("€".repeat(150_000), "utf8"); // 450,000 bytes, 3-byte characters
+    // Act
+    const record = await repo.put({ code: "invalid", reason: "test", body, headers: {}, apiRequestId: "big-1" });
+    // Assess
+    const [item] = await h.quarantined("big-1");
+    expect(item?.quarantineId?.S).toBe(record.id);
+    expect(item?.bodyTruncated?.BOOL).toBe(true);
+    expect(Number(item?.bodyBytes?.N)).toBe(450_000);
+    const stored = item?.body?.S ?? "";
+    expect(Buffer.byteLength(stored)).toBeLessThanOrEqual(MAX_STORED_BODY_BYTES);
+    expect(stored).toMatch(/^€+$/);
+  });
+
+  it("keeps a body that is not UTF-8 as bytes", async () => {
+    const repo = createQuarantineRepository({ client: h.dynamo.client, tableName: h.dynamo.tableName });
+    const body = Buffer.from([0x7b, 0xff, 0xfe, 0x7d]);
+    await repo.put({ code: "malformed", reason: "body is not valid UTF-8", body, headers: {}, apiRequestId: "bin-1" });
+    const [item] = await h.quarantined("bin-1");
+    expect(item?.bodyEncoding?.S).toBe("binary");
+    expect(Buffer.from(item?.body?.B ?? new Uint8Array())).toEqual(body);
   });
 });
