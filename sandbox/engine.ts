@@ -123,7 +123,9 @@ export class SandboxEngine {
   private knownStores: Set<string>;
   private submissions = new Map<string, SubmissionRecord>();
   private generation = 1;
-  private timers = new Set<NodeJS.Timeout>();
+  /** Submission results waiting for their delay, so idle() can wait for them too. */
+  private scheduled = new Set<NodeJS.Timeout>();
+  private scheduleWaiters: (() => void)[] = [];
 
   constructor(private readonly options: SandboxOptions = {}) {
     this.clock = options.clock ?? systemClock;
@@ -253,8 +255,7 @@ export class SandboxEngine {
    */
   reset(): void {
     this.callbacks.cancelAll();
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
+    this.clearTimers();
     this.orders.clear();
     this.log = new ChangeLog();
     this.submissions.clear();
@@ -269,10 +270,25 @@ export class SandboxEngine {
     this.seedOrders();
   }
 
+  /** Resolves once no submission result is scheduled and no callback is queued, in flight or held. */
+  async idle(): Promise<void> {
+    while (this.scheduled.size > 0) await new Promise<void>((resolve) => this.scheduleWaiters.push(resolve));
+    await this.callbacks.idle();
+  }
+
+  private clearTimers(): void {
+    for (const timer of this.scheduled) clearTimeout(timer);
+    this.scheduled.clear();
+    this.wakeScheduleWaiters();
+  }
+
+  private wakeScheduleWaiters(): void {
+    for (const resolve of this.scheduleWaiters.splice(0)) resolve();
+  }
+
   shutdown(): void {
     this.callbacks.cancelAll();
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
+    this.clearTimers();
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -358,7 +374,7 @@ export class SandboxEngine {
       outcome,
     });
     const timer = setTimeout(() => {
-      this.timers.delete(timer);
+      this.scheduled.delete(timer);
       this.callbacks.emit({
         subscription: kind,
         key: submissionId,
@@ -372,9 +388,10 @@ export class SandboxEngine {
           summary: outcome.summary,
         },
       });
+      this.wakeScheduleWaiters();
     }, this.options.submissionDelayMs ?? 20);
     timer.unref();
-    this.timers.add(timer);
+    this.scheduled.add(timer);
     const echo: Record<string, string> = { requestId: requestContext.requestId };
     if (requestContext.transactionId) echo.transactionId = requestContext.transactionId;
     return { requestContext: echo, response: { submissionId } };

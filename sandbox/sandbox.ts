@@ -70,7 +70,7 @@ export interface Sandbox {
   reset(): void;
   startDemo(options?: DemoOptions): void;
   stopDemo(): void;
-  /** Resolves once no callback is queued, in flight, backing off or held back for reordering. */
+  /** Resolves once no callback is scheduled, queued, in flight, backing off or held back for reordering. */
   callbacksIdle(): Promise<void>;
 }
 
@@ -188,7 +188,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     },
     startDemo: (demoOptions) => demo.start(demoOptions),
     stopDemo: () => demo.stop(),
-    callbacksIdle: () => engine.callbacks.idle(),
+    callbacksIdle: () => engine.idle(),
   };
 }
 
