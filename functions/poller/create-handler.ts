@@ -1,0 +1,134 @@
+/**
+ * The poller has two triggers:
+ *  - the EventBridge schedule: fan out one `poll.store` task per configured store onto the poll queue, so hundreds
+ *    of stores are polled by separate invocations and one slow or throttled store never starves the rest;
+ *  - the poll queue (SQS, partial batch failure): poll the task's store within a time budget. A Pincode failure
+ *    (429 after retries, 5xx) fails that record only; SQS retries it later and the run resumes at the saved cursor.
+ */
+import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
+import type { Logger } from "@aws-lambda-powertools/logger";
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import type { Metrics } from "@aws-lambda-powertools/metrics";
+import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
+import middy from "@middy/core";
+import type { Context, ScheduledEvent, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import { countMetric } from "#adapters/metric-helpers.ts";
+import type { OrderRepository } from "#adapters/order-repository.ts";
+import type { PollCheckpointRepository } from "#adapters/poll-checkpoint-repository.ts";
+import type { QueuePublisher } from "#adapters/queue-publisher.ts";
+import { newPollTask, PollTaskMessageSchema } from "#core/messages.ts";
+import { describeIssues } from "#pincode/schemas.ts";
+import { type OrderPoller, type PollSettings, type PollStoreResult, pollStore } from "./poll-store.ts";
+
+export interface PollerDeps {
+  /** The stores the schedule fans out to (STORE_IDS). */
+  storeIds: readonly string[];
+  checkpoints: PollCheckpointRepository;
+  orders: Pick<OrderRepository, "getSyncedAt">;
+  queue: QueuePublisher;
+  pollQueueUrl: string;
+  eventsQueueUrl: string;
+  /** Order Poll; the real PincodeClient satisfies it. */
+  pincode: OrderPoller;
+  settings: PollSettings;
+  logger: Logger;
+  metrics: Metrics;
+  now?: () => number;
+}
+
+export interface FanOutResult {
+  scheduledAt: number;
+  tasks: number;
+}
+
+export type PollerEvent = ScheduledEvent | SQSEvent;
+export type PollerHandler = {
+  (event: ScheduledEvent, context: Context): Promise<FanOutResult>;
+  (event: SQSEvent, context: Context): Promise<SQSBatchResponse>;
+  (event: PollerEvent, context: Context): Promise<FanOutResult | SQSBatchResponse>;
+};
+
+export class InvalidPollTaskError extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = "InvalidPollTaskError";
+  }
+}
+
+const isScheduledEvent = (event: unknown): event is ScheduledEvent =>
+  typeof event === "object" &&
+  event !== null &&
+  (event as ScheduledEvent)["detail-type"] === "Scheduled Event" &&
+  (event as ScheduledEvent).source === "aws.events";
+
+const isSqsEvent = (event: unknown): event is SQSEvent =>
+  typeof event === "object" && event !== null && Array.isArray((event as SQSEvent).Records);
+
+export function parsePollTask(body: string) {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    throw new InvalidPollTaskError("body is not JSON");
+  }
+  const parsed = PollTaskMessageSchema.safeParse(json);
+  if (!parsed.success) throw new InvalidPollTaskError(`not a poll task: ${describeIssues(parsed.error)}`);
+  return parsed.data;
+}
+
+export function createPollerHandler(deps: PollerDeps): PollerHandler {
+  const { logger, metrics } = deps;
+  const now = deps.now ?? Date.now;
+  const storeDeps = { ...deps, now };
+
+  async function fanOut(event: ScheduledEvent): Promise<FanOutResult> {
+    const scheduledAt = Date.parse(event.time) || now();
+    const tasks = deps.storeIds.map((storeId) => newPollTask(storeId, scheduledAt, now()));
+    if (tasks.length === 0) logger.warn("no stores configured (STORE_IDS): nothing to poll");
+    await deps.queue.sendAll(deps.pollQueueUrl, tasks);
+    countMetric(metrics, "PollTasksScheduled", tasks.length);
+    logger.info("poll tasks fanned out", { tasks: tasks.length, scheduledAt });
+    return { scheduledAt, tasks: tasks.length };
+  }
+
+  async function pollTasks(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
+    const recordHandler = async (record: SQSRecord): Promise<PollStoreResult> => {
+      let storeId: string | undefined;
+      try {
+        const task = parsePollTask(record.body);
+        storeId = task.storeId;
+        const remaining = context.getRemainingTimeInMillis() - deps.settings.safetyMarginMs;
+        const budgetMs = Math.max(0, Math.min(deps.settings.timeBudgetMs, remaining));
+        const result = await pollStore(storeDeps, task.storeId, budgetMs);
+        logger.info("store polled", { ...result, messageId: record.messageId });
+        return result;
+      } catch (error) {
+        countMetric(metrics, "PollTaskFailures");
+        logger.error("poll task failed; it will be retried", {
+          messageId: record.messageId,
+          receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? "1"),
+          storeId: storeId ?? null,
+          reason: error instanceof Error ? error.message : String(error),
+          errorName: error instanceof Error ? error.name : typeof error,
+        });
+        throw error;
+      }
+    };
+    const processor = new BatchProcessor(EventType.SQS);
+    const response = await processPartialResponse(event, recordHandler, processor, {
+      context,
+      throwOnFullBatchFailure: false,
+    });
+    return { batchItemFailures: response.batchItemFailures };
+  }
+
+  const handler = async (event: PollerEvent, context: Context): Promise<FanOutResult | SQSBatchResponse> => {
+    if (isScheduledEvent(event)) return fanOut(event);
+    if (isSqsEvent(event)) return pollTasks(event, context);
+    throw new Error("unsupported poller event: expected an EventBridge Scheduled Event or an SQS event");
+  };
+
+  return middy(handler)
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics)) as unknown as PollerHandler;
+}

@@ -1,0 +1,89 @@
+/**
+ * Builds the poller's dependencies. `wirePollerDeps` takes ready clients (tests and local mode point them at
+ * dynalite, fauxqs and the sandbox); `pollerDepsFromEnv` builds the real ones on AWS. Nothing here does I/O when
+ * called: the Pincode credentials are read from Secrets Manager on the first Pincode call.
+ */
+
+import type { Logger } from "@aws-lambda-powertools/logger";
+import type { Metrics } from "@aws-lambda-powertools/metrics";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import { createDynamoClient, createSecretsClient, createSqsClient } from "#adapters/aws-clients.ts";
+import { pincodeMetricSink } from "#adapters/metric-helpers.ts";
+import { createLogger, createMetrics } from "#adapters/observability.ts";
+import { createOrderRepository } from "#adapters/order-repository.ts";
+import { createPollCheckpointRepository } from "#adapters/poll-checkpoint-repository.ts";
+import { createQueuePublisher } from "#adapters/queue-publisher.ts";
+import { loadJsonSecret, PincodeCredentialsSchema } from "#adapters/secrets.ts";
+import { createPincodeClient, type PincodeClientConfig } from "#pincode/client.ts";
+import type { PollerDeps } from "./create-handler.ts";
+import { parsePollerEnv } from "./env.ts";
+import { DEFAULT_POLL_SETTINGS, type OrderPoller, type PollSettings } from "./poll-store.ts";
+
+export const POLLER_SERVICE = "pincode-bridge-poller";
+
+export interface PollerWiring {
+  dynamo: DynamoDBClient;
+  tableName: string;
+  sqs: SQSClient;
+  pollQueueUrl: string;
+  eventsQueueUrl: string;
+  storeIds: readonly string[];
+  /** A Pincode client config (its onMetric is wired to our metrics) or a ready Order Poll implementation. */
+  pincode: Omit<PincodeClientConfig, "onMetric"> | OrderPoller;
+  settings?: Partial<PollSettings>;
+  logger?: Logger;
+  metrics?: Metrics;
+  now?: () => number;
+}
+
+export function wirePollerDeps(wiring: PollerWiring): PollerDeps {
+  const logger = wiring.logger ?? createLogger(POLLER_SERVICE);
+  const metrics = wiring.metrics ?? createMetrics(POLLER_SERVICE);
+  const pincode =
+    "pollOrders" in wiring.pincode
+      ? wiring.pincode
+      : createPincodeClient({ ...wiring.pincode, onMetric: pincodeMetricSink(metrics) });
+  return {
+    storeIds: wiring.storeIds,
+    checkpoints: createPollCheckpointRepository(wiring.dynamo, wiring.tableName),
+    orders: createOrderRepository(wiring.dynamo, wiring.tableName),
+    queue: createQueuePublisher(wiring.sqs),
+    pollQueueUrl: wiring.pollQueueUrl,
+    eventsQueueUrl: wiring.eventsQueueUrl,
+    pincode,
+    settings: { ...DEFAULT_POLL_SETTINGS, ...wiring.settings },
+    logger,
+    metrics,
+    ...(wiring.now ? { now: wiring.now } : {}),
+  };
+}
+
+export function pollerDepsFromEnv(env: NodeJS.ProcessEnv = process.env): PollerDeps {
+  const config = parsePollerEnv(env);
+  const secrets = createSecretsClient();
+  return wirePollerDeps({
+    dynamo: createDynamoClient(),
+    tableName: config.TABLE_NAME,
+    sqs: createSqsClient(),
+    pollQueueUrl: config.POLL_QUEUE_URL,
+    eventsQueueUrl: config.EVENTS_QUEUE_URL,
+    storeIds: config.STORE_IDS,
+    pincode: {
+      baseUrl: config.PINCODE_API_BASE_URL,
+      authBaseUrl: config.PINCODE_AUTH_URL,
+      credentials: () => loadJsonSecret(secrets, config.PINCODE_CREDENTIALS_SECRET_ARN, PincodeCredentialsSchema),
+      defaultPollPageSize: config.POLL_PAGE_SIZE,
+    },
+    settings: {
+      lookbackMs: config.POLL_LOOKBACK_MS,
+      settleMs: config.POLL_SETTLE_MS,
+      pageSize: config.POLL_PAGE_SIZE,
+      timeBudgetMs: config.POLL_TIME_BUDGET_MS,
+      initialLookbackMs: config.POLL_INITIAL_LOOKBACK_MS,
+      maxWindowMs: config.POLL_MAX_WINDOW_MS,
+    },
+    logger: createLogger(config.POWERTOOLS_SERVICE_NAME),
+    metrics: createMetrics(config.POWERTOOLS_SERVICE_NAME),
+  });
+}

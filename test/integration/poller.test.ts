@@ -1,0 +1,258 @@
+/**
+ * The real poller handler against dynalite, fauxqs and the sandbox: the schedule fans out one task per store, a task
+ * pages Order Poll with size 10 and queues one order.changed per distinct order, progress survives a spent time budget,
+ * a leased store is left alone, and a throttled store fails only its own record.
+ */
+import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type LocalDynamo, type LocalQueues, startLocalDynamo, startLocalQueues } from "../../bin/local/emulators.ts";
+import { createSqsDriver, scheduledEvent } from "../../bin/local/sqs-driver.ts";
+import { createOrderRepository } from "../../functions/adapters/order-repository.ts";
+import { createPollCheckpointRepository } from "../../functions/adapters/poll-checkpoint-repository.ts";
+import { newPollTask, type OrderChangedMessage, type PollTaskMessage } from "../../functions/core/messages.ts";
+import { createPincodeClient, type PollOrdersParams } from "../../functions/pincode/client.ts";
+import { OrderSchema } from "../../functions/pincode/schemas.ts";
+import { createPollerHandler, type PollerHandler } from "../../functions/poller/create-handler.ts";
+import { wirePollerDeps } from "../../functions/poller/deps.ts";
+import type { OrderPoller, PollSettings } from "../../functions/poller/poll-store.ts";
+import { type Sandbox, startSandbox } from "../../sandbox/sandbox.ts";
+import {
+  captureStdout,
+  context,
+  type OutputCapture,
+  sandboxClientConfig,
+  sqsEventOf,
+  testObservability,
+} from "./ingestion.harness.ts";
+
+const SETTINGS: Partial<PollSettings> = {
+  lookbackMs: 60_000,
+  settleMs: 0,
+  pageSize: 10,
+  timeBudgetMs: 20_000,
+  initialLookbackMs: 60_000,
+  safetyMarginMs: 0,
+};
+
+describe("poller", () => {
+  let dynamo: LocalDynamo;
+  let queues: LocalQueues;
+  let sandbox: Sandbox;
+  let output: OutputCapture;
+  let calls: PollOrdersParams[];
+  /** Added to the wall clock: lets a test make a run's time budget run out after a given number of pages. */
+  let skew: number;
+  let msPerPage: number;
+
+  beforeAll(async () => {
+    [dynamo, queues, sandbox] = await Promise.all([startLocalDynamo(), startLocalQueues(), startSandbox({ seed: 5 })]);
+  });
+  afterAll(async () => {
+    await Promise.all([dynamo?.stop(), queues?.stop(), sandbox?.stop()]);
+  });
+  beforeEach(() => {
+    output = captureStdout();
+    calls = [];
+    skew = 0;
+    msPerPage = 0;
+  });
+  afterEach(() => output.stop());
+
+  function poller(options: { stores?: string[]; pincode?: OrderPoller; settings?: Partial<PollSettings> } = {}) {
+    const real = createPincodeClient(sandboxClientConfig(sandbox));
+    const recorded: OrderPoller = {
+      async pollOrders(params) {
+        calls.push(params);
+        const page = await (options.pincode ?? real).pollOrders(params);
+        skew += msPerPage;
+        return page;
+      },
+    };
+    return createPollerHandler(
+      wirePollerDeps({
+        dynamo: dynamo.client,
+        tableName: dynamo.tableName,
+        sqs: queues.client,
+        pollQueueUrl: queues.pollQueueUrl,
+        eventsQueueUrl: queues.eventsQueueUrl,
+        storeIds: options.stores ?? ["S01", "S02", "S03"],
+        pincode: recorded,
+        settings: { ...SETTINGS, ...options.settings },
+        now: () => Date.now() + skew,
+        ...testObservability("poller-test"),
+      }),
+    );
+  }
+
+  /** Takes every message off a queue (they are deleted), parsed. */
+  async function takeAll<T>(queueUrl: string): Promise<T[]> {
+    const bodies: T[] = [];
+    const driver = createSqsDriver({
+      sqs: queues.client,
+      queueUrl,
+      handler: async (event) => {
+        bodies.push(...event.Records.map((r) => JSON.parse(r.body) as T));
+        return { batchItemFailures: [] };
+      },
+    });
+    await driver.drainUntilIdle();
+    return bodies;
+  }
+
+  const pollTaskEvent = (storeId: string) => sqsEventOf([newPollTask(storeId, Date.now())]);
+
+  it("fans a scheduled run out into one poll task per configured store", async () => {
+    // Act
+    const result = await poller({ stores: ["S01", "S02", "S03"] })(scheduledEvent(), context());
+    // Assess
+    expect(result).toMatchObject({ tasks: 3 });
+    const tasks = await takeAll<PollTaskMessage>(queues.pollQueueUrl);
+    expect(tasks.map((t) => t.storeId).sort()).toEqual(["S01", "S02", "S03"]);
+    expect(tasks.every((t) => t.kind === "poll.store")).toBe(true);
+    expect(calls).toHaveLength(0);
+  });
+
+  it("pages Order Poll 10 at a time and queues each changed order once, then advances the checkpoint", async () => {
+    // Prepare: 23 new orders in a fresh store, 3 of them changed again (they reappear in the change log)
+    const store = "PAGED1";
+    const ids = Array.from({ length: 23 }, () => String(sandbox.createOrder({ storeId: store }).id));
+    const client = createPincodeClient(sandboxClientConfig(sandbox));
+    for (const id of ids.slice(0, 3))
+      await client.updateOrder(id, [{ type: "ORDER_STATE_UPDATE", orderState: "ACCEPTED" }]);
+    // Act
+    const response = await poller()(pollTaskEvent(store), context());
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(calls.length).toBeGreaterThanOrEqual(3);
+    expect(calls.every((c) => c.size === 10 && c.sortOrder === "ASC" && c.serviceProviderId === store)).toBe(true);
+    expect(calls[0]?.nextPage).toBeUndefined();
+    expect(calls.slice(1).every((c) => typeof c.nextPage === "string")).toBe(true);
+    const messages = await takeAll<OrderChangedMessage>(queues.eventsQueueUrl);
+    expect(messages.map((m) => m.orderId).sort()).toEqual([...ids].sort());
+    expect(messages.every((m) => m.kind === "order.changed" && m.storeId === store)).toBe(true);
+    expect(new Set(messages.map((m) => m.observedAt)).size).toBe(1);
+    const checkpoint = await createPollCheckpointRepository(dynamo.client, dynamo.tableName).get(store);
+    expect(checkpoint?.windowEnd).toBe(messages[0]?.observedAt);
+    expect(checkpoint?.cursor).toBeUndefined();
+    expect(checkpoint?.leaseOwner).toBeUndefined();
+    const lag = output.metricsNamed("PollLagMs").find((m) => m.storeId === store);
+    expect(typeof lag?.PollLagMs).toBe("number");
+    expect(output.metricTotals().get("PollPages")).toBe(calls.length);
+  });
+
+  it("saves the cursor when the time budget runs out and the next run resumes exactly that window", async () => {
+    // Prepare: 35 orders = 4 pages; each page "takes" 9 s against a 20 s budget, so a run pages 3 times
+    const store = "BUDGET1";
+    const ids = Array.from({ length: 35 }, () => String(sandbox.createOrder({ storeId: store }).id));
+    msPerPage = 9_000;
+    const handler = poller();
+    // Act 1
+    await handler(pollTaskEvent(store), context());
+    const firstRun = [...calls];
+    const checkpoints = createPollCheckpointRepository(dynamo.client, dynamo.tableName);
+    const saved = await checkpoints.get(store);
+    const firstMessages = await takeAll<OrderChangedMessage>(queues.eventsQueueUrl);
+    // Act 2
+    calls = [];
+    await handler(pollTaskEvent(store), context());
+    // Assess
+    expect(firstRun).toHaveLength(3);
+    expect(saved?.cursor).toEqual(expect.any(String));
+    expect(saved?.windowEnd).toBeUndefined();
+    expect(calls[0]).toMatchObject({
+      nextPage: saved?.cursor,
+      fromTimestamp: saved?.cursorFrom,
+      toTimestamp: saved?.cursorTo,
+    });
+    const secondMessages = await takeAll<OrderChangedMessage>(queues.eventsQueueUrl);
+    expect([...firstMessages, ...secondMessages].map((m) => m.orderId).sort()).toEqual([...ids].sort());
+    const done = await checkpoints.get(store);
+    expect(done?.windowEnd).toBe(saved?.cursorTo);
+    expect(done?.cursor).toBeUndefined();
+    expect(output.metricTotals().get("PollBudgetExhausted")).toBe(1);
+  });
+
+  it("does not queue orders whose stored view was synced after the window end", async () => {
+    // Prepare
+    const store = "FRESH1";
+    const synced = sandbox.createOrder({ storeId: store });
+    const stale = sandbox.createOrder({ storeId: store });
+    await createOrderRepository(dynamo.client, dynamo.tableName).upsert({
+      order: OrderSchema.parse(synced),
+      source: "callback",
+      receivedAt: Date.now() + 60_000,
+      syncedAt: Date.now() + 60_000,
+      messageId: "m-synced",
+    });
+    // Act
+    await poller()(pollTaskEvent(store), context());
+    // Assess
+    const messages = await takeAll<OrderChangedMessage>(queues.eventsQueueUrl);
+    expect(messages.map((m) => m.orderId)).toEqual([stale.id]);
+    expect(output.metricTotals().get("PollIdsSkippedFresh")).toBe(1);
+  });
+
+  it("leaves a store alone while another task holds its lease", async () => {
+    // Prepare
+    const store = "LEASED1";
+    sandbox.createOrder({ storeId: store });
+    await createPollCheckpointRepository(dynamo.client, dynamo.tableName).acquireLease(
+      store,
+      "other-task",
+      Date.now(),
+      Date.now() + 60_000,
+    );
+    // Act
+    const response = await poller()(pollTaskEvent(store), context());
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(calls).toHaveLength(0);
+    expect(await takeAll(queues.eventsQueueUrl)).toEqual([]);
+    expect(output.metricTotals().get("PollTasksSkippedLeased")).toBe(1);
+  });
+
+  it("fails only the throttled store's task; the other store in the batch is polled", async () => {
+    // Prepare: a second Pincode that answers every call 429 (throttled store), the sandbox for the healthy one
+    const throttled = await startSandbox({ seed: 6, faults: { apiRateLimitRate: 1, retryAfterSeconds: 0 } });
+    try {
+      const healthy = String(sandbox.createOrder({ storeId: "OK1" }).id);
+      const slowClient = createPincodeClient(sandboxClientConfig(throttled));
+      const fastClient = createPincodeClient(sandboxClientConfig(sandbox));
+      const routed: OrderPoller = {
+        pollOrders: (p) => (p.serviceProviderId === "S01" ? slowClient : fastClient).pollOrders(p),
+      };
+      const event = sqsEventOf([newPollTask("S01", Date.now()), newPollTask("OK1", Date.now())]);
+      // Act
+      const response = await poller({ pincode: routed })(event, context());
+      // Assess
+      expect(response.batchItemFailures).toEqual([{ itemIdentifier: event.Records[0]?.messageId }]);
+      const messages = await takeAll<OrderChangedMessage>(queues.eventsQueueUrl);
+      expect(messages.map((m) => m.orderId)).toEqual([healthy]);
+      const failure = output.logs().find((l) => l.message === "poll task failed; it will be retried");
+      expect(failure).toMatchObject({ storeId: "S01", reason: expect.stringContaining("429") });
+      // the failed task released its lease: a retry can poll right away
+      expect(
+        (await createPollCheckpointRepository(dynamo.client, dynamo.tableName).get("S01"))?.leaseOwner,
+      ).toBeUndefined();
+    } finally {
+      await throttled.stop();
+    }
+  });
+
+  it("rejects an event it does not know", async () => {
+    const handler: PollerHandler = poller();
+    await expect(handler({ hello: "world" } as never, context())).rejects.toThrow(/unsupported poller event/);
+  });
+
+  it("reads messages the fan-out produced as valid poll tasks (real queue round trip)", async () => {
+    await poller({ stores: ["S02"] })(scheduledEvent(), context());
+    const received = await queues.client.send(
+      new ReceiveMessageCommand({ QueueUrl: queues.pollQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+    );
+    const event = sqsEventOf((received.Messages ?? []).map((m) => m.Body ?? ""));
+    const response = await poller({ stores: ["S02"] })(event, context());
+    expect(response.batchItemFailures).toEqual([]);
+    expect(calls.every((c) => c.serviceProviderId === "S02")).toBe(true);
+    expect(calls.length).toBeGreaterThanOrEqual(1);
+  });
+});
