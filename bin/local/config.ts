@@ -39,7 +39,10 @@ export const LocalEnvSchema = z
       )
       .pipe(z.array(z.string()).min(1, "STORE_IDS must name at least one store")),
     CALLBACK_CLIENT_ID: z.string().min(1).default("local-pincode"),
-    CALLBACK_CLIENT_SECRET: z.string().min(16, "CALLBACK_CLIENT_SECRET must be at least 16 characters").default("local-callback-secret-change-me"),
+    CALLBACK_CLIENT_SECRET: z
+      .string()
+      .min(16, "CALLBACK_CLIENT_SECRET must be at least 16 characters")
+      .default("local-callback-secret-change-me"),
     SELLER_API_KEY: optionalText,
     PINCODE_API_BASE_URL: optionalText.pipe(z.url().optional()),
     PINCODE_AUTH_URL: optionalText.pipe(z.url().optional()),

@@ -1,0 +1,97 @@
+#!/usr/bin/env node
+/**
+ * Local mode (`npm start`): the whole pipeline on one machine with no AWS account. See README "Local mode".
+ */
+import "./local/quiet.ts";
+import { existsSync } from "node:fs";
+import { loadLocalConfig } from "./local/config.ts";
+import { startLocalPipeline } from "./local/pipeline.ts";
+import { formatStatus, type StatusSnapshot } from "./local/status.ts";
+
+// A .env file (see .env.example) fills in what the environment does not set.
+if (existsSync(".env")) process.loadEnvFile(".env");
+// Quiet by default: the terminal shows the status line; LOG_LEVEL / POWERTOOLS_LOG_LEVEL=INFO shows handler logs.
+process.env.POWERTOOLS_LOG_LEVEL ??= process.env.LOG_LEVEL ?? "WARN";
+process.env.POWERTOOLS_METRICS_DISABLED ??= "true";
+process.env.AWS_REGION ??= "ap-south-1";
+
+const config = (() => {
+  try {
+    return loadLocalConfig(process.env, process.argv.slice(2));
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exit(2);
+  }
+})();
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const started = Date.now();
+const pipeline = await startLocalPipeline(config, log).catch((error: Error & { code?: string }) => {
+  const hint =
+    error.code === "EADDRINUSE" ? " (a port is taken: set PORT, SANDBOX_PORT, DYNAMODB_PORT or SQS_PORT)" : "";
+  console.error(`local mode failed to start: ${error.message}${hint}`);
+  process.exit(1);
+});
+
+const lines = [
+  "pincode-bridge local mode",
+  `  API (API Gateway routes)   ${pipeline.apiUrl}`,
+  `    callbacks                POST ${pipeline.callbackUrl}`,
+  `    callback OAuth token     POST ${pipeline.tokenUrl}  (client ${pipeline.callbackClient.clientId})`,
+  `  DynamoDB (dynalite)        ${pipeline.dynamo.endpoint}  table ${pipeline.dynamo.tableName}`,
+  `    data                     ${config.inMemory ? "in memory (--in-memory)" : config.dataDir}`,
+  `  SQS (fauxqs)               ${pipeline.queues.endpoint}`,
+  `    events queue             ${pipeline.queues.eventsQueueUrl}`,
+  `    DLQs                     ${[pipeline.queues.eventsDlqUrl, pipeline.queues.pollDlqUrl, pipeline.queues.commandsDlqUrl].join(" ")}`,
+  pipeline.sandbox
+    ? `  Pincode sandbox            ${pipeline.sandbox.url}  (admin ${pipeline.sandbox.adminUrl}; client ${pipeline.sandbox.clientId} / ${pipeline.sandbox.clientSecret})`
+    : `  Pincode                    ${pipeline.pincodeApiBaseUrl}  (auth ${pipeline.pincodeAuthUrl})`,
+  `  stores                     ${config.STORE_IDS.join(", ")}; poll every ${config.POLL_INTERVAL_S}s`,
+  `  demo orders                ${pipeline.sandbox && config.DEMO ? `on, one every ${config.DEMO_INTERVAL_S}s with mild faults (DEMO=0 turns it off)` : "off"}`,
+  pipeline.eventsFile ? `  OrderChanged events        ${pipeline.eventsFile}` : "",
+  "",
+  `  inspect: aws --endpoint-url ${pipeline.dynamo.endpoint} dynamodb scan --table-name ${pipeline.dynamo.tableName}`,
+  `           aws --endpoint-url ${pipeline.queues.endpoint} sqs get-queue-attributes --queue-url ${pipeline.queues.eventsDlqUrl} --attribute-names All`,
+  "  (any access key works against the emulators, e.g. AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local)",
+  "",
+  "ready. Ctrl-C stops.",
+];
+console.log(lines.filter((l) => l !== undefined).join("\n"));
+
+let last: StatusSnapshot | undefined;
+const live = config.STATUS_LINE && process.stdout.isTTY;
+const statusTimer = setInterval(
+  async () => {
+    try {
+      last = await pipeline.status();
+      const line = formatStatus(last);
+      if (live) process.stdout.write(`\r\x1b[2K${line}`);
+      else console.log(line);
+    } catch {
+      // the emulators may be stopping
+    }
+  },
+  live ? 2_000 : 15_000,
+);
+statusTimer.unref();
+if (!config.STATUS_LINE) clearInterval(statusTimer);
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  clearInterval(statusTimer);
+  if (live) process.stdout.write("\n");
+  try {
+    last = await pipeline.status();
+  } catch {
+    // keep the last one we had
+  }
+  await pipeline.stop();
+  const minutes = ((Date.now() - started) / 60_000).toFixed(1);
+  console.log(`stopped (${signal}) after ${minutes} min.`);
+  if (last) console.log(`summary: ${formatStatus(last)} | OrderChanged events ${pipeline.counters.events}`);
+  process.exit(0);
+}
+process.on("SIGINT", () => void shutdown("SIGINT"));
+process.on("SIGTERM", () => void shutdown("SIGTERM"));

@@ -1,0 +1,275 @@
+/**
+ * The whole pincode-bridge pipeline in one process: dynalite, fauxqs, the sandbox (or a real Pincode), an HTTP
+ * front door mapping API Gateway's routes to the real handlers, the poller on a timer and SQS consumer loops that
+ * invoke the processor and poller the way Lambda's event source mappings do.
+ */
+import { randomBytes } from "node:crypto";
+import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import { join } from "node:path";
+import { createRecordingEventPublisher, type DomainEvent } from "../../functions/adapters/event-publisher.ts";
+import { createLogger, createMetrics } from "../../functions/adapters/observability.ts";
+import { createQuarantineRepository } from "../../functions/adapters/quarantine-repository.ts";
+import { createQueuePublisher } from "../../functions/adapters/queue-publisher.ts";
+import { createCallbackHandler } from "../../functions/callback/create-handler.ts";
+import { createCallbackAuthHandler } from "../../functions/callback-auth/create-handler.ts";
+import { createPollerHandler } from "../../functions/poller/create-handler.ts";
+import { wirePollerDeps } from "../../functions/poller/deps.ts";
+import { createProcessorHandler } from "../../functions/processor/create-handler.ts";
+import { wireProcessorDeps } from "../../functions/processor/deps.ts";
+import { type Sandbox, startSandbox } from "../../sandbox/sandbox.ts";
+import { apiGatewayEventFromRequest, writeApiGatewayResult } from "./api-gateway-event.ts";
+import type { LocalConfig } from "./config.ts";
+import { type LocalDynamo, type LocalQueues, startLocalDynamo, startLocalQueues } from "./emulators.ts";
+import { createSqsDriver, lambdaContext, type SqsDriver, scheduledEvent } from "./sqs-driver.ts";
+import { type CallbackCounters, readStatus, type StatusSnapshot } from "./status.ts";
+
+export const ROUTES = {
+  callbacks: "/pincode/callbacks",
+  token: "/pincode/oauth/token",
+} as const;
+
+export interface LocalPipeline {
+  apiUrl: string;
+  callbackUrl: string;
+  tokenUrl: string;
+  dynamo: LocalDynamo;
+  queues: LocalQueues;
+  sandbox: Sandbox | undefined;
+  pincodeApiBaseUrl: string;
+  pincodeAuthUrl: string;
+  callbackClient: { clientId: string; clientSecret: string };
+  eventsFile: string | undefined;
+  counters: CallbackCounters & { events: number };
+  /** Runs the scheduled poller once now (as the EventBridge rule would). */
+  pollNow(): Promise<void>;
+  status(): Promise<StatusSnapshot>;
+  stop(): Promise<void>;
+}
+
+/** The callback OAuth client's signing key, kept in DATA_DIR so tokens survive a restart (random in memory mode). */
+async function signingKey(config: LocalConfig): Promise<string> {
+  if (config.inMemory) return randomBytes(32).toString("base64url");
+  const file = join(config.dataDir, "callback-signing-key");
+  try {
+    return (await readFile(file, "utf8")).trim();
+  } catch {
+    const key = randomBytes(32).toString("base64url");
+    await writeFile(file, key, { mode: 0o600 });
+    return key;
+  }
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      const address = server.address();
+      resolve(typeof address === "object" && address ? address.port : port);
+    });
+  });
+}
+
+export async function startLocalPipeline(
+  config: LocalConfig,
+  log: (line: string) => void = () => {},
+): Promise<LocalPipeline> {
+  const stops: Array<() => Promise<void> | void> = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) {
+      try {
+        await stop();
+      } catch (error) {
+        log(`shutdown: ${(error as Error).message}`);
+      }
+    }
+  };
+
+  try {
+    if (!config.inMemory) await mkdir(config.dataDir, { recursive: true });
+
+    const dynamo = await startLocalDynamo({
+      port: config.DYNAMODB_PORT,
+      host: config.HOST,
+      ...(config.inMemory ? {} : { dataDir: join(config.dataDir, "dynamodb") }),
+    });
+    stops.push(() => dynamo.stop());
+
+    const queues = await startLocalQueues({
+      port: config.SQS_PORT,
+      visibilityTimeoutSeconds: config.VISIBILITY_TIMEOUT_S,
+      maxReceiveCount: config.MAX_RECEIVE_COUNT,
+    });
+    stops.push(() => queues.stop());
+
+    let sandbox: Sandbox | undefined;
+    if (!config.realPincode) {
+      sandbox = await startSandbox({
+        port: config.SANDBOX_PORT,
+        host: config.HOST,
+        clientId: config.SANDBOX_CLIENT_ID,
+        clientSecret: config.SANDBOX_CLIENT_SECRET,
+        seed: config.SANDBOX_SEED,
+        stores: config.STORE_IDS,
+        log,
+      });
+      stops.push(() => sandbox?.stop());
+    }
+    const pincodeApiBaseUrl = config.PINCODE_API_BASE_URL ?? sandbox!.apiBaseUrl;
+    const pincodeAuthUrl = config.PINCODE_AUTH_URL ?? sandbox!.authBaseUrl;
+    const pincodeCredentials = {
+      clientId: config.PINCODE_CLIENT_ID ?? config.SANDBOX_CLIENT_ID,
+      clientSecret: config.PINCODE_CLIENT_SECRET ?? config.SANDBOX_CLIENT_SECRET,
+    };
+
+    // Domain events: appended to DATA_DIR/events.jsonl (the local stand-in for the EventBridge bus).
+    const eventsFile = config.inMemory ? undefined : join(config.dataDir, "events.jsonl");
+    const counters = { acked: 0, rejected: 0, events: 0 };
+    let eventWrites = Promise.resolve();
+    const events = createRecordingEventPublisher((event: DomainEvent) => {
+      counters.events++;
+      if (eventsFile) {
+        eventWrites = eventWrites.then(() => appendFile(eventsFile, `${JSON.stringify(event)}\n`)).catch(() => {});
+      }
+    });
+
+    // Runs after the consumers stop (stops run in reverse), so every event they emitted is on disk.
+    stops.push(() => eventWrites);
+
+    const callbackClient = { clientId: config.CALLBACK_CLIENT_ID, clientSecret: config.CALLBACK_CLIENT_SECRET };
+    const authSecret = { ...callbackClient, signingKey: await signingKey(config) };
+    const callbackAuth = createCallbackAuthHandler({
+      authMode: "oauth",
+      loadAuthSecret: async () => authSecret,
+      logger: createLogger("pincode-bridge-callback-auth"),
+      metrics: createMetrics("pincode-bridge-callback-auth"),
+    });
+    const callback = createCallbackHandler({
+      authMode: "oauth",
+      loadAuthKeys: async () => authSecret,
+      publisher: createQueuePublisher(queues.client),
+      eventsQueueUrl: queues.eventsQueueUrl,
+      quarantine: createQuarantineRepository({ client: dynamo.client, tableName: dynamo.tableName }),
+      logger: createLogger("pincode-bridge-callback"),
+      metrics: createMetrics("pincode-bridge-callback"),
+    });
+    const pincode = { baseUrl: pincodeApiBaseUrl, authBaseUrl: pincodeAuthUrl, credentials: pincodeCredentials };
+    const processor = createProcessorHandler(
+      wireProcessorDeps({ dynamo: dynamo.client, tableName: dynamo.tableName, events, pincode }),
+    );
+    const poller = createPollerHandler(
+      wirePollerDeps({
+        dynamo: dynamo.client,
+        sqs: queues.client,
+        tableName: dynamo.tableName,
+        eventsQueueUrl: queues.eventsQueueUrl,
+        pollQueueUrl: queues.pollQueueUrl,
+        storeIds: config.STORE_IDS,
+        pincode,
+      }),
+    );
+
+    // The HTTP front door: API Gateway's routes, API Gateway-shaped events, the real handlers.
+    const routes: Record<string, typeof callback> = {
+      [`POST ${ROUTES.callbacks}`]: callback,
+      [`POST ${ROUTES.token}`]: callbackAuth,
+    };
+    const server = createServer((request, response) => {
+      const path = new URL(request.url ?? "/", "http://localhost").pathname;
+      const route = `${request.method} ${path}`;
+      const handler = routes[route];
+      if (!handler) {
+        const known = Object.keys(routes).join(", ");
+        response.writeHead(404, { "content-type": "application/json" });
+        response.end(JSON.stringify({ error: "NOT_FOUND", message: `no route ${route}; routes: ${known}` }));
+        return;
+      }
+      void (async () => {
+        try {
+          const event = await apiGatewayEventFromRequest(request, { resource: path, stage: "local" });
+          const result = await handler(event);
+          if (path === ROUTES.callbacks) {
+            if (result.statusCode === 200) counters.acked++;
+            else counters.rejected++;
+          }
+          writeApiGatewayResult(response, result);
+        } catch (error) {
+          log(`front door: ${(error as Error).message}`);
+          // API Gateway answers 413 for oversized payloads and 502 for a failed integration.
+          const tooLarge = /over \d+ bytes/.test((error as Error).message);
+          if (path === ROUTES.callbacks) counters.rejected++;
+          response.writeHead(tooLarge ? 413 : 502, { "content-type": "application/json" });
+          response.end(JSON.stringify({ error: tooLarge ? "PAYLOAD_TOO_LARGE" : "BAD_GATEWAY" }));
+        }
+      })();
+    });
+    const apiPort = await listen(server, config.PORT, config.HOST);
+    stops.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    );
+    const apiUrl = `http://${config.HOST}:${apiPort}`;
+    const callbackUrl = `${apiUrl}${ROUTES.callbacks}`;
+    const tokenUrl = `${apiUrl}${ROUTES.token}`;
+
+    // Lambda's SQS event sources: processor on the events queue, poller on the poll queue (one store per batch).
+    const onError = (error: unknown) => log(`consumer: ${(error as Error).message}`);
+    const drivers: SqsDriver[] = [
+      createSqsDriver({ sqs: queues.client, queueUrl: queues.eventsQueueUrl, handler: processor, onError }),
+      createSqsDriver({ sqs: queues.client, queueUrl: queues.pollQueueUrl, handler: poller, batchSize: 1, onError }),
+    ];
+    for (const driver of drivers) driver.start();
+    stops.push(async () => {
+      await Promise.all(drivers.map((d) => d.stop()));
+    });
+
+    // The EventBridge schedule: fan out one poll task per store, now and every POLL_INTERVAL_S.
+    const pollNow = async () => {
+      await poller(scheduledEvent(), lambdaContext({ functionName: "poller" }));
+    };
+    const pollTimer = setInterval(() => pollNow().catch(onError), config.POLL_INTERVAL_S * 1000);
+    stops.push(() => clearInterval(pollTimer));
+    await pollNow().catch(onError);
+
+    if (sandbox) {
+      sandbox.registerCallback({ url: callbackUrl, tokenUrl, ...callbackClient });
+      if (config.DEMO) {
+        sandbox.setFaults({
+          callbackDropRate: config.DEMO_CALLBACK_DROP_RATE,
+          apiErrorRate: config.DEMO_API_ERROR_RATE,
+        });
+        sandbox.startDemo({ intervalMs: config.DEMO_INTERVAL_S * 1000 });
+        stops.push(() => sandbox?.stopDemo());
+      }
+    }
+    return {
+      apiUrl,
+      callbackUrl,
+      tokenUrl,
+      dynamo,
+      queues,
+      sandbox,
+      pincodeApiBaseUrl,
+      pincodeAuthUrl,
+      callbackClient,
+      eventsFile,
+      counters,
+      pollNow,
+      status: () =>
+        readStatus({
+          dynamo: dynamo.client,
+          tableName: dynamo.tableName,
+          sqs: queues.client,
+          dlqUrls: [queues.eventsDlqUrl, queues.pollDlqUrl, queues.commandsDlqUrl],
+          callbacks: () => ({ acked: counters.acked, rejected: counters.rejected }),
+        }),
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
