@@ -4,5 +4,6 @@
  */
 process.removeAllListeners("warning");
 process.on("warning", (warning) => {
-  if (!`${warning.name} ${warning.message}`.includes("NodeVersionSupportWarning")) console.warn(`${warning.name}: ${warning.message}`);
+  if (!`${warning.name} ${warning.message}`.includes("NodeVersionSupportWarning"))
+    console.warn(`${warning.name}: ${warning.message}`);
 });
