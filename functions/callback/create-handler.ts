@@ -75,7 +75,7 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
     return response;
   };
 
-  return async (event) => {
+  const handle: CallbackHandler = async (event) => {
     const apiRequestId = event.requestContext?.requestId;
     const sourceIp = event.requestContext?.identity?.sourceIp;
     const contentType = headerValue(event, "content-type");
@@ -196,6 +196,20 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
     }
     logger.info("callback accepted", { ...summary, auth: auth.method, scheme: auth.scheme });
     return jsonResponse(200, ack);
+  };
+
+  return async (event) => {
+    try {
+      return await handle(event);
+    } catch (error) {
+      // A bug must still answer 5xx with our error shape (not API Gateway's 502), so Pincode retries.
+      logger.error("callback handler failed", {
+        apiRequestId: event.requestContext?.requestId,
+        error: errorName(error),
+      });
+      metrics.rejected("internal_error");
+      return errorResponse(500, "INTERNAL_ERROR", "the callback could not be processed; retry later");
+    }
   };
 }
 

@@ -13,7 +13,8 @@ export type RejectionReason =
   | "invalid"
   | "queue_error"
   | "quarantine_error"
-  | "auth_unavailable";
+  | "auth_unavailable"
+  | "internal_error";
 
 export interface CallbackMetrics {
   accepted(kind: CallbackKindLabel): void;

@@ -337,6 +337,22 @@ describe("rejected callbacks queue nothing", () => {
     expect(await h.drainEvents()).toEqual([]);
   });
 
+  it("500 with our error shape when something unexpected throws, nothing queued", async () => {
+    const broken = h.callbackHandler({
+      now: () => {
+        throw new RangeError("clock unavailable");
+      },
+    });
+    const reply = await call(authed(ORDER_VIEW), broken);
+    expect(reply.status).toBe(500);
+    expect(reply.json).toEqual({
+      error: "INTERNAL_ERROR",
+      message: "the callback could not be processed; retry later",
+    });
+    expect(await h.drainEvents()).toEqual([]);
+    expect(emfMetrics(reply.records, "CallbacksRejected")[0]).toMatchObject({ reason: "internal_error" });
+  });
+
   it("503 when the auth secret cannot be read, nothing stored", async () => {
     const broken = h.callbackHandler({
       loadAuthKeys: async () => {
