@@ -261,6 +261,7 @@ export class SandboxEngine {
     this.submissions.clear();
     this.catalog.reset();
     this.stats.reset();
+    this.tokens.issued = 0;
     this.dice.reset();
     this.generator = new OrderGenerator(this.seed);
     this.knownStores = new Set(this.options.stores ?? ["S01", "S02", "S03"]);
