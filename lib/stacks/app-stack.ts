@@ -68,11 +68,18 @@ export class AppStack extends Stack {
     };
 
     if (config.storeIds.length === 0) {
-      Annotations.of(this).addWarningV2(
-        "pincode-bridge:no-store-ids",
-        "No store ids configured: the poller will not reconcile any store. Pass -c storeIds=S01,S02 (docs/deploy.md).",
-      );
+      const message =
+        "No store ids configured: the poller will not reconcile any store. Pass -c storeIds=S01,S02 (docs/deploy.md).";
+      // Normal for a dev or CI synth; in prod it means dropped callbacks would never be recovered.
+      if (config.stage === "prod") Annotations.of(this).addWarningV2("pincode-bridge:no-store-ids", message);
+      else Annotations.of(this).addInfo(message);
     }
+    // Strong (export/import) references are what we want: the data stack cannot be deleted or have a used output
+    // removed while this stack depends on it. The warning only asks us to choose.
+    Annotations.of(this).acknowledgeWarning(
+      "@aws-cdk/core:crossStackReferencesDefaultStrong",
+      "Strong cross-stack references are intended: the data stack must outlive the app stack that uses it.",
+    );
 
     const pincodeEnv = {
       PINCODE_API_BASE_URL: config.pincode.apiBaseUrl,
