@@ -24,6 +24,8 @@ export interface PollCheckpoint {
   cursor?: string;
   cursorFrom?: number;
   cursorTo?: number;
+  /** The windowEnd whose look-back (overlap) segment has been re-paged already. */
+  overlapDoneFor?: number;
   leaseUntil?: number;
   leaseOwner?: string;
 }
@@ -41,6 +43,8 @@ export interface PollCheckpointRepository {
   saveCursor(storeId: string, owner: string, state: CursorState, now: number): Promise<void>;
   /** Records a fully paged window: `windowEnd` moves forward (never back) and the cursor is cleared. */
   completeWindow(storeId: string, owner: string, windowEnd: number, now: number): Promise<void>;
+  /** Records that the look-back segment before `windowEnd` was re-paged, and clears its cursor. */
+  completeOverlap(storeId: string, owner: string, windowEnd: number, now: number): Promise<void>;
   releaseLease(storeId: string, owner: string): Promise<void>;
 }
 
@@ -63,6 +67,8 @@ function fromItem(storeId: string, item: Record<string, AttributeValue>): PollCh
   const cursorFrom = n("cursorFrom");
   const cursorTo = n("cursorTo");
   const leaseUntil = n("leaseUntil");
+  const overlapDoneFor = n("overlapDoneFor");
+  if (overlapDoneFor !== undefined) checkpoint.overlapDoneFor = overlapDoneFor;
   if (windowEnd !== undefined) checkpoint.windowEnd = windowEnd;
   // `cursor` is a DynamoDB reserved word, hence the attribute name.
   if (item.pageCursor?.S) checkpoint.cursor = item.pageCursor.S;
@@ -173,6 +179,16 @@ export function createPollCheckpointRepository(dynamo: DynamoDBClient, tableName
           },
         );
       }
+    },
+
+    async completeOverlap(storeId, owner, windowEnd, now) {
+      await update(
+        storeId,
+        owner,
+        "SET overlapDoneFor = :end, lastPageAt = :now REMOVE pageCursor, cursorFrom, cursorTo",
+        "leaseOwner = :owner",
+        { ":end": { N: String(windowEnd) }, ":now": { N: String(now) } },
+      );
     },
 
     async releaseLease(storeId, owner) {

@@ -65,40 +65,61 @@ export interface PollStoreResult {
   storeId: string;
   /** false: another task holds the store's lease, nothing was done. */
   leased: boolean;
-  /** true when the window was paged to its end (windowEnd advanced). */
+  /** true when the new window was paged to its end (windowEnd advanced). */
   completed: boolean;
-  window?: { from: number; to: number; resumed: boolean };
+  segments: { kind: SegmentKind; from: number; to: number; resumed: boolean; done: boolean }[];
   pages: number;
   /** Distinct order ids seen in this run. */
   orderIds: number;
   enqueued: number;
-  /** Ids whose stored view was already synced after the window end: no Status Check needed. */
+  /** Ids whose stored view was already synced after the segment end: no Status Check needed. */
   skippedFresh: number;
   /** now - windowEnd after the run. */
   lagMs?: number;
 }
 
-interface Window {
+/**
+ * `overlap` re-pages the look-back before the last window end (changes Pincode indexed late, A9); `new` pages from the
+ * last window end to now - settle. They are paged separately so an id seen only in the overlap carries the older
+ * `observedAt`: a view synced after it (typically by the previous run's Status Check) needs no second check.
+ */
+export type SegmentKind = "overlap" | "new";
+
+export interface Segment {
+  kind: SegmentKind;
   from: number;
   to: number;
   cursor: string | undefined;
   resumed: boolean;
 }
 
-/** The window to page: the saved unfinished one, else the next one after windowEnd. Undefined: nothing to poll yet. */
-export function nextWindow(
-  checkpoint: PollCheckpoint | undefined,
-  now: number,
-  settings: PollSettings,
-): Window | undefined {
+/** What this run pages, in order: a saved unfinished segment first, else the overlap and then the new window. */
+export function planSegments(checkpoint: PollCheckpoint | undefined, now: number, settings: PollSettings): Segment[] {
+  const segments: Segment[] = [];
+  const windowEnd = checkpoint?.windowEnd;
   if (checkpoint?.cursor && checkpoint.cursorFrom !== undefined && checkpoint.cursorTo !== undefined) {
-    return { from: checkpoint.cursorFrom, to: checkpoint.cursorTo, cursor: checkpoint.cursor, resumed: true };
+    const kind: SegmentKind = windowEnd !== undefined && checkpoint.cursorTo <= windowEnd ? "overlap" : "new";
+    segments.push({
+      kind,
+      from: checkpoint.cursorFrom,
+      to: checkpoint.cursorTo,
+      cursor: checkpoint.cursor,
+      resumed: true,
+    });
+    if (kind === "new") return segments;
+  } else if (windowEnd !== undefined && settings.lookbackMs > 0 && checkpoint?.overlapDoneFor !== windowEnd) {
+    segments.push({
+      kind: "overlap",
+      from: Math.max(0, windowEnd - settings.lookbackMs),
+      to: windowEnd,
+      cursor: undefined,
+      resumed: false,
+    });
   }
-  const reached = checkpoint?.windowEnd ?? now - settings.initialLookbackMs;
-  const from = Math.max(0, reached - settings.lookbackMs);
+  const from = windowEnd ?? Math.max(0, now - settings.initialLookbackMs);
   const to = Math.min(now - settings.settleMs, from + settings.maxWindowMs);
-  if (to <= from) return undefined;
-  return { from, to, cursor: undefined, resumed: false };
+  if (to > from) segments.push({ kind: "new", from, to, cursor: undefined, resumed: false });
+  return segments;
 }
 
 export async function pollStore(deps: PollStoreDeps, storeId: string, budgetMs: number): Promise<PollStoreResult> {
@@ -109,6 +130,7 @@ export async function pollStore(deps: PollStoreDeps, storeId: string, budgetMs: 
     storeId,
     leased: false,
     completed: false,
+    segments: [],
     pages: 0,
     orderIds: 0,
     enqueued: 0,
@@ -128,66 +150,78 @@ export async function pollStore(deps: PollStoreDeps, storeId: string, budgetMs: 
   }
   result.leased = true;
   let windowEnd = checkpoint.windowEnd;
+  /** Order id -> the latest observedAt already queued for it in this run (de-duplication within the run). */
+  const queued = new Map<string, number>();
   const seen = new Set<string>();
 
-  try {
-    const window = nextWindow(checkpoint, startedAt, settings);
-    if (!window) {
-      logger.debug("no new window to poll yet", { storeId, windowEnd });
-      return result;
-    }
-    result.window = { from: window.from, to: window.to, resumed: window.resumed };
-    let cursor = window.cursor;
+  const budgetSpent = () => now() - startedAt >= budgetMs;
 
-    for (;;) {
-      if (now() - startedAt >= budgetMs) {
+  try {
+    const segments = planSegments(checkpoint, startedAt, settings);
+    if (segments.length === 0) logger.debug("no new window to poll yet", { storeId, windowEnd });
+
+    for (const segment of segments) {
+      const report = { kind: segment.kind, from: segment.from, to: segment.to, resumed: segment.resumed, done: false };
+      result.segments.push(report);
+      let cursor = segment.cursor;
+      for (;;) {
+        if (budgetSpent()) break;
+        const page = await deps.pincode.pollOrders({
+          serviceProviderId: storeId,
+          fromTimestamp: segment.from,
+          toTimestamp: segment.to,
+          sortOrder: "ASC",
+          size: settings.pageSize,
+          ...(cursor ? { nextPage: cursor } : {}),
+        });
+        result.pages += 1;
+        for (const id of page.orderIds) seen.add(id);
+
+        const candidates = [...new Set(page.orderIds)].filter((id) => (queued.get(id) ?? -1) < segment.to);
+        // A view synced at or after the segment end already reflects every change in the segment.
+        const syncedAt = candidates.length > 0 ? await deps.orders.getSyncedAt(candidates) : new Map<string, number>();
+        const toCheck = candidates.filter((id) => (syncedAt.get(id) ?? Number.NEGATIVE_INFINITY) < segment.to);
+        result.skippedFresh += candidates.length - toCheck.length;
+        if (toCheck.length > 0) {
+          const at = now();
+          await deps.queue.sendAll(
+            deps.eventsQueueUrl,
+            toCheck.map((orderId) =>
+              newEventsMessage<OrderChangedMessage>(
+                { kind: "order.changed", source: "poll", orderId, storeId, observedAt: segment.to },
+                at,
+              ),
+            ),
+          );
+          for (const id of toCheck) queued.set(id, segment.to);
+          result.enqueued += toCheck.length;
+        }
+
+        // A9: a cursor that does not move would page forever; treat it as the last page.
+        const next = page.nextPage && page.nextPage !== cursor ? page.nextPage : null;
+        if (page.nextPage && !next)
+          logger.warn("Order Poll returned the same cursor again; segment closed", { storeId });
+        if (!next) {
+          if (segment.kind === "overlap") {
+            await checkpoints.completeOverlap(storeId, owner, segment.to, now());
+          } else {
+            await checkpoints.completeWindow(storeId, owner, segment.to, now());
+            windowEnd = Math.max(windowEnd ?? segment.to, segment.to);
+            result.completed = true;
+            countMetric(metrics, "PollWindowsCompleted");
+          }
+          report.done = true;
+          break;
+        }
+        // Saved only after the page's messages are queued: a crash in between re-queues the page (harmless).
+        cursor = next;
+        await checkpoints.saveCursor(storeId, owner, { cursor, from: segment.from, to: segment.to }, now());
+      }
+      if (!report.done) {
         countMetric(metrics, "PollBudgetExhausted");
         logger.info("time budget spent; the next run resumes at the saved cursor", { storeId, pages: result.pages });
         break;
       }
-      const page = await deps.pincode.pollOrders({
-        serviceProviderId: storeId,
-        fromTimestamp: window.from,
-        toTimestamp: window.to,
-        sortOrder: "ASC",
-        size: settings.pageSize,
-        ...(cursor ? { nextPage: cursor } : {}),
-      });
-      result.pages += 1;
-
-      const fresh = page.orderIds.filter((id) => !seen.has(id));
-      for (const id of fresh) seen.add(id);
-      // A view synced after the window end already reflects every change in the window.
-      const syncedAt = fresh.length > 0 ? await deps.orders.getSyncedAt(fresh) : new Map<string, number>();
-      const toCheck = fresh.filter((id) => (syncedAt.get(id) ?? Number.NEGATIVE_INFINITY) < window.to);
-      result.skippedFresh += fresh.length - toCheck.length;
-      if (toCheck.length > 0) {
-        const at = now();
-        await deps.queue.sendAll(
-          deps.eventsQueueUrl,
-          toCheck.map((orderId) =>
-            newEventsMessage<OrderChangedMessage>(
-              { kind: "order.changed", source: "poll", orderId, storeId, observedAt: window.to },
-              at,
-            ),
-          ),
-        );
-        result.enqueued += toCheck.length;
-      }
-
-      // A9: a cursor that does not move would page forever; treat it as the last page.
-      const next = page.nextPage && page.nextPage !== cursor ? page.nextPage : null;
-      if (page.nextPage && !next) logger.warn("Order Poll returned the same cursor again; window closed", { storeId });
-      if (!next) {
-        await checkpoints.completeWindow(storeId, owner, window.to, now());
-        windowEnd = Math.max(windowEnd ?? window.to, window.to);
-        result.completed = true;
-        countMetric(metrics, "PollWindowsCompleted");
-        break;
-      }
-      // Saved only after the page's messages are queued: a crash in between re-queues the page (harmless duplicates).
-      cursor = next;
-      await checkpoints.saveCursor(storeId, owner, { cursor, from: window.from, to: window.to }, now());
     }
     return result;
   } finally {
@@ -196,7 +230,7 @@ export async function pollStore(deps: PollStoreDeps, storeId: string, budgetMs: 
       // The lease expires on its own; a failed release only delays the next run of this store.
       logger.warn("could not release the poll lease", { storeId, reason: String(error) });
     });
-    const lagFrom = windowEnd ?? result.window?.from;
+    const lagFrom = windowEnd ?? result.segments[0]?.from;
     if (lagFrom !== undefined) {
       result.lagMs = Math.max(0, now() - lagFrom);
       dimensionedMetric(metrics, "PollLagMs", { storeId }, result.lagMs, MetricUnit.Milliseconds);

@@ -192,6 +192,51 @@ describe("poller", () => {
     expect(output.metricTotals().get("PollIdsSkippedFresh")).toBe(1);
   });
 
+  it("re-pages the look-back separately, so only orders not synced since then are checked again", async () => {
+    // Prepare: run 1 sees A, B, C; A and B are then synced (as the processor's Status Check would), B changes again
+    const store = "OVERLAP1";
+    const [a, b, c] = [0, 1, 2].map(() => sandbox.createOrder({ storeId: store }));
+    const handler = poller();
+    await handler(pollTaskEvent(store), context());
+    const run1 = await takeAll<OrderChangedMessage>(queues.eventsQueueUrl);
+    const e1 = run1[0]?.observedAt ?? 0;
+    const orders = createOrderRepository(dynamo.client, dynamo.tableName);
+    for (const [order, id] of [
+      [a, "m-a"],
+      [b, "m-b"],
+    ] as const) {
+      await orders.upsert({
+        order: OrderSchema.parse(order),
+        source: "status-check",
+        receivedAt: e1 + 1,
+        syncedAt: e1 + 1,
+        messageId: id,
+      });
+    }
+    const client = createPincodeClient(sandboxClientConfig(sandbox));
+    await client.updateOrder(String(b?.id), [{ type: "ORDER_STATE_UPDATE", orderState: "ACCEPTED" }]);
+    skew = 1_000;
+    calls = [];
+    // Act
+    await handler(pollTaskEvent(store), context());
+    // Assess
+    const run2 = await takeAll<OrderChangedMessage>(queues.eventsQueueUrl);
+    expect(run1.map((m) => m.orderId).sort()).toEqual([a?.id, b?.id, c?.id].sort());
+    expect(calls[0]).toMatchObject({ fromTimestamp: e1 - 60_000, toTimestamp: e1 });
+    expect(calls.at(-1)).toMatchObject({ fromTimestamp: e1 });
+    const e2 = calls.at(-1)?.toTimestamp ?? 0;
+    expect(e2).toBeGreaterThan(e1);
+    expect(run2.map((m) => [m.orderId, m.observedAt]).sort()).toEqual(
+      [
+        [c?.id, e1],
+        [b?.id, e2],
+      ].sort(),
+    );
+    const checkpoint = await createPollCheckpointRepository(dynamo.client, dynamo.tableName).get(store);
+    expect(checkpoint).toMatchObject({ windowEnd: e2, overlapDoneFor: e1 });
+    expect(output.metricTotals().get("PollIdsSkippedFresh")).toBeGreaterThanOrEqual(2);
+  });
+
   it("leaves a store alone while another task holds its lease", async () => {
     // Prepare
     const store = "LEASED1";
