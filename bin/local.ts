@@ -10,8 +10,8 @@ import { formatStatus, type StatusSnapshot } from "./local/status.ts";
 
 // A .env file (see .env.example) fills in what the environment does not set.
 if (existsSync(".env")) process.loadEnvFile(".env");
-// Quiet by default: the terminal shows the status line; LOG_LEVEL / POWERTOOLS_LOG_LEVEL=INFO shows handler logs.
-process.env.POWERTOOLS_LOG_LEVEL ??= process.env.LOG_LEVEL ?? "WARN";
+// Quiet by default: the terminal shows the status line; LOG_LEVEL=WARN or INFO shows the handlers' JSON logs.
+process.env.POWERTOOLS_LOG_LEVEL ??= process.env.LOG_LEVEL ?? "ERROR";
 process.env.POWERTOOLS_METRICS_DISABLED ??= "true";
 process.env.AWS_REGION ??= "ap-south-1";
 
