@@ -7,7 +7,7 @@ type Resources = Record<string, { Type: string; Properties: Record<string, unkno
 const FUNCTION_NAMES = ["callback", "callback-auth", "poller", "processor"] as const;
 
 function fn(name: string, stage: "dev" | "prod" = "dev") {
-  const { appTemplate } = stage === "dev" ? synthStage("dev") : synthStage("prod", { storeIds: "S01,S02" });
+  const { appTemplate } = synthStage(stage);
   const found = functionsByName(appTemplate).get(name);
   if (!found) throw new Error(`function ${name} not in the app stack`);
   return found;
@@ -29,7 +29,7 @@ describe("app stack: functions", () => {
 
   it("gives every function its own log group with the stage's retention", () => {
     for (const stage of ["dev", "prod"] as const) {
-      const { appTemplate, config } = stage === "dev" ? synthStage("dev") : synthStage("prod", { storeIds: "S01,S02" });
+      const { appTemplate, config } = synthStage(stage);
       const logGroups = appTemplate.findResources("AWS::Logs::LogGroup") as Resources;
 
       for (const name of FUNCTION_NAMES) {
@@ -88,7 +88,7 @@ describe("app stack: functions", () => {
   });
 
   it("points the contract variables at the data stack's resources and the stage's Pincode hosts", () => {
-    const { data } = synthStage("prod", { storeIds: "S01,S02" });
+    const { data } = synthStage("prod");
     const poller = envOf(fn("poller", "prod"));
     const processor = envOf(fn("processor", "prod"));
 
@@ -215,7 +215,7 @@ describe("app stack: API", () => {
   });
 
   it("deploys a regional stage with access logs, tracing and throttling from config", () => {
-    const { appTemplate, config } = synthStage("prod", { storeIds: "S01" });
+    const { appTemplate, config } = synthStage("prod");
 
     appTemplate.hasResourceProperties("AWS::ApiGateway::RestApi", {
       EndpointConfiguration: { Types: ["REGIONAL"] },

@@ -133,7 +133,7 @@ describe("data stack: table", () => {
   });
 
   it("retains the table, queues, key and secrets in prod", () => {
-    const { dataTemplate } = synthStage("prod", { storeIds: "S01" });
+    const { dataTemplate } = synthStage("prod");
 
     for (const type of ["AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::KMS::Key", "AWS::SecretsManager::Secret"]) {
       const resources = Object.values(dataTemplate.findResources(type) as Resources);
@@ -158,7 +158,7 @@ describe("data stack: bus and secrets", () => {
   it("names the event bus pincode-bridge-<stage>", () => {
     synthStage("dev").dataTemplate.resourceCountIs("AWS::Events::EventBus", 1);
     synthStage("dev").dataTemplate.hasResourceProperties("AWS::Events::EventBus", { Name: "pincode-bridge-dev" });
-    synthStage("prod", { storeIds: "S01" }).dataTemplate.hasResourceProperties("AWS::Events::EventBus", {
+    synthStage("prod").dataTemplate.hasResourceProperties("AWS::Events::EventBus", {
       Name: "pincode-bridge-prod",
     });
   });

@@ -19,7 +19,13 @@ const cache = new Map<string, SynthesizedStage>();
  * Builds and synthesizes the app for a stage exactly as `bin/app.ts` does, without bundling (no esbuild run), and
  * caches it: templates are immutable, and each synth costs about a second.
  */
-export function synthStage(stage: "dev" | "prod", context: Record<string, string> = {}): SynthesizedStage {
+/** What a prod deploy passes (docs/deploy.md); dev runs with the defaults, as CI synthesizes it. */
+export const PROD_CONTEXT = { storeIds: "S01,S02" };
+
+export function synthStage(
+  stage: "dev" | "prod",
+  context: Record<string, string> = stage === "prod" ? PROD_CONTEXT : {},
+): SynthesizedStage {
   const key = JSON.stringify([stage, context]);
   const hit = cache.get(key);
   if (hit) return hit;
