@@ -31,6 +31,7 @@ export const CallbackRegistrationSchema = z
 const DemoSchema = z.strictObject({
   intervalMs: z.number().int().min(10).max(3_600_000).optional(),
   sellerActions: z.boolean().optional(),
+  maxOpenOrders: z.number().int().min(1).max(10_000).optional(),
 });
 
 function validate<T>(schema: z.ZodType<T>, body: unknown): T {
