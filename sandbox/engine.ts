@@ -98,11 +98,6 @@ export interface SubmissionRecord {
 
 export type OrderView = Record<string, unknown>;
 
-export interface RequestContextEcho {
-  requestId?: string;
-  transactionId?: string;
-}
-
 export class SandboxEngine {
   readonly clock: Clock;
   readonly clientId: string;
