@@ -26,7 +26,8 @@ export type UpsertOutcome = "accepted" | "duplicate" | "stale";
 
 /** History items expire after this long (TTL attribute `expiresAt`). */
 export const HISTORY_RETENTION_MS = 90 * 24 * 3_600_000;
-const MAX_WRITE_ATTEMPTS = 5;
+/** A batch holds at most 10 records, so 10 attempts outlast any race inside one batch. */
+const MAX_WRITE_ATTEMPTS = 10;
 const BATCH_GET_MAX_KEYS = 100;
 
 export interface StoredOrderView {
@@ -43,16 +44,12 @@ export interface StoredOrderView {
   summary: OrderSummary;
   /** The normalised order (timestamps as epoch ms, unknown fields kept). Holds buyer data: never log it. */
   order: Record<string, unknown>;
-  /** Freshness of an accepted change whose OrderChanged event is not yet confirmed published. */
-  eventPending?: string;
-  /** The summary the pending event reports as `before` (the last state whose event went out). */
-  eventBefore?: OrderSummary | null;
+  /**
+   * Accepted changes whose OrderChanged event is not yet confirmed published, oldest first. A writer that replaces
+   * the view keeps the previous writer's unconfirmed changes here, so a failed publish is never lost to a newer one.
+   */
+  pendingEvents: OrderChange[];
   lastMessageId?: string;
-}
-
-/** The change whose OrderChanged event is still owed (its publish failed), if any. */
-export function pendingChangeOf(view: StoredOrderView): OrderChange | undefined {
-  return view.eventPending !== undefined && view.eventPending === view.freshness ? changeOf(view) : undefined;
 }
 
 /** What the OrderChanged event for an accepted change says. */
@@ -79,25 +76,33 @@ export interface SnapshotInput {
   requestId?: string;
 }
 
+/**
+ * `view.pendingEvents` lists the changes to publish now (after an accept: this change and any unconfirmed earlier
+ * ones; after a duplicate: whatever a failed publish left behind).
+ */
 export type UpsertResult =
   | { outcome: "accepted"; view: StoredOrderView; change: OrderChange }
   | {
       outcome: "duplicate";
       view: StoredOrderView;
-      /** Set when the stored change's event never went out (its publish failed): re-emit it. */
-      pendingChange?: OrderChange;
       /** Whether this duplicate moved syncedAt forward. */
       synced: boolean;
     }
   | { outcome: "stale"; view: StoredOrderView };
+
+/** At most this many unconfirmed changes are kept per order (only reached if EventBridge fails for a long time). */
+export const MAX_PENDING_EVENTS = 25;
 
 export interface OrderRepository {
   get(orderId: string): Promise<StoredOrderView | undefined>;
   /** syncedAt of each stored view (absent ids are left out). */
   getSyncedAt(orderIds: readonly string[]): Promise<Map<string, number>>;
   upsert(input: SnapshotInput): Promise<UpsertResult>;
-  /** Marks the event of `freshness` as published; a newer pending change is left alone. */
-  clearPendingEvent(orderId: string, freshness: string): Promise<void>;
+  /**
+   * Marks the pending events of view `version` as published. When a newer change was written meanwhile the call does
+   * nothing: that change's writer publishes the whole list again (at-least-once, consumers de-duplicate on version).
+   */
+  clearPendingEvents(orderId: string, version: number): Promise<void>;
 }
 
 // --- attribute helpers ---------------------------------------------------------------------------------------
@@ -120,7 +125,6 @@ const isConditionFailure = (error: unknown) =>
   (error as { name?: string } | null)?.name === "ConditionalCheckFailedException";
 
 function fromItem(item: Record<string, AttributeValue>): StoredOrderView {
-  const eventBefore = str(item, "eventBefore");
   const view: StoredOrderView = {
     orderId: str(item, "orderId") ?? "",
     storeId: str(item, "storeId") ?? null,
@@ -131,10 +135,8 @@ function fromItem(item: Record<string, AttributeValue>): StoredOrderView {
     receivedAt: num(item, "receivedAt") ?? 0,
     summary: JSON.parse(str(item, "summary") ?? "null") as OrderSummary,
     order: JSON.parse(str(item, "snapshot") ?? "{}") as Record<string, unknown>,
+    pendingEvents: JSON.parse(str(item, "pendingEvents") ?? "[]") as OrderChange[],
   };
-  const pending = str(item, "eventPending");
-  if (pending !== undefined) view.eventPending = pending;
-  if (eventBefore !== undefined) view.eventBefore = JSON.parse(eventBefore) as OrderSummary | null;
   const lastMessageId = str(item, "lastMessageId");
   if (lastMessageId !== undefined) view.lastMessageId = lastMessageId;
   return view;
@@ -167,23 +169,9 @@ function toItem(view: StoredOrderView, now: number): Record<string, AttributeVal
   if (summary.orderState) item.orderState = S(summary.orderState);
   if (summary.createdAt !== null) item.createdAt = N(summary.createdAt);
   if (summary.totalPaise !== null) item.totalPaise = N(summary.totalPaise);
-  if (view.eventPending !== undefined) item.eventPending = S(view.eventPending);
-  if (view.eventBefore !== undefined) item.eventBefore = S(JSON.stringify(view.eventBefore));
+  if (view.pendingEvents.length > 0) item.pendingEvents = S(JSON.stringify(view.pendingEvents));
   if (view.lastMessageId !== undefined) item.lastMessageId = S(view.lastMessageId);
   return item;
-}
-
-function changeOf(view: StoredOrderView): OrderChange {
-  return {
-    orderId: view.orderId,
-    storeId: view.storeId,
-    before: view.eventBefore ?? null,
-    after: view.summary,
-    source: view.source,
-    receivedAt: view.receivedAt,
-    freshness: view.freshness,
-    version: view.version,
-  };
 }
 
 export interface OrderRepositoryOptions {
@@ -302,35 +290,32 @@ export function createOrderRepository(
           await putHistory(input, verdict, freshness, summary);
           if (verdict === "stale") return { outcome: "stale", view: current };
           const synced = await confirmSynced(orderId, freshness, input.syncedAt);
-          const result: UpsertResult = {
-            outcome: "duplicate",
-            view: synced ? { ...current, syncedAt: input.syncedAt } : current,
-            synced,
-          };
-          const pending = pendingChangeOf(current);
-          if (pending) result.pendingChange = pending;
-          return result;
+          return { outcome: "duplicate", view: synced ? { ...current, syncedAt: input.syncedAt } : current, synced };
         }
 
-        // The event of an accepted change reports as `before` the last state whose event went out: when the previous
-        // change's event is still pending, its own `before` carries forward.
-        const before = current
-          ? current.eventPending !== undefined
-            ? (current.eventBefore ?? null)
-            : current.summary
-          : null;
+        const version = (current?.version ?? 0) + 1;
+        const change: OrderChange = {
+          orderId,
+          storeId: summary.storeId,
+          before: current?.summary ?? null,
+          after: summary,
+          source: input.source,
+          receivedAt: input.receivedAt,
+          freshness,
+          version,
+        };
+        const pendingEvents = [...(current?.pendingEvents ?? []), change].slice(-MAX_PENDING_EVENTS);
         const view: StoredOrderView = {
           orderId,
           storeId: summary.storeId,
           freshness,
           syncedAt: Math.max(current?.syncedAt ?? 0, input.syncedAt),
           source: input.source,
-          version: (current?.version ?? 0) + 1,
+          version,
           receivedAt: input.receivedAt,
           summary,
           order: input.order as Record<string, unknown>,
-          eventPending: freshness,
-          eventBefore: before,
+          pendingEvents,
           lastMessageId: input.messageId,
         };
         try {
@@ -351,19 +336,19 @@ export function createOrderRepository(
           throw error;
         }
         await putHistory(input, "accepted", freshness, summary);
-        return { outcome: "accepted", view, change: changeOf(view) };
+        return { outcome: "accepted", view, change };
       }
     },
 
-    async clearPendingEvent(orderId, freshness) {
+    async clearPendingEvents(orderId, version) {
       try {
         await dynamo.send(
           new UpdateItemCommand({
             TableName: tableName,
             Key: keyOf(keys.orderView(orderId)),
-            UpdateExpression: "REMOVE eventPending, eventBefore",
-            ConditionExpression: "eventPending = :f",
-            ExpressionAttributeValues: { ":f": S(freshness) },
+            UpdateExpression: "REMOVE pendingEvents",
+            ConditionExpression: "version = :v",
+            ExpressionAttributeValues: { ":v": N(version) },
           }),
         );
       } catch (error) {

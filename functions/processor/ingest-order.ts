@@ -7,12 +7,12 @@ import type { Metrics } from "@aws-lambda-powertools/metrics";
 import type { DomainEvent, EventPublisher } from "#adapters/event-publisher.ts";
 import { ORDER_CHANGED } from "#adapters/event-publisher.ts";
 import { countMetric } from "#adapters/metric-helpers.ts";
-import {
-  type OrderChange,
-  type OrderRepository,
-  pendingChangeOf,
-  type SnapshotInput,
-  type UpsertOutcome,
+import type {
+  OrderChange,
+  OrderRepository,
+  SnapshotInput,
+  StoredOrderView,
+  UpsertOutcome,
 } from "#adapters/order-repository.ts";
 import type { OrderChangedMessage } from "#core/messages.ts";
 import { findUnknownEnumValues, type Order } from "#pincode/schemas.ts";
@@ -53,12 +53,15 @@ const toEvent = (change: OrderChange): DomainEvent => ({
 });
 
 /**
- * Publishes the change, then marks it published. A failed publish throws: the record is retried, the retry finds the
- * same freshness stored with `eventPending` set and publishes again (at-least-once).
+ * Publishes the view's unconfirmed changes (oldest first), then marks them published. A failed publish throws: the
+ * record is retried, the retry finds the same snapshot stored (a duplicate) with the changes still pending and
+ * publishes them again. Delivery is at-least-once; `version` lets consumers drop repeats.
  */
-async function emit(deps: IngestDeps, change: OrderChange): Promise<void> {
-  await deps.events.publish([toEvent(change)]);
-  await deps.orders.clearPendingEvent(change.orderId, change.freshness);
+async function emitPending(deps: IngestDeps, view: StoredOrderView): Promise<number> {
+  if (view.pendingEvents.length === 0) return 0;
+  await deps.events.publish(view.pendingEvents.map(toEvent));
+  await deps.orders.clearPendingEvents(view.orderId, view.version);
+  return view.pendingEvents.length;
 }
 
 export async function ingestSnapshot(deps: IngestDeps, input: SnapshotInput): Promise<UpsertOutcome> {
@@ -85,17 +88,18 @@ export async function ingestSnapshot(deps: IngestDeps, input: SnapshotInput): Pr
     case "accepted":
       countMetric(metrics, "OrdersUpserted");
       logger.info("order view updated", { ...context, version: result.view.version });
-      await emit(deps, result.change);
+      await emitPending(deps, result.view);
       break;
-    case "duplicate":
+    case "duplicate": {
       countMetric(metrics, "OrdersDuplicate");
       logger.debug("snapshot equals the stored view", context);
-      if (result.pendingChange) {
-        countMetric(metrics, "OrderEventsRepublished");
-        logger.info("re-emitting an OrderChanged event whose publish had failed", context);
-        await emit(deps, result.pendingChange);
+      const republished = await emitPending(deps, result.view);
+      if (republished > 0) {
+        countMetric(metrics, "OrderEventsRepublished", republished);
+        logger.info("re-emitted OrderChanged events whose publish had not been confirmed", { ...context, republished });
       }
       break;
+    }
     case "stale":
       countMetric(metrics, "OrdersStale");
       logger.info("older snapshot recorded in history; view kept", context);
@@ -120,8 +124,7 @@ export async function resolveOrderChange(deps: IngestDeps, message: OrderChanged
       observedAt: message.observedAt,
     });
     // The change that synced it may still owe its event (a publish failed before this redelivery).
-    const pending = pendingChangeOf(view);
-    if (pending) await emit(deps, pending);
+    await emitPending(deps, view);
     return "skipped";
   }
 

@@ -76,7 +76,7 @@ describe("processor", () => {
     );
     expect(raw.Item?.storeId?.S).toBe("S01");
     expect(Number(raw.Item?.updatedAt?.N)).toBe(Number(order.updatedAt));
-    expect(raw.Item?.eventPending).toBeUndefined();
+    expect(raw.Item?.pendingEvents).toBeUndefined();
     expect(events.events).toHaveLength(1);
     expect(events.events[0]?.detail).toMatchObject({ orderId: order.id, storeId: "S01", before: null, version: 1 });
     const billing = order.billing as { name: string; phone: string };
@@ -138,7 +138,7 @@ describe("processor", () => {
     expect(events.events).toHaveLength(1);
     expect(events.events[0]?.detail).toMatchObject({ orderId: order.id, before: null, version: 1 });
     const stored = await view(String(order.id));
-    expect(stored?.eventPending).toBeUndefined();
+    expect(stored?.pendingEvents).toEqual([]);
     // the first outcome stays in history: the redelivery does not relabel it
     expect((await historyOf(dynamo, String(order.id))).map((h) => h.outcome)).toEqual(["accepted"]);
   });
