@@ -11,17 +11,11 @@ export interface PincodeBridgeApp {
   readonly service: AppStack;
 }
 
-export interface BuildAppOptions extends AppProps {
-  /** Where the handler folders live; defaults to the repository's `functions/`. */
-  readonly functionsDir?: string;
-}
-
 /**
  * The whole CDK app for the stage named in context (`-c stage=dev|prod`), with cdk-nag's AwsSolutions pack applied.
  * `bin/app.ts` calls this; the infra tests call it too, so they check exactly what `cdk synth` builds.
  */
-export function buildApp(options: BuildAppOptions = {}): PincodeBridgeApp {
-  const { functionsDir, ...appProps } = options;
+export function buildApp(appProps: AppProps = {}): PincodeBridgeApp {
   const app = new App(appProps);
   const tryGetContext = (key: string) => app.node.tryGetContext(key);
   const config = loadStageConfig(tryGetContext("stage"), contextOverrides(tryGetContext));
@@ -34,7 +28,6 @@ export function buildApp(options: BuildAppOptions = {}): PincodeBridgeApp {
     config,
     data,
     description: `pincode-bridge ${config.stage}: API, functions, schedule, alarms`,
-    ...(functionsDir === undefined ? {} : { functionsDir }),
   });
 
   Tags.of(app).add("app", "pincode-bridge");

@@ -24,8 +24,6 @@ import type { DataStack } from "./data-stack.ts";
 export interface AppStackProps extends StackProps {
   readonly config: StageConfig;
   readonly data: DataStack;
-  /** Where the handler folders live; defaults to the repository's `functions/`. */
-  readonly functionsDir?: string;
 }
 
 /** The table items the callback function may create: quarantined bodies only (DESIGN.md "Data"). */
@@ -58,7 +56,7 @@ export class AppStack extends Stack {
   constructor(scope: Construct, id: string, props: AppStackProps) {
     super(scope, id, props);
     const { config, data } = props;
-    const functionsDir = props.functionsDir ?? join(REPO_ROOT, "functions");
+    const functionsDir = join(REPO_ROOT, "functions");
     const removalPolicy = config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
     const entry = (name: string) => join(functionsDir, name, "handler.ts");
     const shared = {

@@ -31,7 +31,6 @@ export function synthStage(
   if (hit) return hit;
   const built = buildApp({
     context: { ...cdkJsonContext, stage, ...context, "aws:cdk:bundling-stacks": [] },
-    functionsDir: "/work/main/node_modules/.pb-fakefns",
   });
   const result: SynthesizedStage = {
     ...built,
