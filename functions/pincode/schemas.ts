@@ -331,7 +331,7 @@ export const OrderPollRequestSchema = z
     // The first-call sample already carries a cursor; we omit it on the first page (§2.1).
     nextPage: z.string().min(1).optional(),
     // order-poll-api.txt: "It must be between 1-10".
-    size: z.number().int().min(1).max(10),
+    size: z.number().int().min(1, "size must be between 1 and 10").max(10, "size must be between 1 and 10"),
   })
   .refine((r) => r.fromTimestamp <= r.toTimestamp, {
     message: "fromTimestamp must not be after toTimestamp",
