@@ -171,6 +171,35 @@ describe("ingestion pipeline", () => {
     ).toEqual(expect.arrayContaining(STORES));
   });
 
+  it("runs the processor in the background the way local mode does, until stopped", async () => {
+    // Prepare
+    const order = sandbox.createOrder({ storeId: "S03" });
+    const driver = createSqsDriver({
+      sqs: queues.client,
+      queueUrl: queues.eventsQueueUrl,
+      handler: processor,
+      waitTimeSeconds: 1,
+    });
+    const repository = createOrderRepository(dynamo.client, dynamo.tableName);
+    // Act
+    driver.start();
+    await queues.client.send(
+      new SendMessageBatchCommand({
+        QueueUrl: queues.eventsQueueUrl,
+        Entries: [{ Id: "1", MessageBody: JSON.stringify(snapshotMessage(order)) }],
+      }),
+    );
+    let stored = await repository.get(String(order.id));
+    for (let i = 0; i < 60 && !stored; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      stored = await repository.get(String(order.id));
+    }
+    await driver.stop();
+    // Assess
+    expect(stored?.version).toBe(1);
+    expect(driver.running).toBe(false);
+  });
+
   it("(e) moves a poison message to the DLQ after maxReceiveCount without blocking its batch", async () => {
     // Prepare: one malformed message among good ones, in one batch
     const goods = [0, 1, 2].map(() => sandbox.createOrder({ storeId: "S02" }));
