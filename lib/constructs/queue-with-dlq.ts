@@ -13,6 +13,12 @@ export interface QueueWithDlqProps {
   readonly removalPolicy: RemovalPolicy;
 }
 
+/**
+ * SQS's largest message (1 MiB). A callback body may be 256 KiB (the callback's own limit) and travels inside our
+ * envelope, so the old 256 KiB default could refuse an accepted callback; the DLQ must take whatever its queue holds.
+ */
+export const MAX_MESSAGE_SIZE_BYTES = 1_048_576;
+
 /** DLQs keep a failed message for the SQS maximum so an operator has two weeks to inspect and redrive it. */
 export const DLQ_RETENTION = Duration.days(14);
 
@@ -34,6 +40,7 @@ export class QueueWithDlq extends Construct {
       // Fewer KMS calls per message; 5 minutes is the SQS default ceiling for reuse we are comfortable with.
       dataKeyReuse: Duration.minutes(5),
       enforceSSL: true,
+      maxMessageSizeBytes: MAX_MESSAGE_SIZE_BYTES,
       removalPolicy: props.removalPolicy,
       ...(fifo ? { fifo: true } : {}),
     };

@@ -35,6 +35,16 @@ describe("data stack: queues", () => {
     }
   });
 
+  it("lets every queue and DLQ carry a 1 MiB message, so a 256 KiB callback plus its envelope always fits", () => {
+    const { data, dataTemplate } = synthStage("dev");
+    const queues = dataTemplate.findResources("AWS::SQS::Queue") as Resources;
+
+    for (const q of [data.eventsQueue, data.pollQueue, data.commandsQueue]) {
+      expect(queues[logicalId(q.queue)]?.Properties.MaximumMessageSize).toBe(1_048_576);
+      expect(queues[logicalId(q.deadLetterQueue)]?.Properties.MaximumMessageSize).toBe(1_048_576);
+    }
+  });
+
   it("makes the commands queue and its DLQ FIFO without content-based deduplication", () => {
     const { data, dataTemplate } = synthStage("dev");
     const queues = dataTemplate.findResources("AWS::SQS::Queue") as Resources;
