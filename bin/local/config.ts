@@ -28,6 +28,8 @@ export const LocalEnvSchema = z
     /** Seconds between demo orders. */
     DEMO_INTERVAL_S: z.coerce.number().positive().default(5),
     POLL_INTERVAL_S: z.coerce.number().positive().default(60),
+    /** Seconds the poll window stays behind now (Pincode's settle delay); the poller's default is 30. */
+    POLL_SETTLE_S: z.coerce.number().min(0).default(30),
     STORE_IDS: z
       .string()
       .default("S01,S02,S03")

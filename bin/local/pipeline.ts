@@ -166,6 +166,7 @@ export async function startLocalPipeline(
         pollQueueUrl: queues.pollQueueUrl,
         storeIds: config.STORE_IDS,
         pincode,
+        settings: { settleMs: config.POLL_SETTLE_S * 1000 },
       }),
     );
 

@@ -7,6 +7,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
+import { describeIssues } from "../pincode/schemas.ts";
 
 export const MESSAGE_VERSION = 1;
 
@@ -102,4 +103,23 @@ export function newPollTask(storeId: string, scheduledAt: number, now = Date.now
     storeId,
     scheduledAt,
   });
+}
+
+export type QueueBodyParse<T> = { ok: true; message: T } | { ok: false; reason: string };
+
+/**
+ * Parses a queue message body: JSON first, then the envelope schema. A body that fails either can never be processed,
+ * so consumers turn the reason into a poison-message error (logged, retried, then left in the DLQ).
+ */
+export function parseQueueBody<T>(body: string, schema: z.ZodType<T>, what: string): QueueBodyParse<T> {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return { ok: false, reason: "body is not JSON" };
+  }
+  const parsed = schema.safeParse(json);
+  return parsed.success
+    ? { ok: true, message: parsed.data }
+    : { ok: false, reason: `not ${what}: ${describeIssues(parsed.error)}` };
 }

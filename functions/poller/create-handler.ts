@@ -16,8 +16,7 @@ import { countMetric } from "#adapters/metric-helpers.ts";
 import type { OrderRepository } from "#adapters/order-repository.ts";
 import type { PollCheckpointRepository } from "#adapters/poll-checkpoint-repository.ts";
 import type { QueuePublisher } from "#adapters/queue-publisher.ts";
-import { newPollTask, PollTaskMessageSchema } from "#core/messages.ts";
-import { describeIssues } from "#pincode/schemas.ts";
+import { newPollTask, PollTaskMessageSchema, parseQueueBody } from "#core/messages.ts";
 import { type OrderPoller, type PollSettings, type PollStoreResult, pollStore } from "./poll-store.ts";
 
 export interface PollerDeps {
@@ -65,15 +64,9 @@ const isSqsEvent = (event: unknown): event is SQSEvent =>
   typeof event === "object" && event !== null && Array.isArray((event as SQSEvent).Records);
 
 export function parsePollTask(body: string) {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    throw new InvalidPollTaskError("body is not JSON");
-  }
-  const parsed = PollTaskMessageSchema.safeParse(json);
-  if (!parsed.success) throw new InvalidPollTaskError(`not a poll task: ${describeIssues(parsed.error)}`);
-  return parsed.data;
+  const parsed = parseQueueBody(body, PollTaskMessageSchema, "a poll task");
+  if (!parsed.ok) throw new InvalidPollTaskError(parsed.reason);
+  return parsed.message;
 }
 
 export function createPollerHandler(deps: PollerDeps): PollerHandler {

@@ -15,7 +15,7 @@ import { countMetric } from "#adapters/metric-helpers.ts";
 import type { OrderRepository } from "#adapters/order-repository.ts";
 import type { SubmissionResultRepository } from "#adapters/submission-result-repository.ts";
 import type { UnknownCallbackRepository } from "#adapters/unknown-callback-repository.ts";
-import { type EventsQueueMessage, EventsQueueMessageSchema } from "#core/messages.ts";
+import { type EventsQueueMessage, EventsQueueMessageSchema, parseQueueBody } from "#core/messages.ts";
 import { describeIssues, OrderSchema, SubmissionResultCallbackSchema } from "#pincode/schemas.ts";
 import { ingestSnapshot, PoisonMessageError, resolveOrderChange, type StatusChecker } from "./ingest-order.ts";
 
@@ -37,15 +37,9 @@ export { PoisonMessageError };
 
 /** Parses the envelope; what cannot be parsed can never be processed, so it is poison. */
 export function parseEventsMessage(body: string): EventsQueueMessage {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    throw new PoisonMessageError("body is not JSON");
-  }
-  const parsed = EventsQueueMessageSchema.safeParse(json);
-  if (!parsed.success) throw new PoisonMessageError(`not an events-queue message: ${describeIssues(parsed.error)}`);
-  return parsed.data;
+  const parsed = parseQueueBody(body, EventsQueueMessageSchema, "an events-queue message");
+  if (!parsed.ok) throw new PoisonMessageError(parsed.reason);
+  return parsed.message;
 }
 
 export function createProcessorHandler(deps: ProcessorDeps): ProcessorHandler {

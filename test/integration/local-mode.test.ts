@@ -38,7 +38,11 @@ async function startLocal(dataDir: string): Promise<Running> {
       DEMO: "0",
       STATUS_LINE: "0",
       POLL_INTERVAL_S: "2",
+      // Orders may arrive by callback or by poll (both are the product's paths); a short settle lets the poller
+      // back up a callback that a loaded machine delivered late.
+      POLL_SETTLE_S: "1",
       STORE_IDS: "S01,S02",
+      LOG_LEVEL: "WARN",
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -89,12 +93,17 @@ function isListening(url: string): Promise<boolean> {
   });
 }
 
-async function eventually<T>(read: () => Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
+async function eventually<T>(
+  read: () => Promise<T | undefined>,
+  what: string,
+  output: () => string,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; local mode printed:\n${output()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -136,10 +145,18 @@ describe("local mode (npm start)", () => {
 
     // Assess: each order is in DynamoDB, found through the emulator's port, with its store
     for (const [i, orderId] of orderIds.entries()) {
-      const view = await eventually(() => getItem(first.dynamo, `ORDER#${orderId}`, "VIEW"), `order ${orderId}`);
+      const view = await eventually(
+        () => getItem(first.dynamo, `ORDER#${orderId}`, "VIEW"),
+        `order ${orderId}`,
+        first.output,
+      );
       expect(view.storeId?.S).toBe(i === 1 ? "S02" : "S01");
     }
-    const checkpoint = await eventually(() => getItem(first.dynamo, "STORE#S01", "POLL"), "poll checkpoint of S01");
+    const checkpoint = await eventually(
+      () => getItem(first.dynamo, "STORE#S01", "POLL"),
+      "poll checkpoint of S01",
+      first.output,
+    );
     expect(Number(checkpoint.windowEnd?.N)).toBeGreaterThan(0);
 
     // Ctrl-C: exit 0 and nothing left listening
