@@ -20,6 +20,18 @@ export interface QueuePublisher {
 
 const MAX_BATCH = 10;
 
+/**
+ * SQS refuses a body holding any character outside #x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF.
+ * JSON.stringify already escapes control characters and lone surrogates, but not U+FFFE / U+FFFF: a callback carrying
+ * one would be answered 503 on every retry and never queued. Escaping them (and astral characters, which some SQS
+ * emulators refuse) keeps the JSON identical once parsed; the 1 MiB queue limit leaves room for the longer escapes.
+ */
+const SQS_UNSAFE = /[\ufffe\uffff\ud800-\udfff]/g;
+
+export function toMessageBody(message: object): string {
+  return JSON.stringify(message).replace(SQS_UNSAFE, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
 export class QueuePublishError extends Error {
   constructor(
     message: string,
@@ -36,7 +48,7 @@ export function createQueuePublisher(sqs: SQSClient): QueuePublisher {
       await sqs.send(
         new SendMessageCommand({
           QueueUrl: queueUrl,
-          MessageBody: JSON.stringify(message),
+          MessageBody: toMessageBody(message),
           MessageGroupId: options.groupId,
           MessageDeduplicationId: options.deduplicationId,
           DelaySeconds: options.delaySeconds,
@@ -48,7 +60,7 @@ export function createQueuePublisher(sqs: SQSClient): QueuePublisher {
       for (let start = 0; start < messages.length; start += MAX_BATCH) {
         let entries = messages
           .slice(start, start + MAX_BATCH)
-          .map((m, i) => ({ Id: String(start + i), MessageBody: JSON.stringify(m) }));
+          .map((m, i) => ({ Id: String(start + i), MessageBody: toMessageBody(m) }));
         for (let attempt = 1; entries.length > 0; attempt++) {
           const result = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
           const failed = new Set((result.Failed ?? []).map((f) => f.Id));
