@@ -16,6 +16,7 @@ import type { PollCheckpoint, PollCheckpointRepository } from "#adapters/poll-ch
 import type { QueuePublisher } from "#adapters/queue-publisher.ts";
 import { newEventsMessage, type OrderChangedMessage } from "#core/messages.ts";
 import type { PollOrdersParams, PollOrdersResult } from "#pincode/client.ts";
+import { PincodeApiError, PincodeAuthError } from "#pincode/errors.ts";
 
 /** The one Pincode call the poller makes; the real PincodeClient satisfies it. */
 export interface OrderPoller {
@@ -122,6 +123,14 @@ export function planSegments(checkpoint: PollCheckpoint | undefined, now: number
   return segments;
 }
 
+/** A final 4xx for the request itself (not throttling, not auth: the client handles those). */
+const isRefusal = (error: unknown): error is PincodeApiError =>
+  error instanceof PincodeApiError &&
+  !(error instanceof PincodeAuthError) &&
+  !error.retryable &&
+  error.status >= 400 &&
+  error.status < 500;
+
 export async function pollStore(deps: PollStoreDeps, storeId: string, budgetMs: number): Promise<PollStoreResult> {
   const { checkpoints, settings, logger, metrics, now } = deps;
   const startedAt = now();
@@ -164,16 +173,32 @@ export async function pollStore(deps: PollStoreDeps, storeId: string, budgetMs: 
       const report = { kind: segment.kind, from: segment.from, to: segment.to, resumed: segment.resumed, done: false };
       result.segments.push(report);
       let cursor = segment.cursor;
+      let restarted = false;
       for (;;) {
         if (budgetSpent()) break;
-        const page = await deps.pincode.pollOrders({
-          serviceProviderId: storeId,
-          fromTimestamp: segment.from,
-          toTimestamp: segment.to,
-          sortOrder: "ASC",
-          size: settings.pageSize,
-          ...(cursor ? { nextPage: cursor } : {}),
-        });
+        let page: PollOrdersResult;
+        try {
+          page = await deps.pincode.pollOrders({
+            serviceProviderId: storeId,
+            fromTimestamp: segment.from,
+            toTimestamp: segment.to,
+            sortOrder: "ASC",
+            size: settings.pageSize,
+            ...(cursor ? { nextPage: cursor } : {}),
+          });
+        } catch (error) {
+          // A9: a cursor's lifetime is undocumented. One Pincode refuses (4xx) would fail every later run of this
+          // store, so the segment starts again from its first page; its ids are queued again, which is harmless.
+          if (!cursor || restarted || !isRefusal(error)) throw error;
+          logger.warn("Order Poll refused the saved cursor; restarting the segment from its first page", {
+            storeId,
+            status: error.status,
+            errorCode: error.errorCode ?? null,
+          });
+          cursor = undefined;
+          restarted = true;
+          continue;
+        }
         result.pages += 1;
         for (const id of page.orderIds) seen.add(id);
 
