@@ -105,6 +105,15 @@ export interface PollOrdersParams {
   nextPage?: string | null;
 }
 
+/** Per-call bounds. */
+export interface CallOptions {
+  /**
+   * Time the caller has left (e.g. a Lambda's remaining time minus what it needs afterwards). The call, retries and
+   * throttle waits included, gives up before it runs out, as it does at `retry.deadlineMs`.
+   */
+  timeLeftMs?: number;
+}
+
 export interface PollOrdersResult {
   orderIds: string[];
   /** null on the last page. */
@@ -179,41 +188,47 @@ export class PincodeClient {
   }
 
   /** Order Poll (§2.1): ids of orders changed in the window, one page at a time. */
-  pollOrders(params: PollOrdersParams): Promise<PollOrdersResult> {
+  pollOrders(params: PollOrdersParams, options: CallOptions = {}): Promise<PollOrdersResult> {
     const path = PINCODE_PATHS.orderChanges;
-    return this.execute({
-      path,
-      family: "poll",
-      schema: OrderPollRequestSchema,
-      build: (requestId) => ({
-        requestContext: { requestId },
-        serviceProviderId: params.serviceProviderId,
-        fromTimestamp: params.fromTimestamp,
-        toTimestamp: params.toTimestamp,
-        ...(params.sortOrder ? { sortOrder: params.sortOrder } : {}),
-        size: params.size ?? this.defaultPollPageSize,
-        // §2.1: the first-page sample carries a cursor; we omit it on the first page.
-        ...(params.nextPage ? { nextPage: params.nextPage } : {}),
-      }),
-      onSuccess: (answer, requestId) => {
-        const body = this.parseBody(path, answer, requestId, OrderPollResponseSchema);
-        // A9: missing, null and "" all mean "last page" (normalised by the schema).
-        return { orderIds: body.response.orderIds, nextPage: body.response.nextPage };
+    return this.execute(
+      {
+        path,
+        family: "poll",
+        schema: OrderPollRequestSchema,
+        build: (requestId) => ({
+          requestContext: { requestId },
+          serviceProviderId: params.serviceProviderId,
+          fromTimestamp: params.fromTimestamp,
+          toTimestamp: params.toTimestamp,
+          ...(params.sortOrder ? { sortOrder: params.sortOrder } : {}),
+          size: params.size ?? this.defaultPollPageSize,
+          // §2.1: the first-page sample carries a cursor; we omit it on the first page.
+          ...(params.nextPage ? { nextPage: params.nextPage } : {}),
+        }),
+        onSuccess: (answer, requestId) => {
+          const body = this.parseBody(path, answer, requestId, OrderPollResponseSchema);
+          // A9: missing, null and "" all mean "last page" (normalised by the schema).
+          return { orderIds: body.response.orderIds, nextPage: body.response.nextPage };
+        },
       },
-    });
+      options,
+    );
   }
 
   /** Status Check (§2.3): the current full order. */
-  getOrderStatus(orderId: string): Promise<Order> {
+  getOrderStatus(orderId: string, options: CallOptions = {}): Promise<Order> {
     const path = PINCODE_PATHS.orderStatus;
-    return this.execute({
-      path,
-      family: "status",
-      schema: StatusCheckRequestSchema,
-      build: (requestId) => ({ requestContext: { requestId, transactionId: orderId }, orderId }),
-      // §2.3: with or without the `type: ORDER_VIEW` wrapper; the schema accepts both.
-      onSuccess: (answer, requestId) => this.parseBody(path, answer, requestId, StatusCheckResponseSchema).response,
-    });
+    return this.execute(
+      {
+        path,
+        family: "status",
+        schema: StatusCheckRequestSchema,
+        build: (requestId) => ({ requestContext: { requestId, transactionId: orderId }, orderId }),
+        // §2.3: with or without the `type: ORDER_VIEW` wrapper; the schema accepts both.
+        onSuccess: (answer, requestId) => this.parseBody(path, answer, requestId, StatusCheckResponseSchema).response,
+      },
+      options,
+    );
   }
 
   /** Order Update (§2.2): applies the actions in order and returns the order after the update. */
@@ -319,9 +334,9 @@ export class PincodeClient {
    * One logical call: validate, then attempts until success or a final failure. Every attempt takes a throttle
    * token and a fresh requestId (A10: unique per call, and we never reuse one on retry).
    */
-  private async execute<T>(spec: CallSpec<T>): Promise<T> {
+  private async execute<T>(spec: CallSpec<T>, options: CallOptions = {}): Promise<T> {
     const url = joinUrl(this.config.baseUrl, spec.path);
-    const deadline = this.now() + this.retry.deadlineMs;
+    const deadline = this.now() + Math.min(this.retry.deadlineMs, options.timeLeftMs ?? Number.POSITIVE_INFINITY);
     let requestId = this.newRequestId();
     // Validated before any token fetch or HTTP call: a bad request never leaves the process.
     let body = this.validate(spec.path, spec.schema, spec.build(requestId));
@@ -353,7 +368,7 @@ export class PincodeClient {
           reason: "deadline",
           requestId,
           attempts: attempt - 1,
-          detail: `call deadline of ${this.retry.deadlineMs} ms spent`,
+          detail: `call deadline of ${Math.min(this.retry.deadlineMs, options.timeLeftMs ?? Number.POSITIVE_INFINITY)} ms spent`,
         });
       }
 

@@ -31,6 +31,13 @@ export interface ProcessorDeps {
   now?: () => number;
 }
 
+/**
+ * Kept back from the invocation's remaining time when bounding a Status Check: the record still writes the view and
+ * publishes its event afterwards. Without the bound the client's own deadline (45 s, plus honoured Retry-After) could
+ * outlast the function timeout, and a timed-out invocation fails every record of the batch, not just the slow one.
+ */
+export const STATUS_CHECK_RESERVE_MS = 5_000;
+
 export type ProcessorHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
 export { PoisonMessageError };
@@ -46,7 +53,7 @@ export function createProcessorHandler(deps: ProcessorDeps): ProcessorHandler {
   const { logger, metrics } = deps;
   const ingest = { ...deps, now: deps.now ?? Date.now };
 
-  async function process(message: EventsQueueMessage): Promise<string> {
+  async function process(message: EventsQueueMessage, timeLeftMs: () => number): Promise<string> {
     switch (message.kind) {
       case "order.snapshot": {
         const parsed = OrderSchema.safeParse(message.order);
@@ -65,7 +72,7 @@ export function createProcessorHandler(deps: ProcessorDeps): ProcessorHandler {
         });
       }
       case "order.changed":
-        return resolveOrderChange(ingest, message);
+        return resolveOrderChange(ingest, message, timeLeftMs);
       case "submission.result": {
         const parsed = SubmissionResultCallbackSchema.safeParse(message.body);
         if (!parsed.success) {
@@ -97,13 +104,13 @@ export function createProcessorHandler(deps: ProcessorDeps): ProcessorHandler {
     }
   }
 
-  async function recordHandler(record: SQSRecord): Promise<string> {
+  async function recordHandler(record: SQSRecord, timeLeftMs: () => number): Promise<string> {
     const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? "1");
     let kind: string | undefined;
     try {
       const message = parseEventsMessage(record.body);
       kind = message.kind;
-      return await process(message);
+      return await process(message, timeLeftMs);
     } catch (error) {
       const poison = error instanceof PoisonMessageError;
       countMetric(metrics, poison ? "PoisonMessages" : "RecordFailures");
@@ -122,11 +129,17 @@ export function createProcessorHandler(deps: ProcessorDeps): ProcessorHandler {
   const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     // One processor per invocation: it holds the batch's state, and local mode may run invocations concurrently.
     const processor = new BatchProcessor(EventType.SQS);
-    const response = await processPartialResponse(event, recordHandler, processor, {
-      context,
-      // Report every failed record instead of throwing on a fully failed batch: same redelivery, clearer logs.
-      throwOnFullBatchFailure: false,
-    });
+    const timeLeftMs = () => context.getRemainingTimeInMillis() - STATUS_CHECK_RESERVE_MS;
+    const response = await processPartialResponse(
+      event,
+      (record: SQSRecord) => recordHandler(record, timeLeftMs),
+      processor,
+      {
+        context,
+        // Report every failed record instead of throwing on a fully failed batch: same redelivery, clearer logs.
+        throwOnFullBatchFailure: false,
+      },
+    );
     return { batchItemFailures: response.batchItemFailures };
   };
 

@@ -15,11 +15,12 @@ import type {
   UpsertOutcome,
 } from "#adapters/order-repository.ts";
 import type { OrderChangedMessage } from "#core/messages.ts";
+import type { CallOptions } from "#pincode/client.ts";
 import { findUnknownEnumValues, type Order } from "#pincode/schemas.ts";
 
 /** The one Pincode call the processor makes. */
 export interface StatusChecker {
-  getOrderStatus(orderId: string): Promise<Order>;
+  getOrderStatus(orderId: string, options?: CallOptions): Promise<Order>;
 }
 
 export interface IngestDeps {
@@ -114,7 +115,12 @@ export type ChangeResolution = "skipped" | UpsertOutcome;
  * A poll hit: the order changed at some point up to `observedAt` (the poll window's end). A view synced at or after
  * that moment already reflects the change, so the Status Check is skipped (PINCODE-API A8: spare the rate limit).
  */
-export async function resolveOrderChange(deps: IngestDeps, message: OrderChangedMessage): Promise<ChangeResolution> {
+export async function resolveOrderChange(
+  deps: IngestDeps,
+  message: OrderChangedMessage,
+  /** What the invocation has left for the Status Check; unbounded (client defaults) when absent. */
+  timeLeftMs?: () => number,
+): Promise<ChangeResolution> {
   const view = await deps.orders.get(message.orderId);
   if (view && view.syncedAt >= message.observedAt) {
     countMetric(deps.metrics, "StatusChecksSkipped");
@@ -130,7 +136,10 @@ export async function resolveOrderChange(deps: IngestDeps, message: OrderChanged
 
   // Taken before the call: whatever Pincode answers is current at least as of this moment.
   const checkedAt = deps.now();
-  const order = await deps.statusCheck.getOrderStatus(message.orderId);
+  const order = await deps.statusCheck.getOrderStatus(
+    message.orderId,
+    timeLeftMs ? { timeLeftMs: Math.max(0, timeLeftMs()) } : {},
+  );
   if (order.id !== message.orderId) {
     throw new PoisonMessageError(`Status Check for ${message.orderId} returned order ${order.id}`);
   }
