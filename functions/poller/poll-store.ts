@@ -15,12 +15,12 @@ import type { OrderRepository } from "#adapters/order-repository.ts";
 import type { PollCheckpoint, PollCheckpointRepository } from "#adapters/poll-checkpoint-repository.ts";
 import type { QueuePublisher } from "#adapters/queue-publisher.ts";
 import { newEventsMessage, type OrderChangedMessage } from "#core/messages.ts";
-import type { PollOrdersParams, PollOrdersResult } from "#pincode/client.ts";
+import type { CallOptions, PollOrdersParams, PollOrdersResult } from "#pincode/client.ts";
 import { PincodeApiError, PincodeAuthError } from "#pincode/errors.ts";
 
 /** The one Pincode call the poller makes; the real PincodeClient satisfies it. */
 export interface OrderPoller {
-  pollOrders(params: PollOrdersParams): Promise<PollOrdersResult>;
+  pollOrders(params: PollOrdersParams, options?: CallOptions): Promise<PollOrdersResult>;
 }
 
 export interface PollSettings {
@@ -164,6 +164,9 @@ export async function pollStore(deps: PollStoreDeps, storeId: string, budgetMs: 
   const seen = new Set<string>();
 
   const budgetSpent = () => now() - startedAt >= budgetMs;
+  // Retries and Retry-After waits of the client (45 s deadline) would otherwise run past leaseUntil: a second task
+  // could take the store and page it concurrently, or the function could time out mid-page.
+  const callsEndBy = startedAt + budgetMs + settings.safetyMarginMs / 2;
 
   try {
     const segments = planSegments(checkpoint, startedAt, settings);
@@ -178,14 +181,18 @@ export async function pollStore(deps: PollStoreDeps, storeId: string, budgetMs: 
         if (budgetSpent()) break;
         let page: PollOrdersResult;
         try {
-          page = await deps.pincode.pollOrders({
-            serviceProviderId: storeId,
-            fromTimestamp: segment.from,
-            toTimestamp: segment.to,
-            sortOrder: "ASC",
-            size: settings.pageSize,
-            ...(cursor ? { nextPage: cursor } : {}),
-          });
+          page = await deps.pincode.pollOrders(
+            {
+              serviceProviderId: storeId,
+              fromTimestamp: segment.from,
+              toTimestamp: segment.to,
+              sortOrder: "ASC",
+              size: settings.pageSize,
+              ...(cursor ? { nextPage: cursor } : {}),
+            },
+            // The page must end inside the lease (and the Lambda's time), with half the margin left to queue and save.
+            { timeLeftMs: Math.max(0, callsEndBy - now()) },
+          );
         } catch (error) {
           // A9: a cursor's lifetime is undocumented. One Pincode refuses (4xx) would fail every later run of this
           // store, so the segment starts again from its first page; its ids are queued again, which is harmless.
