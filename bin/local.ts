@@ -4,7 +4,7 @@
  */
 import "./local/quiet.ts";
 import { existsSync } from "node:fs";
-import { loadLocalConfig } from "./local/config.ts";
+import { describeStartError, loadLocalConfig } from "./local/config.ts";
 import { startLocalPipeline } from "./local/pipeline.ts";
 import { formatStatus, type StatusSnapshot } from "./local/status.ts";
 
@@ -26,10 +26,8 @@ const config = (() => {
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const started = Date.now();
-const pipeline = await startLocalPipeline(config, log).catch((error: Error & { code?: string }) => {
-  const hint =
-    error.code === "EADDRINUSE" ? " (a port is taken: set PORT, SANDBOX_PORT, DYNAMODB_PORT or SQS_PORT)" : "";
-  console.error(`local mode failed to start: ${error.message}${hint}`);
+const pipeline = await startLocalPipeline(config, log).catch((error: Error) => {
+  console.error(describeStartError(error, config));
   process.exit(1);
 });
 
@@ -44,19 +42,20 @@ const lines = [
   `    events queue             ${pipeline.queues.eventsQueueUrl}`,
   `    DLQs                     ${[pipeline.queues.eventsDlqUrl, pipeline.queues.pollDlqUrl, pipeline.queues.commandsDlqUrl].join(" ")}`,
   pipeline.sandbox
-    ? `  Pincode sandbox            ${pipeline.sandbox.url}  (admin ${pipeline.sandbox.adminUrl}; client ${pipeline.sandbox.clientId} / ${pipeline.sandbox.clientSecret})`
+    ? `  Pincode sandbox            ${pipeline.sandbox.url}  (admin ${pipeline.sandbox.adminUrl}; client ${pipeline.sandbox.clientId} / ${pipeline.sandbox.clientSecret}; seed ${pipeline.sandboxSeed}, SANDBOX_SEED=${pipeline.sandboxSeed} repeats it)`
     : `  Pincode                    ${pipeline.pincodeApiBaseUrl}  (auth ${pipeline.pincodeAuthUrl})`,
   `  stores                     ${config.STORE_IDS.join(", ")}; poll every ${config.POLL_INTERVAL_S}s`,
-  `  demo orders                ${pipeline.sandbox && config.DEMO ? `on, one every ${config.DEMO_INTERVAL_S}s with mild faults (DEMO=0 turns it off)` : "off"}`,
-  pipeline.eventsFile ? `  OrderChanged events        ${pipeline.eventsFile}` : "",
+  `  demo orders                ${pipeline.sandbox && config.DEMO ? `on, a step (new order or a move) every ${config.DEMO_INTERVAL_S}s, ${Math.round(config.DEMO_CALLBACK_DROP_RATE * 100)}% of callbacks dropped, ${Math.round(config.DEMO_API_ERROR_RATE * 100)}% API errors (DEMO=0 turns it off)` : "off"}`,
+  ...(pipeline.eventsFile ? [`  OrderChanged events        ${pipeline.eventsFile}`] : []),
   "",
   `  inspect: aws --endpoint-url ${pipeline.dynamo.endpoint} dynamodb scan --table-name ${pipeline.dynamo.tableName}`,
   `           aws --endpoint-url ${pipeline.queues.endpoint} sqs get-queue-attributes --queue-url ${pipeline.queues.eventsDlqUrl} --attribute-names All`,
-  "  (any access key works against the emulators, e.g. AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local)",
+  "  (any key and region work against the emulators; with no AWS config, prefix the commands with",
+  "   AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1)",
   "",
   "ready. Ctrl-C stops.",
 ];
-console.log(lines.filter((l) => l !== undefined).join("\n"));
+console.log(lines.join("\n"));
 
 let last: StatusSnapshot | undefined;
 const live = config.STATUS_LINE && process.stdout.isTTY;

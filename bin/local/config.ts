@@ -5,7 +5,19 @@
 import { resolve } from "node:path";
 import { z } from "zod";
 
-const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+/** An empty value (`PORT=` in a .env file) counts as unset, so the default applies instead of 0. */
+const unsetIfBlank = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
+const PORT_RANGE = "must be a port number from 0 to 65535 (0 picks a free port)";
+const port = (fallback: number) =>
+  z.preprocess(
+    unsetIfBlank,
+    z.coerce.number({ error: PORT_RANGE }).int(PORT_RANGE).min(0, PORT_RANGE).max(65535, PORT_RANGE).default(fallback),
+  );
+// Only for a non-number (NaN): range checks keep their own messages.
+const number = () =>
+  z.coerce.number({ error: (issue) => (issue.code === "invalid_type" ? "must be a number" : undefined) });
+/** The names of the listening ports, for messages about a taken port. */
+export const PORT_VARIABLES = ["PORT", "SANDBOX_PORT", "DYNAMODB_PORT", "SQS_PORT"] as const;
 const flag = (fallback: boolean) =>
   z
     .enum(["0", "1", "true", "false", "yes", "no"])
@@ -26,10 +38,10 @@ export const LocalEnvSchema = z
     DATA_DIR: z.string().default("./.data"),
     DEMO: flag(true),
     /** Seconds between demo orders. */
-    DEMO_INTERVAL_S: z.coerce.number().positive().default(5),
-    POLL_INTERVAL_S: z.coerce.number().positive().default(60),
+    DEMO_INTERVAL_S: number().positive().default(5),
+    POLL_INTERVAL_S: number().positive().default(60),
     /** Seconds the poll window stays behind now (Pincode's settle delay); the poller's default is 30. */
-    POLL_SETTLE_S: z.coerce.number().min(0).default(30),
+    POLL_SETTLE_S: number().min(0).default(30),
     STORE_IDS: z
       .string()
       .default("S01,S02,S03")
@@ -52,13 +64,25 @@ export const LocalEnvSchema = z
     PINCODE_CLIENT_SECRET: optionalText,
     SANDBOX_CLIENT_ID: z.string().default("sandbox-client"),
     SANDBOX_CLIENT_SECRET: z.string().default("sandbox-secret"),
-    SANDBOX_SEED: z.coerce.number().int().default(42),
+    /**
+     * Unset: time-based (printed at start), like `npm run sandbox`. A fixed seed regenerates the same order ids on
+     * every start, which collide with the orders DATA_DIR kept from the last run.
+     */
+    SANDBOX_SEED: z.preprocess(
+      unsetIfBlank,
+      z.coerce
+        .number({ error: "must be an integer from 0 to 4294967295" })
+        .int()
+        .min(0)
+        .max(2 ** 32 - 1)
+        .optional(),
+    ),
     /** Sandbox fault rates applied in demo mode ("mild faults"); 0 turns a knob off. */
-    DEMO_CALLBACK_DROP_RATE: z.coerce.number().min(0).max(1).default(0.2),
-    DEMO_API_ERROR_RATE: z.coerce.number().min(0).max(1).default(0.05),
+    DEMO_CALLBACK_DROP_RATE: number().min(0).max(1).default(0.2),
+    DEMO_API_ERROR_RATE: number().min(0).max(1).default(0.05),
     /** Seconds a failed message stays invisible before it is retried (Lambda visibility timeout). */
-    VISIBILITY_TIMEOUT_S: z.coerce.number().int().min(0).default(30),
-    MAX_RECEIVE_COUNT: z.coerce.number().int().min(1).default(5),
+    VISIBILITY_TIMEOUT_S: number().int().min(0).default(30),
+    MAX_RECEIVE_COUNT: number().int().min(1).default(5),
     STATUS_LINE: flag(true),
   })
   .superRefine((env, ctx) => {
@@ -83,14 +107,22 @@ export interface LocalConfig extends LocalEnv {
   realPincode: boolean;
 }
 
+/** One line for a failed start; a taken port names the variable that chose it. */
+export function describeStartError(error: Error & { code?: string; port?: number }, config: LocalEnv): string {
+  if (error.code !== "EADDRINUSE") return `local mode failed to start: ${error.message}`;
+  const names = PORT_VARIABLES.filter((name) => config[name] === error.port);
+  const which = names.length > 0 ? names.join(" / ") : PORT_VARIABLES.join(", ");
+  return `local mode failed to start: port ${error.port ?? "?"} is taken (${which}); set ${names[0] ?? "it"} to a free port, or 0 for any free port`;
+}
+
 export function loadLocalConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): LocalConfig {
   const parsed = LocalEnvSchema.safeParse(env);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join(".") || "env"}: ${i.message}`).join("\n  ");
-    throw new Error(`invalid local-mode configuration:\n  ${problems}`);
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".") || "env"}: ${i.message}`).join("; ");
+    throw new Error(`invalid local-mode configuration: ${problems}`);
   }
-  const unknownFlags = argv.filter((a) => a.startsWith("--") && a !== "--in-memory");
-  if (unknownFlags.length > 0) throw new Error(`unknown option(s): ${unknownFlags.join(", ")} (known: --in-memory)`);
+  const unknown = argv.filter((a) => a !== "--in-memory");
+  if (unknown.length > 0) throw new Error(`unknown argument(s): ${unknown.join(" ")} (the only option is --in-memory)`);
   return {
     ...parsed.data,
     inMemory: argv.includes("--in-memory"),

@@ -36,6 +36,8 @@ export interface LocalPipeline {
   dynamo: LocalDynamo;
   queues: LocalQueues;
   sandbox: Sandbox | undefined;
+  /** The seed the sandbox runs with (SANDBOX_SEED, or time-based when unset). */
+  sandboxSeed: number | undefined;
   pincodeApiBaseUrl: string;
   pincodeAuthUrl: string;
   callbackClient: { clientId: string; clientSecret: string };
@@ -103,13 +105,15 @@ export async function startLocalPipeline(
     stops.push(() => queues.stop());
 
     let sandbox: Sandbox | undefined;
+    // Time-based unless pinned: DATA_DIR keeps the last run's orders, and a repeated seed repeats their ids.
+    const sandboxSeed = config.realPincode ? undefined : (config.SANDBOX_SEED ?? Date.now() % 2_147_483_647);
     if (!config.realPincode) {
       sandbox = await startSandbox({
         port: config.SANDBOX_PORT,
         host: config.HOST,
         clientId: config.SANDBOX_CLIENT_ID,
         clientSecret: config.SANDBOX_CLIENT_SECRET,
-        seed: config.SANDBOX_SEED,
+        seed: sandboxSeed,
         stores: config.STORE_IDS,
         log,
       });
@@ -253,6 +257,7 @@ export async function startLocalPipeline(
       dynamo,
       queues,
       sandbox,
+      sandboxSeed,
       pincodeApiBaseUrl,
       pincodeAuthUrl,
       callbackClient,

@@ -1,7 +1,8 @@
 /**
  * Local mode as a user runs it: a child process (`bin/local.ts`) on free ports with DEMO=0. Orders created through
  * the sandbox admin API must reach DynamoDB (read through the emulator's own port), survive a restart on the same
- * DATA_DIR together with the poll checkpoints, and Ctrl-C must exit 0 leaving nothing listening.
+ * DATA_DIR together with the poll checkpoints (new orders after the restart get new ids), and Ctrl-C must exit 0
+ * leaving nothing listening.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -173,6 +174,16 @@ describe("local mode (npm start)", () => {
     }
     const kept = await getItem(second.dynamo, "STORE#S01", "POLL");
     expect(Number(kept?.windowEnd?.N)).toBeGreaterThanOrEqual(Number(checkpoint.windowEnd?.N));
+
+    // A new order on the restarted sandbox gets a new id (the seed is not pinned), so it cannot collide with kept ones
+    const created = await fetch(`${second.sandbox}/_sandbox/orders`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ storeId: "S01" }),
+    });
+    const newId = ((await created.json()) as { id: string }).id;
+    expect(orderIds).not.toContain(newId);
+    await eventually(() => getItem(second.dynamo, `ORDER#${newId}`, "VIEW"), `order ${newId}`, second.output);
     expect(await stopLocal(second)).toBe(0);
   }, 90_000);
 });
