@@ -62,7 +62,7 @@ export function createCallbackAuthHandler(deps: CallbackAuthDeps): CallbackAuthH
     );
   };
 
-  return async (event) => {
+  const handle: CallbackAuthHandler = async (event) => {
     const log = { apiRequestId: event.requestContext?.requestId, sourceIp: event.requestContext?.identity?.sourceIp };
     const raw = bodyBytes(event);
     if (raw.length > MAX_TOKEN_REQUEST_BYTES) {
@@ -139,5 +139,22 @@ export function createCallbackAuthHandler(deps: CallbackAuthDeps): CallbackAuthH
       { access_token: token.accessToken, token_type: "Bearer", expires_in: token.expiresIn, scope: token.scope },
       NO_STORE,
     );
+  };
+
+  return async (event) => {
+    try {
+      return await handle(event);
+    } catch (error) {
+      // A bug must still answer in OAuth's error shape (RFC 6749 §5.2 "server_error"), not API Gateway's 502.
+      logger.error("token endpoint failed", {
+        apiRequestId: event.requestContext?.requestId,
+        error: error instanceof Error ? error.name : typeof error,
+      });
+      return jsonResponse(
+        500,
+        { error: "server_error", error_description: "the token could not be issued; retry later" },
+        NO_STORE,
+      );
+    }
   };
 }

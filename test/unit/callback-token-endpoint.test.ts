@@ -56,6 +56,25 @@ describe("POST /pincode/oauth/token (RFC 6749 client credentials)", () => {
     expect(emfMetrics(reply.records, "TokensIssued")).toHaveLength(1);
   });
 
+  it("answers an unexpected failure with 500 server_error in OAuth's shape, never a bare crash", async () => {
+    // Prepare: a signing key that passed no validation makes token signing throw inside the handler
+    const broken = { ...secret, signingKey: undefined as unknown as string };
+    // Act
+    const reply = await invoke(
+      handlerFor({ loadAuthSecret: async () => broken }),
+      tokenEvent({ headers: formHeaders, body: grant() }),
+    );
+    // Assess
+    expect(reply.statusCode).toBe(500);
+    expect(reply.headers).toMatchObject({ "Cache-Control": "no-store" });
+    expect(reply.json).toEqual({
+      error: "server_error",
+      error_description: "the token could not be issued; retry later",
+    });
+    expect(reply.records.some((r) => r.message === "token endpoint failed")).toBe(true);
+    expect(JSON.stringify(reply.records)).not.toContain(secret.clientSecret);
+  });
+
   it("accepts client credentials in HTTP Basic auth (RFC 6749 §2.3.1)", async () => {
     const event = tokenEvent({
       headers: { ...formHeaders, Authorization: basic(secret.clientId, secret.clientSecret) },
