@@ -19,19 +19,22 @@ export function buildApp(appProps: AppProps = {}): PincodeBridgeApp {
   const app = new App(appProps);
   const tryGetContext = (key: string) => app.node.tryGetContext(key);
   const config = loadStageConfig(tryGetContext("stage"), contextOverrides(tryGetContext));
+  const tags = { app: "pincode-bridge", stage: config.stage };
   // Account and region come from the CLI environment at deploy time; synth stays offline and env-agnostic.
+  // Stack tags are explicit (@aws-cdk/core:explicitStackTags): CloudFormation copies them onto what it creates.
   const data = new DataStack(app, `PincodeBridge-${config.stage}-Data`, {
     config,
+    tags,
     description: `pincode-bridge ${config.stage}: table, queues, event bus, secrets`,
   });
   const service = new AppStack(app, `PincodeBridge-${config.stage}-App`, {
     config,
     data,
-    description: `pincode-bridge ${config.stage}: API, functions, schedule, alarms`,
+    tags,
+    description: `pincode-bridge ${config.stage}: API, functions, schedule, alarms, dashboard`,
   });
 
-  Tags.of(app).add("app", "pincode-bridge");
-  Tags.of(app).add("stage", config.stage);
+  for (const [key, value] of Object.entries(tags)) Tags.of(app).add(key, value);
   Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));
   return { app, config, data, service };
 }

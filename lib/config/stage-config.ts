@@ -60,6 +60,26 @@ export const StageConfigSchema = z
     alarms: z.object({
       /** Oldest message on the events queue older than this means the processor is not keeping up. */
       eventsQueueMaxAgeSeconds: z.number().int().positive(),
+      /** Length of one evaluation period of the poll-lag, function-error and API 5xx alarms. */
+      periodMinutes: z.number().int().min(1).max(60),
+      pollLag: z.object({
+        /** A store whose poll window end is further behind than this is not having dropped callbacks recovered. */
+        thresholdMinutes: z.number().int().positive(),
+        /** Consecutive periods over the threshold (or without data, see below) before the alarm fires. */
+        evaluationPeriods: z.number().int().min(1),
+        /** No PollLagMs for a store counts as lagging, so a poller that stopped running alarms instead of going quiet. */
+        missingDataBreaches: z.boolean(),
+      }),
+      /** Poller and processor Lambda errors (crashes, timeouts; record failures are reported, not thrown). */
+      functionErrors: z.object({
+        threshold: z.number().int().positive(),
+        evaluationPeriods: z.number().int().min(1),
+      }),
+      /** 5xx answers on Pincode's callback and token endpoints: Pincode retries, but callbacks are not arriving. */
+      api5xx: z.object({
+        threshold: z.number().int().positive(),
+        evaluationPeriods: z.number().int().min(1),
+      }),
       /** Optional address subscribed to the alarm topic (`-c alarmEmail=ops@example.com`). */
       email: z.email().optional(),
     }),
@@ -67,7 +87,21 @@ export const StageConfigSchema = z
   .refine((c) => c.poller.timeBudgetMs <= (c.poller.timeoutSeconds - 5) * 1000, {
     message: "poller.timeBudgetMs must leave at least 5 s of the poller timeout to save its cursor",
     path: ["poller", "timeBudgetMs"],
+  })
+  .refine((c) => c.alarms.pollLag.thresholdMinutes * 60_000 > healthyPollLagMs(c), {
+    message: "alarms.pollLag.thresholdMinutes must exceed the lag of a healthy poller (interval + settle + timeout)",
+    path: ["alarms", "pollLag", "thresholdMinutes"],
   });
+
+/**
+ * The largest PollLagMs a poller that is keeping up reports: the window ends `settle` before the run, runs start an
+ * interval apart, and a run may take up to the function timeout before it records the lag.
+ */
+export function healthyPollLagMs(c: {
+  poller: { intervalMinutes: number; settleMs: number; timeoutSeconds: number };
+}): number {
+  return c.poller.intervalMinutes * 60_000 + c.poller.settleMs + c.poller.timeoutSeconds * 1000;
+}
 export type StageConfig = z.infer<typeof StageConfigSchema>;
 export type StageName = StageConfig["stage"];
 
@@ -88,7 +122,13 @@ const common = {
   },
   callback: { memoryMb: 256, timeoutSeconds: 10 },
   callbackAuth: { memoryMb: 256, timeoutSeconds: 10 },
-  alarms: { eventsQueueMaxAgeSeconds: 300 },
+  alarms: {
+    eventsQueueMaxAgeSeconds: 300,
+    periodMinutes: 5,
+    pollLag: { thresholdMinutes: 15, evaluationPeriods: 2, missingDataBreaches: false },
+    functionErrors: { threshold: 1, evaluationPeriods: 2 },
+    api5xx: { threshold: 3, evaluationPeriods: 1 },
+  },
 } as const satisfies Partial<StageConfig>;
 
 const STAGES: Record<StageName, StageConfig> = {
@@ -111,6 +151,8 @@ const STAGES: Record<StageName, StageConfig> = {
     retainData: true,
     logRetentionDays: 90,
     storeIds: [],
+    // A dead poller in prod means dropped callbacks are never recovered: silence is an alarm there.
+    alarms: { ...common.alarms, pollLag: { ...common.alarms.pollLag, missingDataBreaches: true } },
     pincode: {
       apiBaseUrl: "https://shopping-network.phonepe.com",
       authUrl: "https://identitymanager.phonepe.com",

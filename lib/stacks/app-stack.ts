@@ -17,8 +17,10 @@ import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import { NagSuppressions } from "cdk-nag";
 import type { Construct } from "constructs";
 import type { StageConfig } from "../config/stage-config.ts";
+import { OperationsDashboard } from "../constructs/operations-dashboard.ts";
 import { PincodeFunction, REPO_ROOT } from "../constructs/pincode-function.ts";
 import { QueueAlarms } from "../constructs/queue-alarms.ts";
+import { ServiceAlarms } from "../constructs/service-alarms.ts";
 import type { DataStack } from "./data-stack.ts";
 
 export interface AppStackProps extends StackProps {
@@ -43,7 +45,7 @@ const TABLE_KEY_ACTIONS = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms
 
 /**
  * The stateless half: API Gateway for Pincode's callbacks and token requests, the four functions, the poll schedule,
- * the SQS event sources and the queue alarms.
+ * the SQS event sources, the alarms and the operations dashboard.
  */
 export class AppStack extends Stack {
   readonly api: RestApi;
@@ -52,6 +54,8 @@ export class AppStack extends Stack {
   readonly poller: PincodeFunction;
   readonly processor: PincodeFunction;
   readonly alarms: QueueAlarms;
+  readonly serviceAlarms: ServiceAlarms;
+  readonly dashboard: OperationsDashboard;
 
   constructor(scope: Construct, id: string, props: AppStackProps) {
     super(scope, id, props);
@@ -72,12 +76,8 @@ export class AppStack extends Stack {
       if (config.stage === "prod") Annotations.of(this).addWarningV2("pincode-bridge:no-store-ids", message);
       else Annotations.of(this).addInfo(message);
     }
-    // Strong (export/import) references are what we want: the data stack cannot be deleted or have a used output
-    // removed while this stack depends on it. The warning only asks us to choose.
-    Annotations.of(this).acknowledgeWarning(
-      "@aws-cdk/core:crossStackReferencesDefaultStrong",
-      "Strong cross-stack references are intended: the data stack must outlive the app stack that uses it.",
-    );
+    // Cross-stack references stay strong (export/import): cdk.json sets @aws-cdk/core:defaultCrossStackReferences to
+    // "strong" so the data stack cannot be deleted, or have an output this stack uses removed, while it is in use.
 
     const pincodeEnv = {
       PINCODE_API_BASE_URL: config.pincode.apiBaseUrl,
@@ -271,6 +271,43 @@ export class AppStack extends Stack {
       maxAgeSeconds: config.alarms.eventsQueueMaxAgeSeconds,
       email: config.alarms.email,
       removalPolicy,
+    });
+    const apiMethods = { Callbacks: callbacksMethod, Token: tokenMethod };
+    this.serviceAlarms = new ServiceAlarms(this, "ServiceAlarms", {
+      topic: this.alarms.topic,
+      alarms: config.alarms,
+      storeIds: config.storeIds,
+      functions: { Poller: this.poller.function, Processor: this.processor.function },
+      apiMethods,
+      apiStage: this.api.deploymentStage,
+    });
+
+    // --- Dashboard.
+    this.dashboard = new OperationsDashboard(this, "Operations", {
+      dashboardName: `pincode-bridge-${config.stage}`,
+      storeIds: config.storeIds,
+      pollLagThresholdMs: config.alarms.pollLag.thresholdMinutes * 60_000,
+      functions: {
+        callback: this.callback.function,
+        "callback-auth": this.callbackAuth.function,
+        poller: this.poller.function,
+        processor: this.processor.function,
+      },
+      workQueues: { events: data.eventsQueue.queue, poll: data.pollQueue.queue },
+      workQueueMaxAgeSeconds: config.alarms.eventsQueueMaxAgeSeconds,
+      deadLetterQueues: {
+        events: data.eventsQueue.deadLetterQueue,
+        poll: data.pollQueue.deadLetterQueue,
+        commands: data.commandsQueue.deadLetterQueue,
+      },
+      apiMethods,
+      apiStage: this.api.deploymentStage,
+      alarms: [
+        ...this.alarms.alarms,
+        ...this.serviceAlarms.pollLag.values(),
+        ...this.serviceAlarms.functionErrors.values(),
+        ...this.serviceAlarms.api5xx.values(),
+      ],
     });
 
     // --- cdk-nag acknowledgements, each on the narrowest resource and finding.

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { contextOverrides, loadStageConfig } from "../../lib/config/stage-config.ts";
+import {
+  contextOverrides,
+  healthyPollLagMs,
+  loadStageConfig,
+  StageConfigSchema,
+} from "../../lib/config/stage-config.ts";
 
 describe("stage config: context overrides", () => {
   it("splits -c storeIds into a trimmed list", () => {
@@ -42,5 +47,24 @@ describe("stage config: context overrides", () => {
     const context: Record<string, unknown> = { storeIds: "S01", stage: "prod", unrelated: "x" };
 
     expect(contextOverrides((k) => context[k])).toEqual({ storeIds: "S01" });
+  });
+
+  it("refuses a poll-lag alarm threshold that a healthy poller would cross", () => {
+    const config = loadStageConfig("prod");
+    const tooLow = {
+      ...config,
+      alarms: { ...config.alarms, pollLag: { ...config.alarms.pollLag, thresholdMinutes: 2 } },
+    };
+
+    expect(config.alarms.pollLag.thresholdMinutes * 60_000).toBeGreaterThan(healthyPollLagMs(config));
+    expect(StageConfigSchema.safeParse(config).success).toBe(true);
+    expect(StageConfigSchema.safeParse(tooLow).error?.issues.map((i) => i.path.join("."))).toEqual([
+      "alarms.pollLag.thresholdMinutes",
+    ]);
+  });
+
+  it("treats missing poll lag as breaching only in prod", () => {
+    expect(loadStageConfig("prod").alarms.pollLag.missingDataBreaches).toBe(true);
+    expect(loadStageConfig("dev").alarms.pollLag.missingDataBreaches).toBe(false);
   });
 });

@@ -1,0 +1,96 @@
+import { Duration } from "aws-cdk-lib";
+import type { Method, Stage } from "aws-cdk-lib/aws-apigateway";
+import { Alarm, ComparisonOperator, TreatMissingData } from "aws-cdk-lib/aws-cloudwatch";
+import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
+import type { IFunction } from "aws-cdk-lib/aws-lambda";
+import type { ITopic } from "aws-cdk-lib/aws-sns";
+import { Construct } from "constructs";
+import type { StageConfig } from "../config/stage-config.ts";
+import { emfMetric } from "./emf-metrics.ts";
+
+export interface ServiceAlarmsProps {
+  readonly topic: ITopic;
+  readonly alarms: StageConfig["alarms"];
+  /** Stores the poller reconciles: one lag alarm each. */
+  readonly storeIds: readonly string[];
+  /** Functions whose Lambda errors alarm, by a short label. */
+  readonly functions: Record<string, IFunction>;
+  /** API methods whose 5xx answers alarm, by a short label. */
+  readonly apiMethods: Record<string, Method>;
+  readonly apiStage: Stage;
+}
+
+/**
+ * Alarms that mean "orders are not flowing": a store whose poller fell behind (or stopped reporting), the poller or
+ * processor failing as a whole, and Pincode's calls to us failing. They publish to the alarm topic.
+ */
+export class ServiceAlarms extends Construct {
+  /** Per store id. */
+  readonly pollLag = new Map<string, Alarm>();
+  readonly functionErrors = new Map<string, Alarm>();
+  readonly api5xx = new Map<string, Alarm>();
+
+  constructor(scope: Construct, id: string, props: ServiceAlarmsProps) {
+    super(scope, id);
+    const { alarms } = props;
+    const period = Duration.minutes(alarms.periodMinutes);
+    const action = new SnsAction(props.topic);
+    const window = (periods: number) => `${periods * alarms.periodMinutes} min`;
+
+    const { pollLag } = alarms;
+    for (const storeId of props.storeIds) {
+      const alarm = new Alarm(this, `PollLag-${storeId}`, {
+        alarmDescription:
+          `Store ${storeId}: the poller's window end has been more than ${pollLag.thresholdMinutes} min behind` +
+          (pollLag.missingDataBreaches ? ", or the poller reported no lag at all," : "") +
+          ` for ${window(pollLag.evaluationPeriods)}. Dropped callbacks for this store are not being recovered:` +
+          " check the poller's errors, the poll DLQ and the Pincode credentials (docs/deploy.md, Operate).",
+        metric: emfMetric("PollLagMs", "poller", { storeId }, { statistic: "Maximum", period }),
+        threshold: pollLag.thresholdMinutes * 60_000,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: pollLag.evaluationPeriods,
+        datapointsToAlarm: pollLag.evaluationPeriods,
+        // The poller emits PollLagMs for a store on every run, failed runs included; silence means it is not running.
+        treatMissingData: pollLag.missingDataBreaches ? TreatMissingData.BREACHING : TreatMissingData.NOT_BREACHING,
+      });
+      alarm.addAlarmAction(action);
+      this.pollLag.set(storeId, alarm);
+    }
+
+    const { functionErrors } = alarms;
+    for (const [label, fn] of Object.entries(props.functions)) {
+      const alarm = new Alarm(this, `${label}Errors`, {
+        alarmDescription:
+          `The ${label} function failed (crash or timeout) at least ${functionErrors.threshold} time(s) in each of` +
+          ` ${functionErrors.evaluationPeriods} consecutive ${alarms.periodMinutes}-min periods. Its messages retry and` +
+          " then land in a DLQ: read its log group.",
+        metric: fn.metricErrors({ statistic: "Sum", period }),
+        threshold: functionErrors.threshold,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: functionErrors.evaluationPeriods,
+        datapointsToAlarm: functionErrors.evaluationPeriods,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      alarm.addAlarmAction(action);
+      this.functionErrors.set(label, alarm);
+    }
+
+    const { api5xx } = alarms;
+    for (const [label, method] of Object.entries(props.apiMethods)) {
+      const alarm = new Alarm(this, `${label}Api5xx`, {
+        alarmDescription:
+          `${method.httpMethod} ${method.resource.path} answered 5xx at least ${api5xx.threshold} time(s) per` +
+          ` ${alarms.periodMinutes} min for ${window(api5xx.evaluationPeriods)}: Pincode retries, but its callbacks` +
+          " are not being accepted. Read the function's log group.",
+        metric: method.metricServerError(props.apiStage, { statistic: "Sum", period }),
+        threshold: api5xx.threshold,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: api5xx.evaluationPeriods,
+        datapointsToAlarm: api5xx.evaluationPeriods,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      alarm.addAlarmAction(action);
+      this.api5xx.set(label, alarm);
+    }
+  }
+}
