@@ -27,11 +27,15 @@ export function dimensionedMetric(
 
 /** The Pincode client's onMetric hook: `PincodeCalls` and `PincodeLatency` by endpoint and outcome. */
 export function pincodeMetricSink(metrics: Metrics): MetricSink {
-  return (metric) => {
+  // A single metric publishes on its first addMetric and then drops its dimensions, so each metric gets its own.
+  const emit = (name: string, unit: Unit, value: number, endpoint: string, outcome: string) => {
     const single = metrics.singleMetric();
-    single.addDimension("endpoint", metric.endpoint);
-    single.addDimension("outcome", metric.outcome);
-    single.addMetric("PincodeCalls", MetricUnit.Count, 1);
-    single.addMetric("PincodeLatency", MetricUnit.Milliseconds, metric.latencyMs);
+    single.addDimension("endpoint", endpoint);
+    single.addDimension("outcome", outcome);
+    single.addMetric(name, unit, value);
+  };
+  return (metric) => {
+    emit("PincodeCalls", MetricUnit.Count, 1, metric.endpoint, metric.outcome);
+    emit("PincodeLatency", MetricUnit.Milliseconds, metric.latencyMs, metric.endpoint, metric.outcome);
   };
 }

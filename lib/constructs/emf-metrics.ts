@@ -50,9 +50,7 @@ export const EMF_METRICS = {
   PoisonMessages: { emittedBy: ["processor"], dimensions: [] },
   // functions/adapters/metric-helpers.ts pincodeMetricSink: one record per HTTP attempt to Pincode.
   PincodeCalls: { emittedBy: ["poller", "processor"], dimensions: ["endpoint", "outcome"] },
-  // pincodeMetricSink adds PincodeLatency to the same single metric after PincodeCalls; a single metric publishes on
-  // its first addMetric and clears its dimensions, so the latency arrives with the service dimension only.
-  PincodeLatency: { emittedBy: ["poller", "processor"], dimensions: [] },
+  PincodeLatency: { emittedBy: ["poller", "processor"], dimensions: ["endpoint", "outcome"] },
 } as const satisfies Record<string, EmfMetricSpec>;
 
 export type EmfMetricName = keyof typeof EMF_METRICS;

@@ -128,7 +128,7 @@ export class OperationsDashboard extends Construct {
           { width: 12 },
         ),
         graph(
-          "Pincode latency p99 (by function)",
+          "Pincode latency p99 (by endpoint and outcome)",
           [emfSearch("PincodeLatency", { statistic: "p99", period: PERIOD })],
           { width: 12 },
         ),
