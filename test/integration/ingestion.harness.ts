@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { QueryCommand } from "@aws-sdk/client-dynamodb";
-import type { SQSEvent } from "aws-lambda";
+import type { Context, SQSEvent } from "aws-lambda";
 import { vi } from "vitest";
 import { lambdaContext, toSqsEvent } from "../../bin/local/sqs-driver.ts";
 import {
@@ -155,4 +155,25 @@ export async function historyOf(
     hasSnapshot: item.snapshot?.S !== undefined,
     expiresAt: Number(item.expiresAt?.N),
   }));
+}
+
+/**
+ * A fake clock whose sleeps advance it, shared by a Pincode client (`now`, `sleep`) and a Lambda context, so
+ * Retry-After waits are instant and the time they would have taken is exact.
+ */
+export function fakeLambdaClock(functionTimeoutMs: number) {
+  let now = Date.now();
+  const startedAt = now;
+  return {
+    startedAt,
+    now: () => now,
+    sleep: async (ms: number) => {
+      now += ms;
+    },
+    elapsed: () => now - startedAt,
+    context: (): Context => ({
+      ...lambdaContext({ timeoutMs: functionTimeoutMs }),
+      getRemainingTimeInMillis: () => Math.max(0, startedAt + functionTimeoutMs - now),
+    }),
+  };
 }

@@ -5,7 +5,6 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type LocalDynamo, type LocalQueues, startLocalDynamo, startLocalQueues } from "../../bin/local/emulators.ts";
-import { lambdaContext } from "../../bin/local/sqs-driver.ts";
 import { createPollCheckpointRepository } from "../../functions/adapters/poll-checkpoint-repository.ts";
 import { newPollTask } from "../../functions/core/messages.ts";
 import { DEFAULT_RETRY_POLICY } from "../../functions/pincode/retry.ts";
@@ -14,6 +13,7 @@ import { wirePollerDeps } from "../../functions/poller/deps.ts";
 import { type Sandbox, startSandbox } from "../../sandbox/sandbox.ts";
 import {
   captureStdout,
+  fakeLambdaClock,
   type OutputCapture,
   sandboxClientConfig,
   sqsEventOf,
@@ -48,14 +48,8 @@ describe("poller time bound", () => {
 
   it("ends a throttled page within the store's lease and fails only that task", async () => {
     // Prepare
-    let fakeNow = Date.now();
-    const startedAt = fakeNow;
-    const clock = {
-      now: () => fakeNow,
-      sleep: async (ms: number) => {
-        fakeNow += ms;
-      },
-    };
+    const clock = fakeLambdaClock(FUNCTION_TIMEOUT_MS);
+    const { startedAt } = clock;
     const handler = createPollerHandler(
       wirePollerDeps({
         dynamo: dynamo.client,
@@ -64,21 +58,23 @@ describe("poller time bound", () => {
         pollQueueUrl: queues.pollQueueUrl,
         eventsQueueUrl: queues.eventsQueueUrl,
         storeIds: ["SLOW1"],
-        pincode: { ...sandboxClientConfig(throttled), retry: { ...DEFAULT_RETRY_POLICY }, ...clock },
+        pincode: {
+          ...sandboxClientConfig(throttled),
+          retry: { ...DEFAULT_RETRY_POLICY },
+          now: clock.now,
+          sleep: clock.sleep,
+        },
         settings: { timeBudgetMs: BUDGET_MS, safetyMarginMs: SAFETY_MS, settleMs: 0, lookbackMs: 0 },
         now: clock.now,
         ...testObservability("poller-time-bound-test"),
       }),
     );
-    const context = {
-      ...lambdaContext({ timeoutMs: FUNCTION_TIMEOUT_MS }),
-      getRemainingTimeInMillis: () => Math.max(0, startedAt + FUNCTION_TIMEOUT_MS - fakeNow),
-    };
+    const context = clock.context();
     const event = sqsEventOf([newPollTask("SLOW1", startedAt)]);
     // Act
     const response = await handler(event, context);
     // Assess: the lease was taken until start + budget + safety margin
-    expect(fakeNow - startedAt).toBeLessThanOrEqual(BUDGET_MS + SAFETY_MS);
+    expect(clock.elapsed()).toBeLessThanOrEqual(BUDGET_MS + SAFETY_MS);
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: event.Records[0]?.messageId }]);
     const checkpoint = await createPollCheckpointRepository(dynamo.client, dynamo.tableName).get("SLOW1");
     expect(checkpoint?.leaseOwner).toBeUndefined();

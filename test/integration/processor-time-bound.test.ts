@@ -6,7 +6,6 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type LocalDynamo, startLocalDynamo } from "../../bin/local/emulators.ts";
-import { lambdaContext } from "../../bin/local/sqs-driver.ts";
 import { createOrderRepository } from "../../functions/adapters/order-repository.ts";
 import { newEventsMessage, type OrderChangedMessage } from "../../functions/core/messages.ts";
 import { DEFAULT_RETRY_POLICY } from "../../functions/pincode/retry.ts";
@@ -15,6 +14,7 @@ import { wireProcessorDeps } from "../../functions/processor/deps.ts";
 import { type Sandbox, startSandbox } from "../../sandbox/sandbox.ts";
 import {
   captureStdout,
+  fakeLambdaClock,
   type OutputCapture,
   recordingEvents,
   sandboxClientConfig,
@@ -49,27 +49,23 @@ describe("processor time bound", () => {
 
   it("fails only the throttled Status Check, before the function would time out, and keeps the batch's snapshot", async () => {
     // Prepare
-    let fakeNow = Date.now();
-    const startedAt = fakeNow;
-    const clock = {
-      now: () => fakeNow,
-      sleep: async (ms: number) => {
-        fakeNow += ms;
-      },
-    };
+    const clock = fakeLambdaClock(FUNCTION_TIMEOUT_MS);
+    const { startedAt } = clock;
     const handler = createProcessorHandler(
       wireProcessorDeps({
         dynamo: dynamo.client,
         tableName: dynamo.tableName,
         events: recordingEvents(),
-        pincode: { ...sandboxClientConfig(throttled), retry: { ...DEFAULT_RETRY_POLICY }, ...clock },
+        pincode: {
+          ...sandboxClientConfig(throttled),
+          retry: { ...DEFAULT_RETRY_POLICY },
+          now: clock.now,
+          sleep: clock.sleep,
+        },
         ...testObservability("processor-time-bound-test"),
       }),
     );
-    const context = {
-      ...lambdaContext({ timeoutMs: FUNCTION_TIMEOUT_MS }),
-      getRemainingTimeInMillis: () => Math.max(0, startedAt + FUNCTION_TIMEOUT_MS - fakeNow),
-    };
+    const context = clock.context();
     const order = healthy.createOrder({ storeId: "S01" });
     const change = newEventsMessage<OrderChangedMessage>({
       kind: "order.changed",
@@ -82,7 +78,7 @@ describe("processor time bound", () => {
     // Act
     const response = await handler(event, context);
     // Assess
-    expect(fakeNow - startedAt).toBeLessThan(FUNCTION_TIMEOUT_MS);
+    expect(clock.elapsed()).toBeLessThan(FUNCTION_TIMEOUT_MS);
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: event.Records[0]?.messageId }]);
     const stored = await createOrderRepository(dynamo.client, dynamo.tableName).get(String(order.id));
     expect(stored?.version).toBe(1);
