@@ -6,9 +6,10 @@ import { randomUUID } from "node:crypto";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { QueryCommand } from "@aws-sdk/client-dynamodb";
+import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SQSEvent } from "aws-lambda";
 import { vi } from "vitest";
-import { lambdaContext, toSqsEvent } from "../../bin/local/sqs-driver.ts";
+import { createSqsDriver, lambdaContext, toSqsEvent } from "../../bin/local/sqs-driver.ts";
 import {
   createRecordingEventPublisher,
   type RecordingEventPublisher,
@@ -176,4 +177,18 @@ export function fakeLambdaClock(functionTimeoutMs: number) {
       getRemainingTimeInMillis: () => Math.max(0, startedAt + functionTimeoutMs - now),
     }),
   };
+}
+
+/** Drains a queue through the real SQS driver and returns every message body, parsed (deleting them all). */
+export async function drainBodies<T>(sqs: SQSClient, queueUrl: string): Promise<T[]> {
+  const bodies: T[] = [];
+  await createSqsDriver({
+    sqs,
+    queueUrl,
+    handler: async (event) => {
+      bodies.push(...event.Records.map((r) => JSON.parse(r.body) as T));
+      return { batchItemFailures: [] };
+    },
+  }).drainUntilIdle();
+  return bodies;
 }

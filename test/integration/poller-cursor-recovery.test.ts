@@ -5,7 +5,6 @@
 import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type LocalDynamo, type LocalQueues, startLocalDynamo, startLocalQueues } from "../../bin/local/emulators.ts";
-import { createSqsDriver } from "../../bin/local/sqs-driver.ts";
 import { createPollCheckpointRepository } from "../../functions/adapters/poll-checkpoint-repository.ts";
 import { newPollTask, type OrderChangedMessage } from "../../functions/core/messages.ts";
 import { createPincodeClient, type PollOrdersParams } from "../../functions/pincode/client.ts";
@@ -17,6 +16,7 @@ import { type Sandbox, startSandbox } from "../../sandbox/sandbox.ts";
 import {
   captureStdout,
   context,
+  drainBodies,
   type OutputCapture,
   sandboxClientConfig,
   sqsEventOf,
@@ -40,18 +40,7 @@ describe("poller with a cursor Pincode refuses", () => {
   });
   afterEach(() => output.stop());
 
-  async function takeAll(queueUrl: string): Promise<OrderChangedMessage[]> {
-    const bodies: OrderChangedMessage[] = [];
-    await createSqsDriver({
-      sqs: queues.client,
-      queueUrl,
-      handler: async (event) => {
-        bodies.push(...event.Records.map((r) => JSON.parse(r.body) as OrderChangedMessage));
-        return { batchItemFailures: [] };
-      },
-    }).drainUntilIdle();
-    return bodies;
-  }
+  const takeAll = (queueUrl: string) => drainBodies<OrderChangedMessage>(queues.client, queueUrl);
 
   it("restarts the saved segment from its first page and completes the window", async () => {
     // Prepare: a run that stops after one page (budget spent) leaves a cursor; then Pincode stops accepting it

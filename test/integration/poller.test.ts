@@ -6,7 +6,7 @@
 import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type LocalDynamo, type LocalQueues, startLocalDynamo, startLocalQueues } from "../../bin/local/emulators.ts";
-import { createSqsDriver, scheduledEvent } from "../../bin/local/sqs-driver.ts";
+import { scheduledEvent } from "../../bin/local/sqs-driver.ts";
 import { createOrderRepository } from "../../functions/adapters/order-repository.ts";
 import { createPollCheckpointRepository } from "../../functions/adapters/poll-checkpoint-repository.ts";
 import { newPollTask, type OrderChangedMessage, type PollTaskMessage } from "../../functions/core/messages.ts";
@@ -19,6 +19,7 @@ import { type Sandbox, startSandbox } from "../../sandbox/sandbox.ts";
 import {
   captureStdout,
   context,
+  drainBodies,
   type OutputCapture,
   sandboxClientConfig,
   sqsEventOf,
@@ -85,19 +86,7 @@ describe("poller", () => {
   }
 
   /** Takes every message off a queue (they are deleted), parsed. */
-  async function takeAll<T>(queueUrl: string): Promise<T[]> {
-    const bodies: T[] = [];
-    const driver = createSqsDriver({
-      sqs: queues.client,
-      queueUrl,
-      handler: async (event) => {
-        bodies.push(...event.Records.map((r) => JSON.parse(r.body) as T));
-        return { batchItemFailures: [] };
-      },
-    });
-    await driver.drainUntilIdle();
-    return bodies;
-  }
+  const takeAll = <T>(queueUrl: string) => drainBodies<T>(queues.client, queueUrl);
 
   const pollTaskEvent = (storeId: string) => sqsEventOf([newPollTask(storeId, Date.now())]);
 
