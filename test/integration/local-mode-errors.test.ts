@@ -3,32 +3,17 @@
  * one line naming the variable before anything starts; a taken port exits 1 naming the variable that chose it and
  * leaves nothing listening.
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { spawnLocal } from "../support/local-process.ts";
 
-const ROOT = join(import.meta.dirname, "..", "..");
 const dataDir = mkdtempSync(join(tmpdir(), "pincode-bridge-local-errors-"));
 
 function runLocal(env: Record<string, string>, args: string[] = []) {
-  const child = spawn(process.execPath, ["--import", "tsx", "bin/local.ts", ...args], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      PORT: "0",
-      SANDBOX_PORT: "0",
-      DYNAMODB_PORT: "0",
-      SQS_PORT: "0",
-      DATA_DIR: dataDir,
-      DEMO: "0",
-      STATUS_LINE: "0",
-      ...env,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawnLocal(dataDir, env, args);
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d) => {

@@ -4,7 +4,7 @@
  * DATA_DIR together with the poll checkpoints (new orders after the restart get new ids), and Ctrl-C must exit 0
  * leaving nothing listening.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
@@ -12,8 +12,7 @@ import { join } from "node:path";
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, describe, expect, it } from "vitest";
 import { createDynamoClient } from "../../functions/adapters/aws-clients.ts";
-
-const ROOT = join(import.meta.dirname, "..", "..");
+import { spawnLocal } from "../support/local-process.ts";
 
 interface Running {
   child: ChildProcess;
@@ -27,25 +26,13 @@ interface Running {
 const children: ChildProcess[] = [];
 
 async function startLocal(dataDir: string): Promise<Running> {
-  const child = spawn(process.execPath, ["--import", "tsx", "bin/local.ts"], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      PORT: "0",
-      SANDBOX_PORT: "0",
-      DYNAMODB_PORT: "0",
-      SQS_PORT: "0",
-      DATA_DIR: dataDir,
-      DEMO: "0",
-      STATUS_LINE: "0",
-      POLL_INTERVAL_S: "2",
-      // Orders may arrive by callback or by poll (both are the product's paths); a short settle lets the poller
-      // back up a callback that a loaded machine delivered late.
-      POLL_SETTLE_S: "1",
-      STORE_IDS: "S01,S02",
-      LOG_LEVEL: "WARN",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
+  const child = spawnLocal(dataDir, {
+    POLL_INTERVAL_S: "2",
+    // Orders may arrive by callback or by poll (both are the product's paths); a short settle lets the poller
+    // back up a callback that a loaded machine delivered late.
+    POLL_SETTLE_S: "1",
+    STORE_IDS: "S01,S02",
+    LOG_LEVEL: "WARN",
   });
   children.push(child);
   let out = "";
