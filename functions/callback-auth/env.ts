@@ -2,6 +2,7 @@
 
 import { z } from "zod";
 import { CALLBACK_AUTH_MODES } from "#core/callback-auth.ts";
+import { parseEnv } from "../core/env.ts";
 
 export const CallbackAuthEnvSchema = z.object({
   CALLBACK_AUTH_SECRET_ARN: z.string().min(1),
@@ -12,10 +13,5 @@ export const CallbackAuthEnvSchema = z.object({
 export type CallbackAuthEnv = z.infer<typeof CallbackAuthEnvSchema>;
 
 export function parseCallbackAuthEnv(env: NodeJS.ProcessEnv = process.env): CallbackAuthEnv {
-  const parsed = CallbackAuthEnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-    throw new Error(`callback-auth function environment is invalid: ${problems}`);
-  }
-  return parsed.data;
+  return parseEnv(CallbackAuthEnvSchema, env, "callback-auth function environment");
 }

@@ -2,6 +2,7 @@
 
 import { z } from "zod";
 import { CALLBACK_AUTH_MODES } from "#core/callback-auth.ts";
+import { parseEnv } from "../core/env.ts";
 
 export const CallbackEnvSchema = z.object({
   TABLE_NAME: z.string().min(1),
@@ -12,10 +13,5 @@ export const CallbackEnvSchema = z.object({
 export type CallbackEnv = z.infer<typeof CallbackEnvSchema>;
 
 export function parseCallbackEnv(env: NodeJS.ProcessEnv = process.env): CallbackEnv {
-  const parsed = CallbackEnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-    throw new Error(`callback function environment is invalid: ${problems}`);
-  }
-  return parsed.data;
+  return parseEnv(CallbackEnvSchema, env, "callback function environment");
 }

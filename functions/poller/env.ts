@@ -1,5 +1,6 @@
 /** The poller's configuration, parsed once at cold start; a bad value fails naming the variable. */
 import { z } from "zod";
+import { parseEnv } from "../core/env.ts";
 
 const ms = z.coerce.number().int().nonnegative();
 
@@ -36,10 +37,5 @@ export const PollerEnvSchema = z.object({
 export type PollerEnv = z.infer<typeof PollerEnvSchema>;
 
 export function parsePollerEnv(env: NodeJS.ProcessEnv = process.env): PollerEnv {
-  const parsed = PollerEnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-    throw new Error(`poller configuration is invalid: ${problems}`);
-  }
-  return parsed.data;
+  return parseEnv(PollerEnvSchema, env, "poller configuration");
 }

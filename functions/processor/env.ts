@@ -1,5 +1,6 @@
 /** The processor's configuration, parsed once at cold start; a bad value fails naming the variable. */
 import { z } from "zod";
+import { parseEnv } from "../core/env.ts";
 
 export const ProcessorEnvSchema = z.object({
   TABLE_NAME: z.string().min(1),
@@ -12,10 +13,5 @@ export const ProcessorEnvSchema = z.object({
 export type ProcessorEnv = z.infer<typeof ProcessorEnvSchema>;
 
 export function parseProcessorEnv(env: NodeJS.ProcessEnv = process.env): ProcessorEnv {
-  const parsed = ProcessorEnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-    throw new Error(`processor configuration is invalid: ${problems}`);
-  }
-  return parsed.data;
+  return parseEnv(ProcessorEnvSchema, env, "processor configuration");
 }
