@@ -580,6 +580,7 @@ const reasonEnum = (kind: "cancel" | "item", what: string) =>
   z.string({ error: `expected ${what} (a string)` }).refine(
     (value) => (kind === "cancel" ? reasonTables().cancelReasons : reasonTables().itemReasons).includes(value),
     {
+      abort: true,
       error: () =>
         `expected ${what}: one of ${(kind === "cancel" ? reasonTables().cancelReasons : reasonTables().itemReasons).join(", ")}`,
     },
