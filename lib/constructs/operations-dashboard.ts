@@ -94,6 +94,8 @@ export class OperationsDashboard extends Construct {
             "SubmissionResults",
             "UnknownCallbacksKept",
             "UnknownEnumValues",
+            "TieStatusChecks",
+            "StatusCheckOrderNotFound",
           ]),
           emfMetric(
             "UnknownEnumValues",
@@ -103,6 +105,9 @@ export class OperationsDashboard extends Construct {
           ),
         ]),
         graph("Processor record failures", sums("processor", ["RecordFailures", "PoisonMessages"])),
+        graph("Odd field values dropped (by field path)", [
+          emfSearch("OddFieldValues", { statistic: "Sum", period: PERIOD, fn: "processor" }),
+        ]),
       ],
       [
         graph("Poll lag per store (max)", pollLag, {
