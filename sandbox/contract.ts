@@ -146,7 +146,10 @@ export const SandboxStoreToggleMessageSchema = z.strictObject({
 // --- Listing and stock writes (listing-create-api.txt, PINCODE-API §2.5 – §2.8) ----------------------------------
 
 const rupees = z.number({ error: "expected a number" }).nonnegative();
-const price = z.strictObject({ mrp: rupees, sellingPrice: rupees, currency: z.literal("INR") });
+// MRP is the legal maximum retail price in India: a selling price above it is refused.
+const price = z
+  .strictObject({ mrp: rupees, sellingPrice: rupees, currency: z.literal("INR") })
+  .refine((p) => p.sellingPrice <= p.mrp, { message: "sellingPrice must not exceed mrp", path: ["sellingPrice"] });
 const inventory = z.strictObject({ type: z.literal("COUNT"), count: z.number().int().nonnegative() });
 const listingBase = {
   messageId: text,
