@@ -49,7 +49,7 @@ export const SANDBOX_SELLER_FULFILMENT_STATES = ["PACKING", "PACKED", "OUT_FOR_D
 export const SANDBOX_ORDER_STATES = ["ACCEPTED", "IN_PROGRESS", "COMPLETED", "CANCELLED"] as const;
 /** order-poll-api.txt: "(ASC/DESC)". */
 export const SANDBOX_SORT_ORDERS = ["ASC", "DESC"] as const;
-/** store-toggle-api.txt: ENABLED is only implied (DISABLED is the documented value); the sandbox takes both. */
+/** store-toggle-api.txt field table: DISABLED and ENABLED. */
 export const SANDBOX_ACCEPTANCE_STATUSES = ["ENABLED", "DISABLED"] as const;
 /** listing-create-api.txt field table. */
 export const SANDBOX_IDENTIFIER_TYPES = ["SELLER_CODE", "EAN"] as const;
