@@ -251,6 +251,32 @@ describe.each<UpdatedAtMode>(["frozen", "moves"])("order truth with updatedAt %s
     expect(canonicalJson(view!.order)).toBe(normalised(sandbox.getOrder(id) as Json));
   }, 60_000);
 
+  it("settles a tie (invoice id changed, nothing else moved) with one Status Check, whatever the delivery order", async () => {
+    output = captureStdout();
+    const { processor } = wire();
+    const id = String(sandbox.createOrder({ storeId: STORE }).id);
+    await seller.updateOrder(id, [{ type: "ORDER_STATE_UPDATE", orderState: "ACCEPTED" }]);
+    const invoice = async (sellerInvoiceId: string) => {
+      await seller.updateOrder(id, [{ type: "CLIENT_ORDER_INFO_UPDATE", clientOrderInfo: { sellerInvoiceId } }]);
+      return snapshotMessage(sandbox.getOrder(id)!);
+    };
+    const first = await invoice("INV-A");
+    const second = await invoice("INV-B");
+    const checksBefore = sandbox.stats().calls["/tsp/order/v1/status"]?.["200"] ?? 0;
+
+    // Newest first: the older one then arrives last and ties on evidence in frozen mode.
+    for (const message of [second, first]) {
+      expect((await processor(sqsEventOf([message]), context())).batchItemFailures).toEqual([]);
+    }
+
+    const view = await createOrderRepository(dynamo.client, dynamo.tableName).get(id);
+    expect((view!.order.clientOrderInfo as { sellerInvoiceId: string }).sellerInvoiceId).toBe("INV-B");
+    expect(view!.settlePending).toBe(false);
+    const checks = (sandbox.stats().calls["/tsp/order/v1/status"]?.["200"] ?? 0) - checksBefore;
+    // Frozen: the two snapshots tie and Pincode settles it (one extra Status Check). Moving updatedAt orders them.
+    expect(checks).toBe(mode === "frozen" ? 1 : 0);
+  }, 60_000);
+
   it("ingests callbacks and Status Check answers whose absent optional fields are null", async () => {
     output = captureStdout();
     const { processor, reconcile } = wire();
