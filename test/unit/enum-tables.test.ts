@@ -51,8 +51,8 @@ function docTables() {
     (update.find((l) => l.includes(`Valid ${label}:`)) ?? "").split(":")[1]?.trim().split("/") ?? [];
   const store = lines("store-toggle-and-poll-enums.txt");
   const statusAt = store.findIndex((l) => l.startsWith("messages[0].data.orderAcceptance.status Enum"));
-  const acceptance = [store[statusAt] ?? "", store[statusAt + 1] ?? ""].map((l) =>
-    (/(DISABLED|ENABLED):/.exec(l) ?? [])[1],
+  const acceptance = [store[statusAt] ?? "", store[statusAt + 1] ?? ""].map(
+    (l) => (/(DISABLED|ENABLED):/.exec(l) ?? [])[1],
   );
   const sort = /\(([A-Z]+)\/([A-Z]+)\)/.exec(store.find((l) => l.startsWith("sortOrder Enum")) ?? "");
   return {
