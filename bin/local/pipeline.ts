@@ -9,7 +9,6 @@ import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { createRecordingEventPublisher, type DomainEvent } from "../../functions/adapters/event-publisher.ts";
 import { createLogger, createMetrics } from "../../functions/adapters/observability.ts";
-import { createQuarantineRepository } from "../../functions/adapters/quarantine-repository.ts";
 import { createQueuePublisher } from "../../functions/adapters/queue-publisher.ts";
 import { createCallbackHandler } from "../../functions/callback/create-handler.ts";
 import { createCallbackAuthHandler } from "../../functions/callback-auth/create-handler.ts";
@@ -153,7 +152,6 @@ export async function startLocalPipeline(
       loadAuthKeys: async () => authSecret,
       publisher: createQueuePublisher(queues.client),
       eventsQueueUrl: queues.eventsQueueUrl,
-      quarantine: createQuarantineRepository({ client: dynamo.client, tableName: dynamo.tableName }),
       logger: createLogger("pincode-bridge-callback"),
       metrics: createMetrics("pincode-bridge-callback"),
     });

@@ -16,7 +16,6 @@ import { startLocalDynamo, startLocalQueues } from "../../bin/local/emulators.ts
 import { lambdaContext, toSqsEvent } from "../../bin/local/sqs-driver.ts";
 import { createRecordingEventPublisher } from "../../functions/adapters/event-publisher.ts";
 import { createLogger, createMetrics } from "../../functions/adapters/observability.ts";
-import { createQuarantineRepository } from "../../functions/adapters/quarantine-repository.ts";
 import { createQueuePublisher } from "../../functions/adapters/queue-publisher.ts";
 import { createCallbackHandler } from "../../functions/callback/create-handler.ts";
 import { issueCallbackToken } from "../../functions/core/callback-auth.ts";
@@ -76,7 +75,6 @@ async function benchCallback() {
       loadAuthKeys: async () => keys,
       publisher: createQueuePublisher(queues.client),
       eventsQueueUrl: queues.eventsQueueUrl,
-      quarantine: createQuarantineRepository({ client: dynamo.client, tableName: dynamo.tableName }),
       logger: createLogger("bench"),
       metrics: createMetrics("bench"),
     });
