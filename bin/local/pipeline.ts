@@ -71,9 +71,16 @@ function listen(server: Server, port: number, host: string): Promise<number> {
   });
 }
 
+/** Observation points for tools that measure local mode (`npm run bench`); nothing in local mode needs them. */
+export interface LocalPipelineHooks {
+  /** Called with every domain event, right after the processor stored the change it announces. */
+  onDomainEvent?: (event: DomainEvent) => void;
+}
+
 export async function startLocalPipeline(
   config: LocalConfig,
   log: (line: string) => void = () => {},
+  hooks: LocalPipelineHooks = {},
 ): Promise<LocalPipeline> {
   const stops: Array<() => Promise<void> | void> = [];
   const stopAll = async () => {
@@ -131,6 +138,7 @@ export async function startLocalPipeline(
     let eventWrites = Promise.resolve();
     const events = createRecordingEventPublisher((event: DomainEvent) => {
       counters.events++;
+      hooks.onDomainEvent?.(event);
       if (eventsFile) {
         eventWrites = eventWrites.then(() => appendFile(eventsFile, `${JSON.stringify(event)}\n`)).catch(() => {});
       }

@@ -11,6 +11,7 @@ import { startLocalQueues } from "../../bin/local/emulators.ts";
 import { createLogger, createMetrics } from "../../functions/adapters/observability.ts";
 import { createQueuePublisher, toMessageBody } from "../../functions/adapters/queue-publisher.ts";
 import { createCallbackHandler } from "../../functions/callback/create-handler.ts";
+import { createCallbackAuthHandler } from "../../functions/callback-auth/create-handler.ts";
 import { issueCallbackToken } from "../../functions/core/callback-auth.ts";
 import { interpretCallback } from "../../functions/core/callback-envelope.ts";
 import { percentile, type Row, runConcurrent } from "./support.ts";
@@ -37,6 +38,8 @@ export interface CallbackFigures {
   perSecond16: number;
   rawPerSecond16: number;
   messageBytes: number;
+  /** The token endpoint (Pincode calls it before each callback), mean per request, for the cost model. */
+  tokenMeanMs: number;
 }
 
 export async function benchCallback(
@@ -104,6 +107,27 @@ export async function benchCallback(
       c16 += (await runConcurrent(sizes.concurrent, 16, callback)).elapsedMs;
     }
     const m16 = sizes.concurrent * sizes.rounds;
+    const tokenLogger = createLogger("bench-token");
+    tokenLogger.setLogLevel("ERROR");
+    const token = createCallbackAuthHandler({
+      authMode: "oauth",
+      loadAuthSecret: async () => ({ ...keys, clientSecret: "bench-client-secret-0123456789" }),
+      logger: tokenLogger,
+      metrics: createMetrics("bench-token"),
+    });
+    const grant = buildApiGatewayEvent({
+      path: "/pincode/oauth/token",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({
+        grant_type: "client_credentials",
+        client_id: keys.clientId,
+        client_secret: "bench-client-secret-0123456789",
+      }).toString(),
+    });
+    const tokens = await runConcurrent(sizes.sequential, 1, async () => {
+      const answer = await token(grant);
+      if (answer.statusCode !== 200) throw new Error(`token endpoint answered ${answer.statusCode}`);
+    });
     const figures: CallbackFigures = {
       ackP50: percentile(ack, 50),
       ackP99: percentile(ack, 99),
@@ -115,6 +139,7 @@ export async function benchCallback(
       perSecond16: (m16 / c16) * 1000,
       rawPerSecond16: (m16 / r16) * 1000,
       messageBytes: Buffer.byteLength(rawBodies[0] as string),
+      tokenMeanMs: tokens.elapsedMs / sizes.sequential,
     };
     log(
       `callback: ACK p50 ${figures.ackP50.toFixed(2)} ms (raw ${figures.rawP50.toFixed(2)}), ` +
