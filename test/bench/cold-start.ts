@@ -106,12 +106,17 @@ export interface ColdStartResult {
   bareInitMs: number;
 }
 
-export async function benchColdStart(runs: number, log: (line: string) => void): Promise<{ rows: Row[]; results: ColdStartResult[] }> {
+export async function benchColdStart(
+  runs: number,
+  log: (line: string) => void,
+  only?: readonly string[],
+): Promise<{ rows: Row[]; results: ColdStartResult[] }> {
   const dir = mkdtempSync(join(tmpdir(), "pincode-bridge-bench-"));
   const rows: Row[] = [];
   const results: ColdStartResult[] = [];
   try {
     for (const [name, clients] of Object.entries(FUNCTION_CLIENTS)) {
+      if (only && !only.includes(name)) continue;
       const mine = join(dir, `${name}.mjs`);
       const bare = join(dir, `${name}-bare.mjs`);
       const bytes = await bundle(mine, { file: join(REPO_ROOT, "functions", name, "handler.ts") });
@@ -125,7 +130,9 @@ export async function benchColdStart(runs: number, log: (line: string) => void):
       }
       const result = { name, bytes, bareBytes, initMs: median(mineTimes), bareInitMs: median(bareTimes) };
       results.push(result);
-      log(`cold start ${name}: ${(bytes / 1024).toFixed(0)} KiB (bare ${clients.join("+")}: ${(bareBytes / 1024).toFixed(0)} KiB), init ${result.initMs.toFixed(1)} ms (bare ${result.bareInitMs.toFixed(1)} ms)`);
+      log(
+        `cold start ${name}: ${(bytes / 1024).toFixed(0)} KiB (bare ${clients.join("+")}: ${(bareBytes / 1024).toFixed(0)} KiB), init ${result.initMs.toFixed(1)} ms (bare ${result.bareInitMs.toFixed(1)} ms)`,
+      );
       const label = `bare ${clients.map((c) => CLIENTS[c]?.pkg.replace("@aws-sdk/", "")).join(" + ")}`;
       const isCallback = name === "callback";
       rows.push({

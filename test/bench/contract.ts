@@ -7,7 +7,10 @@ import { OrderSchema } from "../../functions/pincode/schemas.ts";
 import { orderViewBody } from "./callback.ts";
 import type { Row } from "./support.ts";
 
-export async function benchContract(snapshots: number, log: (line: string) => void): Promise<{ rows: Row[]; usPerSnapshot: number }> {
+export async function benchContract(
+  snapshots: number,
+  log: (line: string) => void,
+): Promise<{ rows: Row[]; usPerSnapshot: number }> {
   const orders = Array.from(
     { length: 100 },
     (_, i) => (JSON.parse(orderViewBody(i, 1_713_773_187_000 + i)) as { response: unknown }).response,

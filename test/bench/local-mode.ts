@@ -127,7 +127,8 @@ export async function benchPoller(
           // The `frozen` updatedAt mode comes with issue 8's sandbox; measured when this sandbox has it.
           const faults = pipeline.sandbox?.getFaults() as Record<string, unknown> | undefined;
           if (!faults || !("frozenUpdatedAt" in faults)) {
-            if (!drop) gaps.push("poller in `frozen` sandbox mode: this sandbox has no frozenUpdatedAt fault (issue 8 adds it)");
+            if (!drop)
+              gaps.push("poller in `frozen` sandbox mode: this sandbox has no frozenUpdatedAt fault (issue 8 adds it)");
             continue;
           }
         }
@@ -169,7 +170,10 @@ export interface EndToEnd {
   totalMs: number;
 }
 
-export async function benchEndToEnd(orders: number, log: (line: string) => void): Promise<{ rows: Row[]; e2e: EndToEnd }> {
+export async function benchEndToEnd(
+  orders: number,
+  log: (line: string) => void,
+): Promise<{ rows: Row[]; e2e: EndToEnd }> {
   const created = new Map<string, number>();
   const stored = new Map<string, number>();
   const pipeline = await startPipeline((orderId) => {

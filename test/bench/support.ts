@@ -23,14 +23,14 @@ export interface Sizes {
 
 export const SIZES: Record<BenchSize, Sizes> = {
   tiny: {
-    initRuns: 3,
-    callbackSequential: 40,
-    callbackRounds: 2,
-    callbackConcurrent: 160,
-    processorOrders: 40,
-    pollerOrders: 12,
-    e2eOrders: 50,
-    contractSnapshots: 2_000,
+    initRuns: 1,
+    callbackSequential: 30,
+    callbackRounds: 1,
+    callbackConcurrent: 96,
+    processorOrders: 20,
+    pollerOrders: 10,
+    e2eOrders: 30,
+    contractSnapshots: 1_000,
   },
   small: {
     initRuns: 5,
@@ -130,7 +130,10 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
   const upstream = new URL(target);
   let counts: Record<string, number> = {};
   const server: Server = createServer((req, res) => {
-    const op = String(req.headers["x-amz-target"] ?? "unknown").split(".").pop() ?? "unknown";
+    const op =
+      String(req.headers["x-amz-target"] ?? "unknown")
+        .split(".")
+        .pop() ?? "unknown";
     counts[op] = (counts[op] ?? 0) + 1;
     const forward = httpRequest(
       {
