@@ -4,8 +4,13 @@
  *
  * An upsert reads the current view, judges the incoming snapshot's freshness against it (functions/core/freshness.ts)
  * and, when it is newer, replaces the view with a PutItem conditioned on what it read: the view must still be absent,
- * or still hold an older freshness AND the same version. A lost race re-reads and judges again, so concurrent
- * writers converge on the freshest snapshot and the version counter counts accepted changes exactly.
+ * or still hold the same version. A lost race re-reads and judges again, so concurrent writers converge on the
+ * freshest snapshot and the version counter counts accepted changes exactly.
+ *
+ * `syncedAt` is a LOWER BOUND of when the stored snapshot was true (the start of the Status Check that fetched it, or
+ * a time inside its content), never when a callback happened to arrive: the poller skips Status Checks on it.
+ * Items written by the previous release (`f1` keys, syncedAt = callback receipt) are read with a bound recomputed from
+ * what they hold, and compared by a key recomputed from their stored snapshot (docs/ingestion.md "Stored data").
  */
 import {
   type AttributeValue,
@@ -16,13 +21,22 @@ import {
   PutItemCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
-import { freshnessOf, judgeSnapshot } from "#core/freshness.ts";
+import {
+  contentTimeBound,
+  freshnessOf,
+  isCurrentFreshness,
+  judgeSnapshot,
+  legacyKeyTimes,
+  resolveTie,
+} from "#core/freshness.ts";
 import { type OrderSummary, summarise } from "#core/order-summary.ts";
-import type { Order } from "#pincode/schemas.ts";
+import { type Order, parseInboundOrder } from "#pincode/schemas.ts";
 import { keys, TTL_ATTRIBUTE } from "./table.ts";
 
 export type SnapshotSource = "callback" | "status-check" | "order-update";
 export type UpsertOutcome = "accepted" | "duplicate" | "stale";
+/** A Status Check found no such order (404 ORDER_NOT_FOUND): recorded on the order's history, never retried. */
+export type OrderNotFoundOutcome = "not-found";
 
 /** History items expire after this long (TTL attribute `expiresAt`). */
 export const HISTORY_RETENTION_MS = 90 * 24 * 3_600_000;
@@ -34,8 +48,16 @@ export interface StoredOrderView {
   orderId: string;
   storeId: string | null;
   freshness: string;
-  /** Epoch ms of the last authoritative snapshot (callback receipt, Status Check, Order Update reply). */
+  /**
+   * Epoch ms, a lower bound of when the stored snapshot was true: the start of the Status Check (or Order Update) that
+   * fetched or confirmed it, or the latest credible time inside its content. Never a callback's arrival time.
+   */
   syncedAt: number;
+  /**
+   * A tie (equal evidence, different content) was taken on arrival order and Pincode has not settled it yet: the next
+   * delivery or poll hit runs a Status Check instead of trusting the view.
+   */
+  settlePending: boolean;
   source: SnapshotSource;
   /** Number of accepted changes: 1 after the first snapshot. */
   version: number;
@@ -67,10 +89,13 @@ export interface OrderChange {
 export interface SnapshotInput {
   order: Order;
   source: SnapshotSource;
-  /** When we received it (message receivedAt, or when the Status Check was made). */
+  /** When we received it (callback receipt; for a Status Check, when its answer came back): it was true by then. */
   receivedAt: number;
-  /** What syncedAt becomes when this snapshot is accepted or confirms the stored one. */
-  syncedAt: number;
+  /**
+   * Proven lower bound of when it was true, if the fetch proves one: the START of the Status Check or Order Update
+   * call that returned it. Omit for callbacks: the bound then comes from the content's own times.
+   */
+  syncedAt?: number;
   /** Our message id: names the history item, so a redelivery rewrites the same one. */
   messageId: string;
   requestId?: string;
@@ -81,7 +106,13 @@ export interface SnapshotInput {
  * ones; after a duplicate: whatever a failed publish left behind).
  */
 export type UpsertResult =
-  | { outcome: "accepted"; view: StoredOrderView; change: OrderChange }
+  | {
+      outcome: "accepted";
+      view: StoredOrderView;
+      change: OrderChange;
+      /** Accepted on a tie by arrival order: the caller must have Pincode settle it (Status Check). */
+      settle: boolean;
+    }
   | {
       outcome: "duplicate";
       view: StoredOrderView;
@@ -95,8 +126,13 @@ export const MAX_PENDING_EVENTS = 25;
 
 export interface OrderRepository {
   get(orderId: string): Promise<StoredOrderView | undefined>;
-  /** syncedAt of each stored view (absent ids are left out). */
+  /**
+   * syncedAt of each stored view (absent ids are left out): the lower bound the poller may skip a Status Check on.
+   * A view waiting for a tie to be settled reports 0.
+   */
   getSyncedAt(orderIds: readonly string[]): Promise<Map<string, number>>;
+  /** Records on the order's history that a Status Check found no such order (404 ORDER_NOT_FOUND). */
+  recordNotFound(input: { orderId: string; checkedAt: number; messageId: string; errorCode: string }): Promise<void>;
   upsert(input: SnapshotInput): Promise<UpsertResult>;
   /**
    * Marks the pending events of view `version` as published. When a newer change was written meanwhile the call does
@@ -124,12 +160,28 @@ const isConditionFailure = (error: unknown) =>
   error instanceof ConditionalCheckFailedException ||
   (error as { name?: string } | null)?.name === "ConditionalCheckFailedException";
 
+/**
+ * The sync bound of a stored view. Current items store it. A previous-release item stored the arrival time of the last
+ * callback there (moved forward even by a redelivered old one), which proves nothing: its bound is recomputed from
+ * what it holds, the start of the Status Check that fetched it (then `receivedAt`) or the times inside its key.
+ */
+function syncBoundOf(item: Record<string, AttributeValue>): number {
+  const freshness = str(item, "freshness") ?? "";
+  if (isCurrentFreshness(freshness)) return num(item, "syncedAt") ?? 0;
+  const receivedAt = num(item, "receivedAt") ?? 0;
+  const times = legacyKeyTimes(freshness);
+  const fromContent = [times?.updatedAt ?? 0, times?.latestActualAt ?? 0].filter((t) => t <= receivedAt);
+  const fromCheck = str(item, "source") === "status-check" ? receivedAt : 0;
+  return Math.max(fromCheck, ...fromContent, 0);
+}
+
 function fromItem(item: Record<string, AttributeValue>): StoredOrderView {
   const view: StoredOrderView = {
     orderId: str(item, "orderId") ?? "",
     storeId: str(item, "storeId") ?? null,
     freshness: str(item, "freshness") ?? "",
-    syncedAt: num(item, "syncedAt") ?? 0,
+    syncedAt: syncBoundOf(item),
+    settlePending: item.settlePending?.BOOL === true,
     source: (str(item, "source") ?? "callback") as SnapshotSource,
     version: num(item, "version") ?? 0,
     receivedAt: num(item, "receivedAt") ?? 0,
@@ -150,6 +202,7 @@ function toItem(view: StoredOrderView, now: number): Record<string, AttributeVal
     orderId: S(view.orderId),
     freshness: S(view.freshness),
     syncedAt: N(view.syncedAt),
+    settlePending: { BOOL: view.settlePending },
     source: S(view.source),
     version: N(view.version),
     receivedAt: N(view.receivedAt),
@@ -158,7 +211,9 @@ function toItem(view: StoredOrderView, now: number): Record<string, AttributeVal
     itemCount: N(summary.itemCount),
     unitCount: N(summary.unitCount),
     fulfillmentStates: {
-      M: Object.fromEntries(summary.fulfillments.map((f) => [f.fulfillmentId, S(f.fulfillmentState ?? "")])),
+      M: Object.fromEntries(
+        summary.fulfillments.filter((f) => f.fulfillmentId).map((f) => [f.fulfillmentId, S(f.fulfillmentState ?? "")]),
+      ),
     },
     summary: S(JSON.stringify(summary)),
     snapshot: S(JSON.stringify(view.order)),
@@ -224,23 +279,48 @@ export function createOrderRepository(
     }
   }
 
-  /** Moves syncedAt forward on a view that still holds `freshness`; never backwards. */
-  async function confirmSynced(orderId: string, freshness: string, syncedAt: number): Promise<boolean> {
+  /**
+   * A duplicate confirms the stored content: moves syncedAt forward (never backwards) when it proves a later bound,
+   * upgrades a previous-release key, and, when it comes from a Status Check, marks a pending tie settled.
+   */
+  async function confirmSynced(
+    current: StoredOrderView,
+    freshness: string,
+    syncedAt: number,
+    settles: boolean,
+  ): Promise<boolean> {
+    const moves = syncedAt > current.syncedAt;
+    const settling = settles && current.settlePending;
+    const upgrading = current.freshness !== freshness;
+    if (!moves && !settling && !upgrading) return false;
     try {
       await dynamo.send(
         new UpdateItemCommand({
           TableName: tableName,
-          Key: keyOf(keys.orderView(orderId)),
-          UpdateExpression: "SET syncedAt = :s",
-          ConditionExpression: "freshness = :f AND syncedAt < :s",
-          ExpressionAttributeValues: { ":s": N(syncedAt), ":f": S(freshness) },
+          Key: keyOf(keys.orderView(current.orderId)),
+          UpdateExpression: `SET syncedAt = :s, freshness = :f${settling ? ", settlePending = :false" : ""}`,
+          ConditionExpression: "freshness = :stored AND version = :v",
+          ExpressionAttributeValues: {
+            ":s": N(Math.max(current.syncedAt, syncedAt)),
+            ":f": S(freshness),
+            ":stored": S(current.freshness),
+            ":v": N(current.version),
+            ...(settling ? { ":false": { BOOL: false } } : {}),
+          },
         }),
       );
-      return true;
+      return moves;
     } catch (error) {
       if (isConditionFailure(error)) return false;
       throw error;
     }
+  }
+
+  /** The stored view's key in the current encoding: a previous-release key is recomputed from its stored snapshot. */
+  function currentKeyOf(view: StoredOrderView, now: number): string {
+    if (isCurrentFreshness(view.freshness)) return view.freshness;
+    const reread = parseInboundOrder(view.order);
+    return reread.ok ? freshnessOf(reread.order, now) : view.freshness;
   }
 
   return {
@@ -259,7 +339,8 @@ export function createOrderRepository(
               RequestItems: {
                 [tableName]: {
                   Keys: requestKeys,
-                  ProjectionExpression: "orderId, syncedAt",
+                  ProjectionExpression: "orderId, syncedAt, freshness, #source, receivedAt, settlePending",
+                  ExpressionAttributeNames: { "#source": "source" },
                   ConsistentRead: true,
                 },
               },
@@ -267,8 +348,8 @@ export function createOrderRepository(
           );
           for (const item of result.Responses?.[tableName] ?? []) {
             const id = str(item, "orderId");
-            const syncedAt = num(item, "syncedAt");
-            if (id !== undefined && syncedAt !== undefined) found.set(id, syncedAt);
+            // A tie waiting for Pincode to settle it proves nothing yet.
+            if (id !== undefined) found.set(id, item.settlePending?.BOOL ? 0 : syncBoundOf(item));
           }
           // Unprocessed keys are only an optimisation lost: the caller treats them as "not known fresh".
           requestKeys = result.UnprocessedKeys?.[tableName]?.Keys ?? [];
@@ -277,20 +358,62 @@ export function createOrderRepository(
       return found;
     },
 
+    async recordNotFound({ orderId, checkedAt, messageId, errorCode }) {
+      try {
+        await dynamo.send(
+          new PutItemCommand({
+            TableName: tableName,
+            Item: {
+              ...keyOf(keys.orderHistory(orderId, checkedAt, messageId)),
+              kind: S("ORDER_STATUS_NOT_FOUND"),
+              outcome: S("not-found"),
+              source: S("status-check"),
+              errorCode: S(errorCode),
+              messageId: S(messageId),
+              receivedAt: N(checkedAt),
+              [TTL_ATTRIBUTE]: N(Math.floor((checkedAt + retentionMs) / 1000)),
+            },
+            ConditionExpression: "attribute_not_exists(pk)",
+          }),
+        );
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+    },
+
     async upsert(input) {
       const orderId = input.order.id;
-      const freshness = freshnessOf(input.order);
+      const writtenAt = now();
+      const freshness = freshnessOf(input.order, writtenAt);
       const summary = summarise(input.order);
+      const incoming = {
+        receivedAt: input.receivedAt,
+        syncedAt: Math.max(input.syncedAt ?? 0, contentTimeBound(input.order, input.receivedAt)),
+      };
+      const fromStatusCheck = input.source === "status-check";
 
       for (let attempt = 1; ; attempt++) {
         const current = await get(orderId);
-        const verdict = judgeSnapshot(freshness, current?.freshness);
+        const storedKey = current ? currentKeyOf(current, writtenAt) : undefined;
+        let verdict = judgeSnapshot(freshness, storedKey);
+        let settle = false;
+        if (verdict === "tie" && current) {
+          const tie = resolveTie(incoming, current);
+          verdict = tie === "unknown" ? "newer" : tie;
+          settle = tie === "unknown";
+        }
 
         if (verdict !== "newer" && current) {
-          await putHistory(input, verdict, freshness, summary);
+          await putHistory(input, verdict === "duplicate" ? "duplicate" : "stale", freshness, summary);
           if (verdict === "stale") return { outcome: "stale", view: current };
-          const synced = await confirmSynced(orderId, freshness, input.syncedAt);
-          return { outcome: "duplicate", view: synced ? { ...current, syncedAt: input.syncedAt } : current, synced };
+          const synced = await confirmSynced(current, freshness, incoming.syncedAt, fromStatusCheck);
+          const view: StoredOrderView = {
+            ...current,
+            freshness,
+            syncedAt: Math.max(current.syncedAt, synced ? incoming.syncedAt : 0),
+            settlePending: current.settlePending && !fromStatusCheck,
+          };
+          return { outcome: "duplicate", view, synced };
         }
 
         const version = (current?.version ?? 0) + 1;
@@ -309,7 +432,10 @@ export function createOrderRepository(
           orderId,
           storeId: summary.storeId,
           freshness,
-          syncedAt: Math.max(current?.syncedAt ?? 0, input.syncedAt),
+          // Proven newer: it became true after the stored one was, so the stored bound still holds. A tie taken on
+          // arrival order proves nothing about the stored one: only its own bound.
+          syncedAt: settle ? incoming.syncedAt : Math.max(current?.syncedAt ?? 0, incoming.syncedAt),
+          settlePending: settle,
           source: input.source,
           version,
           receivedAt: input.receivedAt,
@@ -322,11 +448,12 @@ export function createOrderRepository(
           await dynamo.send(
             new PutItemCommand({
               TableName: tableName,
-              Item: toItem(view, now()),
+              Item: toItem(view, writtenAt),
               ...(current
                 ? {
-                    ConditionExpression: "freshness < :f AND version = :v",
-                    ExpressionAttributeValues: { ":f": S(freshness), ":v": N(current.version) },
+                    // The version guards the read-judge-write: any accepted change in between bumps it.
+                    ConditionExpression: "version = :v",
+                    ExpressionAttributeValues: { ":v": N(current.version) },
                   }
                 : { ConditionExpression: "attribute_not_exists(pk)" }),
             }),
@@ -336,7 +463,7 @@ export function createOrderRepository(
           throw error;
         }
         await putHistory(input, "accepted", freshness, summary);
-        return { outcome: "accepted", view, change };
+        return { outcome: "accepted", view, change, settle };
       }
     },
 

@@ -1,42 +1,63 @@
 /**
  * Which of two snapshots of the same order is fresher (DESIGN.md "Freshness, not arrival order").
  *
- * Pincode gives no version number (PINCODE-API A6), so freshness is read from the snapshot's content, in this order:
- *   1. terminal flag: a COMPLETED / CANCELLED snapshot beats any non-terminal one, so a terminal order never moves back;
- *   2. order `updatedAt` (normalised epoch ms);
- *   3. order-state rank: unknown ("new", §4.1) < ACCEPTED < IN_PROGRESS < COMPLETED = CANCELLED;
- *   4. fulfilment progress: number of history entries that carry `actual`, then the latest `actual.endTime`;
- *   5. a digest of the normalised content, so two different snapshots never tie and every delivery order converges
- *      on the same stored state. Equal keys therefore mean equal content: a duplicate.
+ * Pincode gives no version number (PINCODE-API A6) and its own ORDER_VIEW sample keeps `updatedAt` at `createdAt`
+ * while fulfilments and actions move on, so freshness is read from EVIDENCE: everything in the content that only
+ * moves forward. Each component below is monotone over an order's life, so comparing them in any fixed order never
+ * calls the older of two snapshots fresher:
+ *   1. terminal flag (COMPLETED / CANCELLED never move back to an open state);
+ *   2. order-state rank: unknown ("new", §4.1) < ACCEPTED < IN_PROGRESS < COMPLETED < CANCELLED (a completed order can
+ *      still be cancelled, as the documented sample shows; nothing follows CANCELLED);
+ *   3. fulfilment progress: how many history entries carry `actual`, then the latest `actual.endTime` (§3.3);
+ *   4. actions: how many, then the latest `actions[].createdAt`;
+ *   5. `updatedAt` (order or billing, the later), when it does move;
+ *   6. item units cut: units only go down (ITEM_UNIT_UPDATE reasons are all cancellations/refunds);
+ *   7. an invoice id is set (CLIENT_ORDER_INFO_UPDATE).
+ * A timestamp more than a day ahead of `now` is no evidence at all: it would pin the order for as long as it lies.
+ * A digest of the normalised content closes the key, so equal keys mean equal content (a duplicate). When the
+ * evidence ties and the digests differ, content alone cannot tell: see `resolveTie`.
  *
- * The key is a fixed-width string whose lexicographic order is the freshness order, so DynamoDB can compare it in a
- * ConditionExpression (`freshness < :f`) and a single-item conditional write is enough to keep the freshest state.
+ * The key is a fixed-width string: `freshnessEvidence(key)` (everything but the digest) sorts lexicographically as the
+ * evidence tuple does. Keys written by the previous release (`f1|...`) are not compared as strings: the repository
+ * recomputes an f2 key from the stored snapshot (docs/ingestion.md "Stored data").
  */
 import { createHash } from "node:crypto";
 import { type Order, TERMINAL_ORDER_STATES, toEpochMs } from "#pincode/schemas.ts";
 
-export const FRESHNESS_VERSION = "f1";
+export const FRESHNESS_VERSION = "f2";
+/** The previous release's key version (terminal, updatedAt, rank, actual count, latest actual, digest). */
+export const LEGACY_FRESHNESS_VERSION = "f1";
 
-/** §4.1 working model; an undocumented or unknown state is "new" (rank 0). Terminal states share the top rank. */
+/** A timestamp this far ahead of now is not evidence (a wrong unit or a wrong clock would pin the order). */
+export const MAX_FUTURE_SKEW_MS = 24 * 3_600_000;
+
+/** §4.1 working model; an undocumented or unknown state is "new" (rank 0). */
 const ORDER_STATE_RANK: Readonly<Record<string, number>> = {
   ACCEPTED: 1,
   IN_PROGRESS: 2,
   COMPLETED: 3,
-  CANCELLED: 3,
+  CANCELLED: 4,
 };
 
 const TIME_WIDTH = 15; // epoch ms fits in 13 digits until year 2286; 15 leaves room and matches keys.orderHistory.
 const COUNT_WIDTH = 3;
+const UNITS_WIDTH = 7;
 const DIGEST_WIDTH = 12;
 const MAX_TIME = 10 ** TIME_WIDTH - 1;
 const MAX_COUNT = 10 ** COUNT_WIDTH - 1;
+const MAX_UNITS = 10 ** UNITS_WIDTH - 1;
 
 export interface FreshnessParts {
   terminal: boolean;
-  updatedAt: number;
   stateRank: number;
   actualCount: number;
   latestActualAt: number;
+  actionCount: number;
+  latestActionAt: number;
+  updatedAt: number;
+  /** MAX_UNITS minus the order's unit count (0 when any line's count is unreadable: no evidence). */
+  unitsCut: number;
+  invoiced: boolean;
   digest: string;
 }
 
@@ -48,31 +69,55 @@ export function orderStateRank(state: string | undefined | null): number {
   return (state && ORDER_STATE_RANK[state]) || 0;
 }
 
+/** A time that can count as evidence: readable and not more than a day ahead of now. */
+function credible(value: unknown, now: number): number | undefined {
+  const ms = toEpochMs(value);
+  return ms !== undefined && ms <= now + MAX_FUTURE_SKEW_MS ? ms : undefined;
+}
+
 /** Every `actual.endTime` in the fulfilment histories: past states carry `actual`, future ones only expected/promised. */
-function actualTimes(order: Order): number[] {
-  const times: number[] = [];
+function actualEntries(order: Order): unknown[] {
+  const times: unknown[] = [];
   for (const fulfillment of order.fulfillments ?? []) {
     for (const entry of Object.values(fulfillment.fulfilmentStatusHistory ?? {})) {
-      const at = entry.actual?.endTime;
-      if (typeof at === "number") times.push(at);
+      if (entry.actual) times.push(entry.actual.endTime);
     }
   }
   return times;
 }
 
+const maxOf = (values: (number | undefined)[]): number =>
+  values.reduce<number>((max, v) => (v !== undefined && v > max ? v : max), 0);
+
 /**
- * The order's last-change time. §3.2: order-level `updatedAt` is the documented field; the sample also has one inside
- * `billing`. Without either, the latest fulfilment progress or the creation time is the best evidence we have.
+ * The order's last-change time for summaries and the byStore index. §3.2: order-level `updatedAt` is the documented
+ * field; the sample also has one inside `billing`. Without either, the latest fulfilment progress or the creation time.
  */
 export function orderUpdatedAt(order: Order): number {
-  const candidates = [order.updatedAt, order.billing?.updatedAt];
-  for (const value of candidates) {
+  for (const value of [order.updatedAt, order.billing?.updatedAt]) {
     const ms = toEpochMs(value);
     if (ms !== undefined) return ms;
   }
-  const actual = actualTimes(order);
-  if (actual.length > 0) return Math.max(...actual);
+  const actual = maxOf(actualEntries(order).map((t) => toEpochMs(t)));
+  if (actual > 0) return actual;
   return toEpochMs(order.createdAt) ?? 0;
+}
+
+/**
+ * The latest time inside the content at or before `notAfter` (updatedAt, billing updatedAt, actual times, action
+ * times, createdAt): the content was true at that moment, so it is a lower bound of when the snapshot was true. A time
+ * after `notAfter` (when we received it) is not credible and is left out. 0 when there is none.
+ */
+export function contentTimeBound(order: Order, notAfter: number): number {
+  const times = [
+    order.updatedAt,
+    order.billing?.updatedAt,
+    order.createdAt,
+    order.billing?.createdAt,
+    ...actualEntries(order),
+    ...(order.actions ?? []).map((a) => a.createdAt),
+  ].map((t) => toEpochMs(t));
+  return maxOf(times.map((t) => (t !== undefined && t <= notAfter ? t : undefined)));
 }
 
 /** JSON with object keys sorted at every level, so equal content always gives the same text. */
@@ -91,14 +136,30 @@ export function contentDigest(order: Order): string {
   return createHash("sha256").update(canonicalJson(order)).digest("hex").slice(0, DIGEST_WIDTH);
 }
 
-export function freshnessParts(order: Order): FreshnessParts {
-  const actual = actualTimes(order);
+function unitCount(order: Order): number | undefined {
+  let total = 0;
+  for (const item of order.items ?? []) {
+    const count = item.quantity?.count;
+    if (typeof count !== "number" || count < 0) return undefined;
+    total += count;
+  }
+  return total;
+}
+
+export function freshnessParts(order: Order, now: number = Date.now()): FreshnessParts {
+  const actual = actualEntries(order);
+  const actions = order.actions ?? [];
+  const units = unitCount(order);
   return {
     terminal: isTerminalState(order.orderState),
-    updatedAt: orderUpdatedAt(order),
     stateRank: orderStateRank(order.orderState),
     actualCount: actual.length,
-    latestActualAt: actual.length > 0 ? Math.max(...actual) : 0,
+    latestActualAt: maxOf(actual.map((t) => credible(t, now))),
+    actionCount: actions.length,
+    latestActionAt: maxOf(actions.map((a) => credible(a.createdAt, now))),
+    updatedAt: maxOf([credible(order.updatedAt, now), credible(order.billing?.updatedAt, now)]),
+    unitsCut: units === undefined ? 0 : MAX_UNITS - Math.min(units, MAX_UNITS),
+    invoiced: Boolean(order.clientOrderInfo?.sellerInvoiceId),
     digest: contentDigest(order),
   };
 }
@@ -110,48 +171,103 @@ export function encodeFreshness(parts: FreshnessParts): string {
   return [
     FRESHNESS_VERSION,
     parts.terminal ? "1" : "0",
-    pad(parts.updatedAt, TIME_WIDTH, MAX_TIME),
     String(Math.min(Math.max(0, parts.stateRank), 9)),
     pad(parts.actualCount, COUNT_WIDTH, MAX_COUNT),
     pad(parts.latestActualAt, TIME_WIDTH, MAX_TIME),
+    pad(parts.actionCount, COUNT_WIDTH, MAX_COUNT),
+    pad(parts.latestActionAt, TIME_WIDTH, MAX_TIME),
+    pad(parts.updatedAt, TIME_WIDTH, MAX_TIME),
+    pad(parts.unitsCut, UNITS_WIDTH, MAX_UNITS),
+    parts.invoiced ? "1" : "0",
     parts.digest.padEnd(DIGEST_WIDTH, "0").slice(0, DIGEST_WIDTH),
   ].join("|");
 }
 
+const T = `(\\d{${TIME_WIDTH}})`;
+const C = `(\\d{${COUNT_WIDTH}})`;
 const KEY_PATTERN = new RegExp(
-  `^${FRESHNESS_VERSION}\\|([01])\\|(\\d{${TIME_WIDTH}})\\|(\\d)\\|(\\d{${COUNT_WIDTH}})\\|(\\d{${TIME_WIDTH}})\\|([0-9a-f]{${DIGEST_WIDTH}})$`,
+  `^${FRESHNESS_VERSION}\\|([01])\\|(\\d)\\|${C}\\|${T}\\|${C}\\|${T}\\|${T}\\|(\\d{${UNITS_WIDTH}})\\|([01])\\|([0-9a-f]{${DIGEST_WIDTH}})$`,
 );
 
 /** Reads a key back (for logs, docs and tests); undefined when it is not a key of this version. */
 export function decodeFreshness(key: string): FreshnessParts | undefined {
   const match = KEY_PATTERN.exec(key);
   if (!match) return undefined;
-  const [, terminal, updatedAt, rank, count, latest, digest] = match;
+  const [, terminal, rank, actualCount, latestActual, actionCount, latestAction, updatedAt, unitsCut, invoiced, digest] =
+    match;
   return {
     terminal: terminal === "1",
-    updatedAt: Number(updatedAt),
     stateRank: Number(rank),
-    actualCount: Number(count),
-    latestActualAt: Number(latest),
+    actualCount: Number(actualCount),
+    latestActualAt: Number(latestActual),
+    actionCount: Number(actionCount),
+    latestActionAt: Number(latestAction),
+    updatedAt: Number(updatedAt),
+    unitsCut: Number(unitsCut),
+    invoiced: invoiced === "1",
     digest: digest ?? "",
   };
 }
 
+export function isCurrentFreshness(key: string | undefined): key is string {
+  return key !== undefined && key.startsWith(`${FRESHNESS_VERSION}|`);
+}
+
+const LEGACY_KEY_PATTERN = new RegExp(
+  `^${LEGACY_FRESHNESS_VERSION}\\|([01])\\|(\\d{${TIME_WIDTH}})\\|(\\d)\\|(\\d{${COUNT_WIDTH}})\\|(\\d{${TIME_WIDTH}})\\|([0-9a-f]{${DIGEST_WIDTH}})$`,
+);
+
+/** The times inside a previous-release key (its updatedAt and latest actual), for a stored view's sync bound. */
+export function legacyKeyTimes(key: string): { updatedAt: number; latestActualAt: number } | undefined {
+  const match = LEGACY_KEY_PATTERN.exec(key);
+  if (!match) return undefined;
+  return { updatedAt: Number(match[2]), latestActualAt: Number(match[5]) };
+}
+
 /** The sortable freshness key of a parsed order. */
-export function freshnessOf(order: Order): string {
-  return encodeFreshness(freshnessParts(order));
+export function freshnessOf(order: Order, now: number = Date.now()): string {
+  return encodeFreshness(freshnessParts(order, now));
 }
 
-/** Negative when `a` is older than `b`, 0 for the same content, positive when `a` is fresher. */
+/** The key without its digest: what the content proves about order in time. */
+export function freshnessEvidence(key: string): string {
+  return key.slice(0, key.lastIndexOf("|"));
+}
+
+/** Negative when `a` is older than `b`, 0 for equal evidence, positive when `a` is fresher. */
 export function compareFreshness(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+  const ea = freshnessEvidence(a);
+  const eb = freshnessEvidence(b);
+  return ea < eb ? -1 : ea > eb ? 1 : 0;
 }
 
-export type FreshnessVerdict = "newer" | "duplicate" | "stale";
+/** `tie`: equal evidence, different content: content alone cannot tell which is newer. */
+export type FreshnessVerdict = "newer" | "duplicate" | "stale" | "tie";
 
-/** How an incoming snapshot relates to what is stored (undefined: nothing stored yet). */
+/** How an incoming snapshot relates to what is stored (undefined: nothing stored yet). Both keys must be current. */
 export function judgeSnapshot(incoming: string, stored: string | undefined): FreshnessVerdict {
   if (stored === undefined) return "newer";
   const order = compareFreshness(incoming, stored);
-  return order > 0 ? "newer" : order === 0 ? "duplicate" : "stale";
+  if (order !== 0) return order > 0 ? "newer" : "stale";
+  return incoming === stored ? "duplicate" : "tie";
+}
+
+/**
+ * When a snapshot was true: at some instant in [`syncedAt`, `receivedAt`]. `syncedAt` is a lower bound (the start of
+ * the Status Check that fetched it, or a time inside its content); `receivedAt` an upper one (when we got it).
+ */
+export interface TruthWindow {
+  syncedAt: number;
+  receivedAt: number;
+}
+
+/**
+ * Settles a tie from WHEN the two snapshots were true, not from when they arrived: one that was observed before the
+ * other could have been true is the older. This is how a Status Check result wins over every snapshot received before
+ * the check began. `unknown` when the windows overlap: take the later arrival and have Pincode settle it.
+ */
+export function resolveTie(incoming: TruthWindow, stored: TruthWindow): "newer" | "stale" | "unknown" {
+  if (incoming.receivedAt < stored.syncedAt) return "stale";
+  if (stored.receivedAt < incoming.syncedAt) return "newer";
+  return "unknown";
 }

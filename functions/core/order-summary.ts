@@ -36,7 +36,7 @@ export function summarise(order: Order): OrderSummary {
     storeId: order.serviceProvider?.id || null,
     orderState: order.orderState ?? null,
     fulfillments: (order.fulfillments ?? []).map((f) => ({
-      fulfillmentId: f.fulfillmentId,
+      fulfillmentId: f.fulfillmentId ?? "",
       type: f.type ?? null,
       fulfillmentState: f.fulfillmentState ?? null,
     })),

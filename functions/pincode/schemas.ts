@@ -4,7 +4,9 @@
  * Two kinds of schema live here:
  * - inbound (what Pincode sends: callbacks, responses) are TOLERANT: unknown fields are kept (`z.looseObject`),
  *   enums are open (unknown values accepted, canonicalised when they only differ in case, and reported by
- *   `findUnknownEnumValues`), timestamps accept epoch-ms numbers, epoch-ms strings and ISO strings;
+ *   `findUnknownEnumValues`), `null` in an optional field means absent, unambiguous numeric strings are numbers,
+ *   timestamps accept epoch s / ms / µs (told apart by magnitude) and ISO strings; `parseInboundOrder` drops a field
+ *   whose value is still unusable, names its path (`oddFieldsOf`) and keeps the order (docs/ingestion.md);
  * - outbound (what we send) are STRICT: unknown keys rejected, enums closed to the documented tables.
  */
 import { z } from "zod";
@@ -44,7 +46,7 @@ export const ITEM_UNIT_REASONS = [
   "REASON_NOT_LISTED",
 ] as const;
 
-/** ORDER_STATE_UPDATE reasons, valid only with CANCELLED (§2.2). */
+/** ORDER_STATE_UPDATE reasons, valid only with CANCELLED (§2.2): 17 added 12/08/2024, two more 27/09/2024. */
 export const CANCEL_REASONS = [
   "BUYER_NO_CONTACT",
   "BUYER_NOT_AVAILABLE",
@@ -63,7 +65,65 @@ export const CANCEL_REASONS = [
   "BUYER_ITEMS_UPDATE",
   "EMPLOYEE_UNAVAILABILITY",
   "DELIVERY_PERSONNEL_UNAVAILABLE",
+  // order-update-api.txt, added 27/09/2024.
+  "INVALID_PRESCRIPTION",
+  "FRAUD_PRESCRIPTION",
 ] as const;
+
+/**
+ * Pincode adds reasons by date (order-update-api.txt's tables are dated), so a stage can allow reasons newer than this
+ * release (`-c extraCancelReasons=A,B`, env PINCODE_EXTRA_CANCEL_REASONS / PINCODE_EXTRA_ITEM_REASONS). The additions
+ * live here, process-wide, and the outbound schemas consult them on every parse.
+ */
+const extraReasons = { cancel: new Set<string>(), item: new Set<string>() };
+export const REASON_PATTERN = /^[A-Z][A-Z0-9_]{0,63}$/;
+export const EXTRA_REASON_ENV = {
+  cancel: "PINCODE_EXTRA_CANCEL_REASONS",
+  item: "PINCODE_EXTRA_ITEM_REASONS",
+} as const;
+
+/** Adds reasons to the outbound reason tables (idempotent). Throws on a name that is not UPPER_SNAKE_CASE. */
+export function extendReasonTables(extra: { cancelReasons?: readonly string[]; itemReasons?: readonly string[] }): void {
+  for (const [list, set, what] of [
+    [extra.cancelReasons ?? [], extraReasons.cancel, "cancel reason"],
+    [extra.itemReasons ?? [], extraReasons.item, "item unit reason"],
+  ] as const) {
+    for (const reason of list) {
+      if (!REASON_PATTERN.test(reason)) throw new Error(`an extra ${what} must be UPPER_SNAKE_CASE (A-Z, 0-9, _)`);
+      set.add(reason);
+    }
+  }
+}
+
+/** Reads a comma-separated reason list; empty or absent is none. Throws naming the variable, never the value. */
+export function parseReasonList(raw: string | undefined, variable: string): string[] {
+  const list = (raw ?? "")
+    .split(",")
+    .map((r) => r.trim())
+    .filter(Boolean);
+  for (const reason of list) {
+    if (!REASON_PATTERN.test(reason)) {
+      throw new Error(`${variable}: expected a comma-separated list of UPPER_SNAKE_CASE reasons`);
+    }
+  }
+  return list;
+}
+
+/** extendReasonTables from PINCODE_EXTRA_CANCEL_REASONS / PINCODE_EXTRA_ITEM_REASONS (functions' cold start, local mode). */
+export function extendReasonTablesFromEnv(env: Record<string, string | undefined> = process.env): void {
+  extendReasonTables({
+    cancelReasons: parseReasonList(env[EXTRA_REASON_ENV.cancel], EXTRA_REASON_ENV.cancel),
+    itemReasons: parseReasonList(env[EXTRA_REASON_ENV.item], EXTRA_REASON_ENV.item),
+  });
+}
+
+/** The reason tables in force: the documented ones plus this stage's additions. */
+export function reasonTables(): { cancelReasons: string[]; itemReasons: string[] } {
+  return {
+    cancelReasons: [...CANCEL_REASONS, ...[...extraReasons.cancel].filter((r) => !isKnown(CANCEL_REASONS, r))],
+    itemReasons: [...ITEM_UNIT_REASONS, ...[...extraReasons.item].filter((r) => !isKnown(ITEM_UNIT_REASONS, r))],
+  };
+}
 
 export const ORDER_UPDATE_ACTION_TYPES = [
   "ORDER_FULFILMENT_STATE_UPDATE",
@@ -98,34 +158,80 @@ export const ERROR_CODES = [
 // Building blocks
 // ---------------------------------------------------------------------------------------------------------------
 
-const EPOCH_MS_STRING = /^-?\d{1,16}$/;
+const NUMERIC_STRING = /^-?\d{1,20}(\.\d{1,9})?$/;
+
+/** Epoch magnitudes: below 1e11 is seconds (until year 5138), below 1e14 milliseconds, below 1e17 microseconds. */
+const SECONDS_BELOW = 1e11;
+const MILLIS_BELOW = 1e14;
+const MICROS_BELOW = 1e17;
+
+/** IST: the reading of an ISO time without a zone (docs/ingestion.md "Tolerant parsing"). */
+export const ZONELESS_ISO_OFFSET = "+05:30";
+
+/** An unambiguous number: a finite number, or a plain decimal string (no exponent, sign only `-`, no separators). */
+export function toNumber(value: unknown): number | undefined {
+  if (typeof value === "number") return Number.isFinite(value) ? value : undefined;
+  if (typeof value !== "string") return undefined;
+  const text = value.trim();
+  return NUMERIC_STRING.test(text) ? Number(text) : undefined;
+}
+
+function epochToMs(n: number): number | undefined {
+  if (!Number.isFinite(n) || n < 0) return undefined;
+  if (n < SECONDS_BELOW) return Math.trunc(n * 1000);
+  if (n < MILLIS_BELOW) return Math.trunc(n);
+  if (n < MICROS_BELOW) return Math.trunc(n / 1000);
+  return undefined;
+}
 
 /**
  * Normalises a Pincode timestamp to epoch milliseconds. Pincode sends epoch-ms numbers, epoch-ms strings (the
- * ORDER_VIEW sample) and ISO-8601 strings (the Order Update response sample): PINCODE-API §2.2, §3.2.
+ * ORDER_VIEW sample) and ISO-8601 strings (the Order Update response sample): PINCODE-API §2.2, §3.2. Epoch seconds,
+ * milliseconds and microseconds are told apart by magnitude; an ISO time without a zone is read as IST (+05:30),
+ * the earlier of its two plausible readings (UTC, IST), so a time derived from it never overstates.
  */
 export function toEpochMs(value: unknown): number | undefined {
-  if (typeof value === "number") return Number.isFinite(value) ? Math.trunc(value) : undefined;
+  const n = toNumber(value);
+  if (n !== undefined) return epochToMs(n);
   if (typeof value !== "string") return undefined;
-  const text = value.trim();
-  if (EPOCH_MS_STRING.test(text)) return Number(text);
+  let text = value.trim();
   if (!/^\d{4}-\d{2}-\d{2}/.test(text)) return undefined;
+  if (/^\d{4}-\d{2}-\d{2}$/.test(text)) text = `${text}T00:00:00`;
+  text = text.replace(/^(\d{4}-\d{2}-\d{2}) /, "$1T");
+  if (!/(Z|[+-]\d{2}:?\d{2})$/i.test(text)) text = `${text}${ZONELESS_ISO_OFFSET}`;
   const parsed = Date.parse(text);
   return Number.isNaN(parsed) ? undefined : parsed;
 }
 
-/** A timestamp from Pincode, normalised to epoch ms; an unreadable one fails with a message naming the value. */
-export const EpochMs = z.union([z.number(), z.string()]).transform((value, ctx) => {
+const TIME_FORM = "expected epoch seconds, milliseconds or microseconds (number or digit string) or an ISO-8601 date";
+
+/** A timestamp from Pincode, normalised to epoch ms; an unreadable one fails naming the expected form (not the value). */
+export const EpochMs = z.union([z.number(), z.string()], { error: TIME_FORM }).transform((value, ctx) => {
   const ms = toEpochMs(value);
   if (ms === undefined) {
-    ctx.addIssue({
-      code: "custom",
-      message: `expected epoch milliseconds (number or digit string) or an ISO-8601 date, got ${JSON.stringify(value)}`,
-    });
+    ctx.addIssue({ code: "custom", message: TIME_FORM });
     return z.NEVER;
   }
   return ms;
 });
+
+/** `null` means absent (Pincode renders absent optional fields as null): DESIGN.md "Be tolerant". */
+const opt = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === null ? undefined : v), schema.optional());
+/** A number that may arrive as an unambiguous numeric string ("700"). */
+const Num = z.preprocess((v) => toNumber(v) ?? v, z.number({ error: "expected a number or a numeric string" }));
+const Int = z.preprocess(
+  (v) => toNumber(v) ?? v,
+  z.number({ error: "expected a whole number or a numeric string" }).int("expected a whole number"),
+);
+/** A string that may arrive as a number (ids, codes). */
+const Str = z.preprocess(
+  (v) => (typeof v === "number" && Number.isFinite(v) ? String(v) : v),
+  z.string({ error: "expected a string" }),
+);
+const Bool = z.preprocess(
+  (v) => (v === "true" ? true : v === "false" ? false : v),
+  z.boolean({ error: "expected a boolean" }),
+);
 
 /**
  * An open enum for inbound payloads: a known value differing only in case is canonicalised ("Completed" ->
@@ -209,111 +315,200 @@ export type TokenResponse = z.infer<typeof TokenResponseSchema>;
 // Order view (ORDER_VIEW callback `response`, Status Check and Order Update responses: §3.2, §3.3)
 // ---------------------------------------------------------------------------------------------------------------
 
-const Money = z.looseObject({ value: z.number() });
-const Count = z.looseObject({ count: z.number().int() });
+const Money = z.looseObject({ value: opt(Num) });
+const Count = z.looseObject({ count: opt(Int) });
 
 export const AddressSchema = z.looseObject({
-  building: z.string().optional(),
-  locality: z.string().optional(),
-  city: z.string().optional(),
-  state: z.string().optional(),
-  country: z.string().optional(),
-  pincode: z.union([z.string(), z.number()]).optional(),
-  formattedAddress: z.string().optional(),
-  lat: z.union([z.number(), z.string()]).optional(),
-  lon: z.union([z.number(), z.string()]).optional(),
+  building: opt(Str),
+  locality: opt(Str),
+  city: opt(Str),
+  state: opt(Str),
+  country: opt(Str),
+  pincode: opt(z.union([z.string(), z.number()])),
+  formattedAddress: opt(Str),
+  lat: opt(z.union([z.number(), z.string()])),
+  lon: opt(z.union([z.number(), z.string()])),
 });
 
 export const OrderItemSchema = z.looseObject({
-  itemId: z.string(),
-  name: z.string().optional(),
-  platformItemId: z.string().optional(),
-  serviceProviderItemId: z.string().optional(),
-  fulfillmentId: z.string().optional(),
-  quantity: Count.optional(),
-  price: Money.optional(),
-  sellingPrice: Money.optional(),
-  images: z.array(z.looseObject({ image: z.string().optional() })).optional(),
-  prescriptionRequired: z.boolean().optional(),
-  displayMeasurement: z.string().optional(),
+  itemId: opt(Str),
+  name: opt(Str),
+  platformItemId: opt(Str),
+  serviceProviderItemId: opt(Str),
+  fulfillmentId: opt(Str),
+  quantity: opt(Count),
+  price: opt(Money),
+  sellingPrice: opt(Money),
+  images: opt(z.array(z.looseObject({ image: opt(Str) }))),
+  prescriptionRequired: opt(Bool),
+  displayMeasurement: opt(Str),
 });
 export type OrderItem = z.infer<typeof OrderItemSchema>;
 
-const StatusTimeSchema = z.looseObject({ endTime: EpochMs });
+const StatusTimeSchema = z.looseObject({ endTime: opt(EpochMs) });
 export const StatusHistoryEntrySchema = z.looseObject({
-  actual: StatusTimeSchema.optional(),
-  expected: StatusTimeSchema.optional(),
-  promised: StatusTimeSchema.optional(),
+  actual: opt(StatusTimeSchema),
+  expected: opt(StatusTimeSchema),
+  promised: opt(StatusTimeSchema),
 });
 
 export const FulfillmentSchema = z.looseObject({
-  fulfillmentId: z.string(),
-  type: openEnum(FULFILLMENT_TYPES).optional(),
-  ownerType: z.string().optional(),
-  end: z
-    .looseObject({
-      address: AddressSchema.optional(),
-      contact: z.looseObject({ phone: z.string().optional() }).optional(),
-      person: z.looseObject({ name: z.string().optional() }).optional(),
-    })
-    .optional(),
-  fulfillmentState: openEnum(FULFILLMENT_STATES).optional(),
+  fulfillmentId: opt(Str),
+  type: opt(openEnum(FULFILLMENT_TYPES)),
+  ownerType: opt(Str),
+  end: opt(
+    z.looseObject({
+      address: opt(AddressSchema),
+      contact: opt(z.looseObject({ phone: opt(Str) })),
+      person: opt(z.looseObject({ name: opt(Str) })),
+    }),
+  ),
+  fulfillmentState: opt(openEnum(FULFILLMENT_STATES)),
   // A4: the history map is spelled with one "L", the state field with two. Keys are state names (open).
-  fulfilmentStatusHistory: z.record(z.string(), StatusHistoryEntrySchema).optional(),
+  fulfilmentStatusHistory: opt(z.record(z.string(), StatusHistoryEntrySchema)),
 });
 export type Fulfillment = z.infer<typeof FulfillmentSchema>;
 
 export const QuoteLineSchema = z.looseObject({
-  referenceId: z.string().optional(),
-  type: openEnum(QUOTE_LINE_TYPES).optional(),
-  quotationLevel: openEnum(QUOTATION_LEVELS).optional(),
-  title: z.string().optional(),
-  quantity: Count.optional(),
-  price: Money.optional(),
+  referenceId: opt(Str),
+  type: opt(openEnum(QUOTE_LINE_TYPES)),
+  quotationLevel: opt(openEnum(QUOTATION_LEVELS)),
+  title: opt(Str),
+  quantity: opt(Count),
+  price: opt(Money),
 });
 
 export const QuoteSchema = z.looseObject({
-  price: Money.optional(),
-  breakUp: z.array(QuoteLineSchema).optional(),
+  price: opt(Money),
+  breakUp: opt(z.array(QuoteLineSchema)),
 });
 
 export const OrderActionSchema = z.looseObject({
-  type: openEnum(ORDER_ACTION_TYPES),
-  channel: z.string().optional(),
-  createdAt: EpochMs.optional(),
+  type: opt(openEnum(ORDER_ACTION_TYPES)),
+  channel: opt(Str),
+  createdAt: opt(EpochMs),
 });
 
 export const BillingSchema = z.looseObject({
-  name: z.string().optional(),
-  address: AddressSchema.optional(),
-  email: z.string().optional(),
-  phone: z.string().optional(),
+  name: opt(Str),
+  address: opt(AddressSchema),
+  email: opt(Str),
+  phone: opt(Str),
   // §3.2: in the sample these timestamps sit inside billing, as numbers here and ISO strings elsewhere.
-  createdAt: EpochMs.optional(),
-  updatedAt: EpochMs.optional(),
+  createdAt: opt(EpochMs),
+  updatedAt: opt(EpochMs),
 });
 
-/** An order as Pincode shows it. Tolerant: every field but `id` may be missing, unknown fields kept. */
+/** An order as Pincode shows it. Tolerant: every field but `id` may be missing or null, unknown fields kept. */
 export const OrderSchema = z.looseObject({
-  id: z.string().min(1),
-  items: z.array(OrderItemSchema).optional(),
-  orderState: openEnum(ORDER_STATES).optional(),
-  serviceProvider: z.looseObject({ id: z.string().optional(), platformId: z.string().optional() }).optional(),
-  billing: BillingSchema.optional(),
-  fulfillments: z.array(FulfillmentSchema).optional(),
-  quote: QuoteSchema.optional(),
-  actions: z.array(OrderActionSchema).optional(),
-  clientOrderInfo: z.looseObject({ sellerInvoiceId: z.string().optional() }).optional(),
-  createdAt: EpochMs.optional(),
-  updatedAt: EpochMs.optional(),
+  id: Str.pipe(z.string().trim().min(1, "expected a non-empty order id")),
+  items: opt(z.array(OrderItemSchema)),
+  orderState: opt(openEnum(ORDER_STATES)),
+  serviceProvider: opt(z.looseObject({ id: opt(Str), platformId: opt(Str) })),
+  billing: opt(BillingSchema),
+  fulfillments: opt(z.array(FulfillmentSchema)),
+  quote: opt(QuoteSchema),
+  actions: opt(z.array(OrderActionSchema)),
+  clientOrderInfo: opt(z.looseObject({ sellerInvoiceId: opt(Str) })),
+  createdAt: opt(EpochMs),
+  updatedAt: opt(EpochMs),
 });
 export type Order = z.infer<typeof OrderSchema>;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Tolerant order parsing: an odd field value is dropped, named and counted; the order is still ingested
+// ---------------------------------------------------------------------------------------------------------------
+
+export type InboundOrderParse = { ok: true; order: Order; oddFields: string[] } | { ok: false; reason: string };
+
+const oddFieldsByOrder = new WeakMap<object, readonly string[]>();
+
+/** The field paths `parseInboundOrder` dropped from this order (indexes as `[]`), for the OddFieldValues metric. */
+export function oddFieldsOf(order: object): readonly string[] {
+  return oddFieldsByOrder.get(order) ?? [];
+}
+
+const MAX_REPAIR_ROUNDS = 50;
+
+/** `items[3].price.value` -> `items[].price.value`: bounded metric cardinality; the path, never the value. */
+export function fieldPathOf(path: readonly PropertyKey[], recordKeys: ReadonlySet<number> = new Set()): string {
+  return path.reduce<string>((acc, key, i) => {
+    if (typeof key === "number") return `${acc}[]`;
+    // Keys of open maps (fulfilmentStatusHistory) are data-like: shown as {}.
+    if (recordKeys.has(i)) return `${acc}.{}`;
+    return acc ? `${acc}.${String(key)}` : String(key);
+  }, "");
+}
+
+function removeAt(root: Record<string, unknown>, path: readonly PropertyKey[]): boolean {
+  let parent: unknown = root;
+  for (const key of path.slice(0, -1)) {
+    if (parent === null || typeof parent !== "object") return false;
+    parent = (parent as Record<PropertyKey, unknown>)[key as string];
+  }
+  const leaf = path[path.length - 1];
+  if (parent === null || typeof parent !== "object" || leaf === undefined) return false;
+  if (Array.isArray(parent) && typeof leaf === "number") {
+    // An array element that is not an element at all (null, a string in a list of objects): dropped.
+    parent.splice(leaf, 1);
+    return true;
+  }
+  if (!Object.hasOwn(parent, leaf as string)) return false;
+  delete (parent as Record<PropertyKey, unknown>)[leaf as string];
+  return true;
+}
+
+/**
+ * Parses an order snapshot the way DESIGN.md asks ("Be tolerant in what Pincode sends"): `null` is absent, numeric
+ * strings are numbers, and a field whose value still cannot be read is dropped and named (never its value) so the
+ * caller can count it. Only an order without a usable `id` is refused.
+ */
+export function parseInboundOrder(raw: unknown): InboundOrderParse {
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    return { ok: false, reason: "order: expected a JSON object" };
+  }
+  const candidate = structuredClone(raw) as Record<string, unknown>;
+  const oddFields: string[] = [];
+  for (let round = 0; round < MAX_REPAIR_ROUNDS; round++) {
+    const parsed = OrderSchema.safeParse(candidate);
+    if (parsed.success) {
+      oddFieldsByOrder.set(parsed.data, oddFields);
+      return { ok: true, order: parsed.data, oddFields };
+    }
+    let removed = false;
+    for (const issue of parsed.error.issues) {
+      if (issue.path.length === 0 || issue.path[0] === "id") {
+        return { ok: false, reason: "id: expected a non-empty order id (string)" };
+      }
+      const historyKey = issue.path.indexOf("fulfilmentStatusHistory");
+      const recordKeys = new Set(historyKey >= 0 ? [historyKey + 1] : []);
+      if (removeAt(candidate, issue.path)) {
+        oddFields.push(fieldPathOf(issue.path, recordKeys));
+        removed = true;
+        // Array indexes shift after a removal: re-parse before acting on the next issue.
+        break;
+      }
+    }
+    if (!removed) break;
+  }
+  return { ok: false, reason: "order: could not be read even after dropping odd fields" };
+}
+
+/** An order inside a Pincode response, parsed tolerantly; fails only without a usable id. */
+export const InboundOrderSchema = z.unknown().transform((value, ctx): Order => {
+  const parsed = parseInboundOrder(value);
+  if (!parsed.ok) {
+    ctx.addIssue({ code: "custom", message: parsed.reason, path: ["id"] });
+    return z.NEVER;
+  }
+  return parsed.order;
+});
 
 /** ORDER_VIEW callback (§3.2). */
 export const OrderViewCallbackSchema = z.looseObject({
   type: z.string().refine((t) => t.toUpperCase() === "ORDER_VIEW", "expected type ORDER_VIEW"),
   requestContext: RequestContextSchema,
-  response: OrderSchema,
+  response: InboundOrderSchema,
 });
 export type OrderViewCallback = z.infer<typeof OrderViewCallbackSchema>;
 
@@ -366,7 +561,7 @@ export type StatusCheckRequest = z.infer<typeof StatusCheckRequestSchema>;
 export const StatusCheckResponseSchema = z.looseObject({
   type: z.string().optional(),
   requestContext: RequestContextSchema.partial().optional(),
-  response: OrderSchema,
+  response: InboundOrderSchema,
 });
 export type StatusCheckResponse = z.infer<typeof StatusCheckResponseSchema>;
 
@@ -376,8 +571,20 @@ export type StatusCheckResponse = z.infer<typeof StatusCheckResponseSchema>;
 
 const closedEnum = <const T extends readonly [string, ...string[]]>(values: T, what: string) =>
   z.enum(values, {
-    error: (issue) => `${JSON.stringify(issue.input)} is not ${what}; expected one of ${values.join(", ")}`,
+    // The field path comes from the caller (describeIssues); the value never enters the message: it may be buyer data.
+    error: () => `expected ${what}: one of ${values.join(", ")}`,
   });
+
+/** A reason from a documented table plus this stage's additions (extendReasonTables), checked at parse time. */
+const reasonEnum = (kind: "cancel" | "item", what: string) =>
+  z.string({ error: `expected ${what} (a string)` }).refine(
+    (value) => (kind === "cancel" ? reasonTables().cancelReasons : reasonTables().itemReasons).includes(value),
+    {
+      abort: true,
+      error: () =>
+        `expected ${what}: one of ${(kind === "cancel" ? reasonTables().cancelReasons : reasonTables().itemReasons).join(", ")}`,
+    },
+  );
 
 export const FulfilmentStateUpdateActionSchema = z.strictObject({
   type: z.literal("ORDER_FULFILMENT_STATE_UPDATE"),
@@ -390,14 +597,14 @@ export const ItemUnitUpdateActionSchema = z.strictObject({
   type: z.literal("ITEM_UNIT_UPDATE"),
   itemId: Id,
   itemUnits: z.number().int().nonnegative(),
-  reason: closedEnum(ITEM_UNIT_REASONS, "an item unit reason"),
+  reason: reasonEnum("item", "an item unit reason"),
 });
 
 export const OrderStateUpdateActionSchema = z
   .strictObject({
     type: z.literal("ORDER_STATE_UPDATE"),
     orderState: closedEnum(ORDER_STATES, "a seller-settable order state"),
-    reason: closedEnum(CANCEL_REASONS, "a cancel reason").optional(),
+    reason: reasonEnum("cancel", "a cancel reason").optional(),
   })
   .superRefine((action, ctx) => {
     if (action.orderState === "CANCELLED" && !action.reason) {
@@ -436,7 +643,7 @@ export type OrderUpdateRequest = z.infer<typeof OrderUpdateRequestSchema>;
 /** The update reply is the full order after the update (§2.2), same shape as the callback's `response`. */
 export const OrderUpdateResponseSchema = z.looseObject({
   requestContext: RequestContextSchema.partial().optional(),
-  response: OrderSchema,
+  response: InboundOrderSchema,
 });
 export type OrderUpdateResponse = z.infer<typeof OrderUpdateResponseSchema>;
 
@@ -456,10 +663,16 @@ export const StoreToggleMessageSchema = z.strictObject({
   operationType: z.literal("PARTIAL_UPDATE"),
   data: z.strictObject({
     type: z.literal("STORE_TOGGLE"),
-    orderAcceptance: z.strictObject({
-      status: closedEnum(ORDER_ACCEPTANCE_STATUSES, "an order acceptance status"),
-      validTill: z.number().int().positive().optional(),
-    }),
+    orderAcceptance: z
+      .strictObject({
+        status: closedEnum(ORDER_ACCEPTANCE_STATUSES, "an order acceptance status"),
+        validTill: z.number().int().positive().optional(),
+      })
+      // store-toggle-api.txt: "validTill is only applicable when the status is disabled".
+      .refine((a) => a.validTill === undefined || a.status === "DISABLED", {
+        message: "validTill is only allowed with status DISABLED",
+        path: ["validTill"],
+      }),
   }),
 });
 
@@ -469,7 +682,11 @@ const messagesOf = <T extends z.ZodType>(message: T) =>
 // Store toggle and the stock APIs send no transactionId (§1.4).
 export const StoreToggleRequestSchema = z.strictObject({
   requestContext: z.strictObject({ requestId: Id }),
-  messages: messagesOf(StoreToggleMessageSchema),
+  // store-toggle-api.txt: "only a single store will be allowed in the current version of the API".
+  messages: z
+    .array(StoreToggleMessageSchema)
+    .min(1, "exactly one store toggle message is required")
+    .max(1, "exactly one store toggle message is allowed per request"),
 });
 export type StoreToggleRequest = z.infer<typeof StoreToggleRequestSchema>;
 

@@ -15,6 +15,7 @@ import { createOrderRepository } from "#adapters/order-repository.ts";
 import { createPollCheckpointRepository } from "#adapters/poll-checkpoint-repository.ts";
 import { createQueuePublisher } from "#adapters/queue-publisher.ts";
 import { loadJsonSecret, PincodeCredentialsSchema } from "#adapters/secrets.ts";
+import { extendReasonTablesFromEnv } from "#pincode/schemas.ts";
 import { createPincodeClient, type PincodeClientConfig } from "#pincode/client.ts";
 import type { PollerDeps } from "./create-handler.ts";
 import { parsePollerEnv } from "./env.ts";
@@ -61,6 +62,8 @@ export function wirePollerDeps(wiring: PollerWiring): PollerDeps {
 
 export function pollerDepsFromEnv(env: NodeJS.ProcessEnv = process.env): PollerDeps {
   const config = parsePollerEnv(env);
+  // Stage additions to the outbound reason tables (-c extraCancelReasons / extraItemReasons).
+  extendReasonTablesFromEnv(env);
   const secrets = createSecretsClient();
   return wirePollerDeps({
     dynamo: createDynamoClient(),

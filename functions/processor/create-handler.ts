@@ -17,7 +17,7 @@ import type { QuarantineRepository } from "#adapters/quarantine-repository.ts";
 import type { SubmissionResultRepository } from "#adapters/submission-result-repository.ts";
 import type { UnknownCallbackRepository } from "#adapters/unknown-callback-repository.ts";
 import { type EventsQueueMessage, EventsQueueMessageSchema, parseQueueBody } from "#core/messages.ts";
-import { describeIssues, OrderSchema, SubmissionResultCallbackSchema } from "#pincode/schemas.ts";
+import { describeIssues, parseInboundOrder, SubmissionResultCallbackSchema } from "#pincode/schemas.ts";
 import { ingestSnapshot, PoisonMessageError, resolveOrderChange, type StatusChecker } from "./ingest-order.ts";
 
 export interface ProcessorDeps {
@@ -59,20 +59,25 @@ export function createProcessorHandler(deps: ProcessorDeps): ProcessorHandler {
   async function process(message: EventsQueueMessage, timeLeftMs: () => number): Promise<string> {
     switch (message.kind) {
       case "order.snapshot": {
-        const parsed = OrderSchema.safeParse(message.order);
-        if (!parsed.success)
-          throw new PoisonMessageError(`order is not a Pincode order: ${describeIssues(parsed.error)}`);
-        if (parsed.data.id !== message.orderId) {
-          throw new PoisonMessageError(`envelope orderId ${message.orderId} differs from order id ${parsed.data.id}`);
+        // Tolerant: odd field values are dropped and counted (OddFieldValues); only a missing order id is poison.
+        const parsed = parseInboundOrder(message.order);
+        if (!parsed.ok) throw new PoisonMessageError(`order is not a Pincode order: ${parsed.reason}`);
+        if (parsed.order.id !== message.orderId) {
+          throw new PoisonMessageError("envelope orderId differs from the order's id");
         }
-        return ingestSnapshot(ingest, {
-          order: parsed.data,
-          source: message.source,
-          receivedAt: message.receivedAt,
-          syncedAt: message.receivedAt,
-          messageId: message.messageId,
-          ...(message.requestId ? { requestId: message.requestId } : {}),
-        });
+        // No syncedAt: a callback's arrival proves nothing about when it was true (Pincode retries late); the bound
+        // comes from the times inside the content.
+        return ingestSnapshot(
+          ingest,
+          {
+            order: parsed.order,
+            source: message.source,
+            receivedAt: message.receivedAt,
+            messageId: message.messageId,
+            ...(message.requestId ? { requestId: message.requestId } : {}),
+          },
+          { timeLeftMs },
+        );
       }
       case "order.changed":
         return resolveOrderChange(ingest, message, timeLeftMs);

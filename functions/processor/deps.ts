@@ -16,6 +16,7 @@ import { createQuarantineRepository } from "#adapters/quarantine-repository.ts";
 import { loadJsonSecret, PincodeCredentialsSchema } from "#adapters/secrets.ts";
 import { createSubmissionResultRepository } from "#adapters/submission-result-repository.ts";
 import { createUnknownCallbackRepository } from "#adapters/unknown-callback-repository.ts";
+import { extendReasonTablesFromEnv } from "#pincode/schemas.ts";
 import { createPincodeClient, type PincodeClientConfig } from "#pincode/client.ts";
 import type { ProcessorDeps } from "./create-handler.ts";
 import { parseProcessorEnv } from "./env.ts";
@@ -56,6 +57,8 @@ export function wireProcessorDeps(wiring: ProcessorWiring): ProcessorDeps {
 
 export function processorDepsFromEnv(env: NodeJS.ProcessEnv = process.env): ProcessorDeps {
   const config = parseProcessorEnv(env);
+  // Stage additions to the outbound reason tables (-c extraCancelReasons / extraItemReasons).
+  extendReasonTablesFromEnv(env);
   const secrets = createSecretsClient();
   return wireProcessorDeps({
     dynamo: createDynamoClient(),

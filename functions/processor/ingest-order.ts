@@ -6,9 +6,10 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Metrics } from "@aws-lambda-powertools/metrics";
 import type { DomainEvent, EventPublisher } from "#adapters/event-publisher.ts";
 import { ORDER_CHANGED } from "#adapters/event-publisher.ts";
-import { countMetric } from "#adapters/metric-helpers.ts";
+import { countMetric, dimensionedMetric } from "#adapters/metric-helpers.ts";
 import type {
   OrderChange,
+  OrderNotFoundOutcome,
   OrderRepository,
   SnapshotInput,
   StoredOrderView,
@@ -16,7 +17,8 @@ import type {
 } from "#adapters/order-repository.ts";
 import type { OrderChangedMessage } from "#core/messages.ts";
 import type { CallOptions } from "#pincode/client.ts";
-import { findUnknownEnumValues, type Order } from "#pincode/schemas.ts";
+import { PincodeApiError } from "#pincode/errors.ts";
+import { findUnknownEnumValues, type Order, oddFieldsOf } from "#pincode/schemas.ts";
 
 /** The one Pincode call the processor makes. */
 export interface StatusChecker {
@@ -65,8 +67,39 @@ async function emitPending(deps: IngestDeps, view: StoredOrderView): Promise<num
   return view.pendingEvents.length;
 }
 
-export async function ingestSnapshot(deps: IngestDeps, input: SnapshotInput): Promise<UpsertOutcome> {
+/** Counts the fields tolerant parsing had to drop, one metric per field path (never the value). */
+export function countOddFields(deps: Pick<IngestDeps, "logger" | "metrics">, orderId: string, fields: readonly string[]) {
+  if (fields.length === 0) return;
+  const byField = new Map<string, number>();
+  for (const field of fields) byField.set(field, (byField.get(field) ?? 0) + 1);
+  for (const [field, count] of byField) dimensionedMetric(deps.metrics, "OddFieldValues", { field }, count);
+  deps.logger.warn("order carried field values that could not be read; dropped and ingested without them", {
+    orderId,
+    oddFields: [...byField.keys()],
+  });
+}
+
+/** Status Check 404 with one of these codes means the order does not exist: final, not transient. */
+const NOT_FOUND_CODES: readonly string[] = ["ORDER_NOT_FOUND", "NOT_FOUND"];
+
+export function isOrderNotFound(error: unknown): error is PincodeApiError {
+  return error instanceof PincodeApiError && error.status === 404 && NOT_FOUND_CODES.includes(error.errorCode ?? "");
+}
+
+export interface IngestOptions {
+  /** What the invocation has left for a settling Status Check; unbounded (client defaults) when absent. */
+  timeLeftMs?: (() => number) | undefined;
+  /** A snapshot from a settling Status Check does not start another one (the next delivery or poll hit will). */
+  settling?: boolean;
+}
+
+export async function ingestSnapshot(
+  deps: IngestDeps,
+  input: SnapshotInput,
+  options: IngestOptions = {},
+): Promise<UpsertOutcome | OrderNotFoundOutcome> {
   const { logger, metrics } = deps;
+  countOddFields(deps, input.order.id, oddFieldsOf(input.order));
   const unknown = findUnknownEnumValues(input.order);
   if (unknown.length > 0) {
     // A16: Pincode's enums grow; unknown values are stored as sent and counted so someone can extend the tables.
@@ -106,14 +139,62 @@ export async function ingestSnapshot(deps: IngestDeps, input: SnapshotInput): Pr
       logger.info("older snapshot recorded in history; view kept", context);
       break;
   }
+  // A tie taken on arrival order (or one still unsettled when this redelivery came): Pincode settles it. A failed
+  // check throws, the record is retried, and the retry (a duplicate) finds the tie still pending.
+  const unsettled =
+    (result.outcome === "accepted" && result.settle) ||
+    (result.outcome === "duplicate" && result.view.settlePending && input.source !== "status-check");
+  if (unsettled && !options.settling) {
+    countMetric(metrics, "TieStatusChecks");
+    logger.info("snapshots tie on evidence with different content: Status Check settles it", context);
+    return checkAndIngest(deps, input.order.id, `${input.messageId}:settle`, options.timeLeftMs, true);
+  }
   return result.outcome;
 }
 
-export type ChangeResolution = "skipped" | UpsertOutcome;
+/**
+ * Status Check, then ingest its answer: `syncedAt` is the moment before the call (whatever Pincode answers was true at
+ * least then), `receivedAt` the moment the answer came back. 404 ORDER_NOT_FOUND is final: recorded on the order's
+ * history and the message completes (retrying would only move it to the DLQ five calls later).
+ */
+async function checkAndIngest(
+  deps: IngestDeps,
+  orderId: string,
+  messageId: string,
+  timeLeftMs: (() => number) | undefined,
+  settling: boolean,
+): Promise<UpsertOutcome | OrderNotFoundOutcome> {
+  const checkedAt = deps.now();
+  let order: Order;
+  try {
+    order = await deps.statusCheck.getOrderStatus(orderId, timeLeftMs ? { timeLeftMs: Math.max(0, timeLeftMs()) } : {});
+  } catch (error) {
+    if (!isOrderNotFound(error)) throw error;
+    await deps.orders.recordNotFound({ orderId, checkedAt, messageId, errorCode: error.errorCode ?? "ORDER_NOT_FOUND" });
+    countMetric(deps.metrics, "StatusCheckOrderNotFound");
+    deps.logger.warn("Status Check: Pincode has no such order; recorded on its history, not retried", {
+      orderId,
+      messageId,
+      errorCode: error.errorCode ?? null,
+    });
+    return "not-found";
+  }
+  if (order.id !== orderId) {
+    throw new PoisonMessageError(`Status Check for ${orderId} returned order ${order.id}`);
+  }
+  return ingestSnapshot(
+    deps,
+    { order, source: "status-check", receivedAt: deps.now(), syncedAt: checkedAt, messageId },
+    { timeLeftMs, settling },
+  );
+}
+
+export type ChangeResolution = "skipped" | UpsertOutcome | OrderNotFoundOutcome;
 
 /**
- * A poll hit: the order changed at some point up to `observedAt` (the poll window's end). A view synced at or after
- * that moment already reflects the change, so the Status Check is skipped (PINCODE-API A8: spare the rate limit).
+ * A poll hit: the order changed at some point up to `observedAt` (the poll window's end). A view proven true at or
+ * after that moment (`syncedAt`, a lower bound: never a callback's arrival time) already reflects the change, so the
+ * Status Check is skipped (PINCODE-API A8: spare the rate limit). A view holding an unsettled tie is always checked.
  */
 export async function resolveOrderChange(
   deps: IngestDeps,
@@ -122,9 +203,9 @@ export async function resolveOrderChange(
   timeLeftMs?: () => number,
 ): Promise<ChangeResolution> {
   const view = await deps.orders.get(message.orderId);
-  if (view && view.syncedAt >= message.observedAt) {
+  if (view && !view.settlePending && view.syncedAt >= message.observedAt) {
     countMetric(deps.metrics, "StatusChecksSkipped");
-    deps.logger.debug("view already synced after the poll window; Status Check skipped", {
+    deps.logger.debug("view proven true after the poll window; Status Check skipped", {
       orderId: message.orderId,
       syncedAt: view.syncedAt,
       observedAt: message.observedAt,
@@ -133,21 +214,5 @@ export async function resolveOrderChange(
     await emitPending(deps, view);
     return "skipped";
   }
-
-  // Taken before the call: whatever Pincode answers is current at least as of this moment.
-  const checkedAt = deps.now();
-  const order = await deps.statusCheck.getOrderStatus(
-    message.orderId,
-    timeLeftMs ? { timeLeftMs: Math.max(0, timeLeftMs()) } : {},
-  );
-  if (order.id !== message.orderId) {
-    throw new PoisonMessageError(`Status Check for ${message.orderId} returned order ${order.id}`);
-  }
-  return ingestSnapshot(deps, {
-    order,
-    source: "status-check",
-    receivedAt: checkedAt,
-    syncedAt: checkedAt,
-    messageId: message.messageId,
-  });
+  return checkAndIngest(deps, message.orderId, message.messageId, timeLeftMs, false);
 }

@@ -11,6 +11,9 @@ const functionSettings = z.object({
 /** Pincode `serviceProviderId`s: kept to a safe alphabet because they travel in an env var as a comma list. */
 const storeId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "store ids may contain only letters, digits, '-' and '_'");
 
+/** A Pincode reason value: UPPER_SNAKE_CASE, as every reason in the documented tables. */
+const reasonName = z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, "reasons are UPPER_SNAKE_CASE (A-Z, 0-9, _)");
+
 /** Per-stage settings. `-c stage=dev|prod` selects one; everything else has a safe default. */
 export const StageConfigSchema = z
   .object({
@@ -30,6 +33,11 @@ export const StageConfigSchema = z
     }),
     /** Stores the poller reconciles, from `-c storeIds=S01,S02`. */
     storeIds: z.array(storeId),
+    /**
+     * Reasons Pincode added after this release's tables (order-update-api.txt dates its tables), from
+     * `-c extraCancelReasons=A,B` / `-c extraItemReasons=C`; handed to the functions that validate outbound requests.
+     */
+    extraReasons: z.object({ cancel: z.array(reasonName), item: z.array(reasonName) }),
     /** PINCODE-API §3.1: OAuth is the supported mode, the static token is being deprecated. */
     callbackAuthMode: z.enum(["oauth", "static", "oauth+static"]),
     queues: z.object({
@@ -129,6 +137,7 @@ const common = {
     functionErrors: { threshold: 1, evaluationPeriods: 2 },
     api5xx: { threshold: 3, evaluationPeriods: 1 },
   },
+  extraReasons: { cancel: [], item: [] },
 } as const satisfies Partial<StageConfig>;
 
 const STAGES: Record<StageName, StageConfig> = {
@@ -168,6 +177,8 @@ export const CONTEXT_OVERRIDES = [
   "pincodeApiBaseUrl",
   "pincodeAuthUrl",
   "alarmEmail",
+  "extraCancelReasons",
+  "extraItemReasons",
 ] as const;
 export type ContextOverrides = Partial<Record<(typeof CONTEXT_OVERRIDES)[number], unknown>>;
 
@@ -198,6 +209,11 @@ export function loadStageConfig(stage: unknown, overrides: ContextOverrides = {}
       authUrl: overrides.pincodeAuthUrl ?? base.pincode.authUrl,
     },
     alarms: { ...base.alarms, ...(overrides.alarmEmail === undefined ? {} : { email: overrides.alarmEmail }) },
+    extraReasons: {
+      cancel:
+        overrides.extraCancelReasons === undefined ? base.extraReasons.cancel : splitList(overrides.extraCancelReasons),
+      item: overrides.extraItemReasons === undefined ? base.extraReasons.item : splitList(overrides.extraItemReasons),
+    },
   };
   const result = StageConfigSchema.safeParse(candidate);
   if (!result.success) {

@@ -51,6 +51,10 @@ export const EMF_METRICS = {
   CallbacksQuarantined: { emittedBy: ["processor"], dimensions: [] },
   RecordFailures: { emittedBy: ["processor"], dimensions: [] },
   PoisonMessages: { emittedBy: ["processor"], dimensions: [] },
+  // functions/processor/ingest-order.ts: tolerant parsing, tie settling, final Status Check outcomes.
+  OddFieldValues: { emittedBy: ["processor"], dimensions: ["field"] },
+  TieStatusChecks: { emittedBy: ["processor"], dimensions: [] },
+  StatusCheckOrderNotFound: { emittedBy: ["processor"], dimensions: [] },
   // functions/adapters/metric-helpers.ts pincodeMetricSink: one record per HTTP attempt to Pincode.
   PincodeCalls: { emittedBy: ["poller", "processor"], dimensions: ["endpoint", "outcome"] },
   PincodeLatency: { emittedBy: ["poller", "processor"], dimensions: ["endpoint", "outcome"] },

@@ -95,9 +95,14 @@ export class OperationsDashboard extends Construct {
             "UnknownCallbacksKept",
             "CallbacksQuarantined",
             "UnknownEnumValues",
+            "TieStatusChecks",
+            "StatusCheckOrderNotFound",
           ]),
         ]),
         graph("Processor record failures", sums("processor", ["RecordFailures", "PoisonMessages"])),
+        graph("Odd field values dropped (by field path)", [
+          emfSearch("OddFieldValues", { statistic: "Sum", period: PERIOD, fn: "processor" }),
+        ]),
       ],
       [
         graph("Poll lag per store (max)", pollLag, {

@@ -1,6 +1,6 @@
 import { Duration } from "aws-cdk-lib";
 import type { Method, Stage } from "aws-cdk-lib/aws-apigateway";
-import { Alarm, ComparisonOperator, TreatMissingData } from "aws-cdk-lib/aws-cloudwatch";
+import { Alarm, ComparisonOperator, MathExpression, TreatMissingData } from "aws-cdk-lib/aws-cloudwatch";
 import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import type { ITopic } from "aws-cdk-lib/aws-sns";
@@ -29,6 +29,8 @@ export class ServiceAlarms extends Construct {
   readonly pollLag = new Map<string, Alarm>();
   readonly functionErrors = new Map<string, Alarm>();
   readonly api5xx = new Map<string, Alarm>();
+  /** Any callback quarantined (an authenticated body we could not accept): someone must look at it. */
+  readonly quarantined: Alarm;
 
   constructor(scope: Construct, id: string, props: ServiceAlarmsProps) {
     super(scope, id);
@@ -92,5 +94,28 @@ export class ServiceAlarms extends Construct {
       alarm.addAlarmAction(action);
       this.api5xx.set(label, alarm);
     }
+
+    // Quarantined callbacks (CallbacksRejected with reason malformed or invalid) expire after 30 days unread: an
+    // operator must see each one, so one in a period alarms.
+    const rejected = (reason: string) =>
+      emfMetric("CallbacksRejected", "callback", { reason }, { statistic: "Sum", period });
+    this.quarantined = new Alarm(this, "CallbacksQuarantined", {
+      alarmDescription:
+        "Pincode sent a callback we authenticated but could not accept (no usable order id or requestContext, or not" +
+        " JSON). It is quarantined with the reason and expires in 30 days: read it (QUARANTINE# items) and tell" +
+        " Pincode or fix our parsing (docs/callbacks.md).",
+      metric: new MathExpression({
+        expression: "FILL(malformed, 0) + FILL(invalid, 0)",
+        usingMetrics: { malformed: rejected("malformed"), invalid: rejected("invalid") },
+        period,
+        label: "Callbacks quarantined",
+      }),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    this.quarantined.addAlarmAction(action);
   }
 }

@@ -90,6 +90,9 @@ export class AppStack extends Stack {
       PINCODE_API_BASE_URL: config.pincode.apiBaseUrl,
       PINCODE_AUTH_URL: config.pincode.authUrl,
       PINCODE_CREDENTIALS_SECRET_ARN: data.pincodeCredentials.secretArn,
+      // Reason tables extended per stage: every function that validates requests to Pincode reads these.
+      PINCODE_EXTRA_CANCEL_REASONS: config.extraReasons.cancel.join(","),
+      PINCODE_EXTRA_ITEM_REASONS: config.extraReasons.item.join(","),
     };
 
     this.callback = new PincodeFunction(this, "Callback", {

@@ -250,8 +250,42 @@ describe("service alarms", () => {
     for (const alarm of alarms(appTemplate)) {
       expect(alarm.Properties.AlarmActions, String(alarm.Properties.MetricName)).toEqual([{ Ref: topic }]);
     }
-    // DLQs x3, events backlog, poll lag x2, poller and processor errors, callback and token 5xx.
-    expect(alarms(appTemplate)).toHaveLength(10);
+    // DLQs x3, events backlog, poll lag x2, poller and processor errors, callback and token 5xx, quarantine.
+    expect(alarms(appTemplate)).toHaveLength(11);
+  });
+
+  it("alarms on the first quarantined callback: rejected as malformed or invalid by the callback function", () => {
+    const { appTemplate, config } = synthStage("dev");
+    const period = config.alarms.periodMinutes * 60;
+    const metric = (reason: string) => ({
+      Id: reason,
+      ReturnData: false,
+      MetricStat: {
+        Metric: {
+          Namespace: "PincodeBridge",
+          MetricName: "CallbacksRejected",
+          Dimensions: Match.arrayWith([
+            { Name: "reason", Value: reason },
+            { Name: "service", Value: "pincode-bridge-callback" },
+          ]),
+        },
+        Period: period,
+        Stat: "Sum",
+      },
+    });
+
+    appTemplate.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: "FILL(malformed, 0) + FILL(invalid, 0)" }),
+        Match.objectLike(metric("malformed")),
+        Match.objectLike(metric("invalid")),
+      ]),
+      Threshold: 1,
+      EvaluationPeriods: 1,
+      ComparisonOperator: "GreaterThanOrEqualToThreshold",
+      TreatMissingData: "notBreaching",
+      AlarmActions: Match.anyValue(),
+    });
   });
 });
 

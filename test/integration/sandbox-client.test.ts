@@ -53,7 +53,7 @@ describe("the Pincode client against the sandbox", () => {
     const storeLeg = status.fulfillments!.find((f) => f.type === "STORE")!;
     const updated = await pincode.updateOrder(ids[0]!, [
       { type: "ORDER_STATE_UPDATE", orderState: "ACCEPTED" },
-      { type: "ORDER_FULFILMENT_STATE_UPDATE", fulfilmentId: storeLeg.fulfillmentId, fulfillmentState: "PACKING" },
+      { type: "ORDER_FULFILMENT_STATE_UPDATE", fulfilmentId: storeLeg.fulfillmentId!, fulfillmentState: "PACKING" },
     ]);
 
     // Assess
