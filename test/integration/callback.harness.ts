@@ -44,7 +44,7 @@ export interface CallbackHarness {
    * Runs the real processor over these messages (as the events queue's consumer would), writing to dynalite;
    * resolves to the ids of records that failed. Quarantined callbacks become QUARANTINE items this way.
    */
-  processQueued(messages: readonly EventsQueueMessage[]): Promise<string[]>;
+  processQueued(messages: readonly (EventsQueueMessage | string)[]): Promise<string[]>;
   /** Quarantine items whose API Gateway request id is `apiRequestId`. */
   quarantined(apiRequestId: string): Promise<Record<string, AttributeValue>[]>;
   stop(): Promise<void>;

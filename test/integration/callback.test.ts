@@ -4,6 +4,7 @@
  * callback queues). Every rejected request is checked to have queued nothing but its quarantine message.
  */
 import { readFileSync } from "node:fs";
+import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createQuarantineRepository, MAX_STORED_BODY_BYTES } from "../../functions/adapters/quarantine-repository.ts";
@@ -404,6 +405,40 @@ describe("rejected callbacks queue nothing but their quarantine message", () => 
     expect(reply.json.error).toBe("AUTH_UNAVAILABLE");
     expect(await h.drainEvents()).toEqual([]);
     expect(await h.quarantined(event.requestContext.requestId)).toEqual([]);
+  });
+});
+
+describe("stored messages outlive code", () => {
+  it("processes an order.snapshot exactly as the previous release's callback queued it", async () => {
+    // Prepare: the body text the zod-built message of the previous release serialised to (field order included).
+    const order = { ...orderView().response, id: "ODPREVIOUSRELEASE1" };
+    const previous = `{"v":1,"messageId":"6f1c1d2e-0b7a-4c55-9d57-3c2f3f1f0a11","receivedAt":1736935200000,"kind":"order.snapshot","source":"callback","requestId":"OMS-PREVIOUS-1","orderId":"ODPREVIOUSRELEASE1","order":${JSON.stringify(order)}}`;
+    // Act
+    const failures = await h.processQueued([previous]);
+    // Assess
+    expect(failures).toEqual([]);
+    const view = await h.dynamo.client.send(
+      new GetItemCommand({
+        TableName: h.dynamo.tableName,
+        Key: { pk: { S: "ORDER#ODPREVIOUSRELEASE1" }, sk: { S: "VIEW" } },
+      }),
+    );
+    expect(view.Item?.orderId?.S).toBe("ODPREVIOUSRELEASE1");
+  });
+
+  it("processes what this release's callback queues for the same callback the same way", async () => {
+    const body = orderView();
+    body.response.id = "ODTHISRELEASE1";
+    expect((await call(authed(JSON.stringify(body)))).status).toBe(200);
+    const queued = await h.drainEvents();
+    expect(await h.processQueued(queued)).toEqual([]);
+    const view = await h.dynamo.client.send(
+      new GetItemCommand({
+        TableName: h.dynamo.tableName,
+        Key: { pk: { S: "ORDER#ODTHISRELEASE1" }, sk: { S: "VIEW" } },
+      }),
+    );
+    expect(view.Item?.orderId?.S).toBe("ODTHISRELEASE1");
   });
 });
 
