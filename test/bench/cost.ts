@@ -28,10 +28,13 @@ export interface CostInputs {
   callbackMs: number;
   tokenMs: number;
   processorMsPerSnapshot: number;
-  writesPerSnapshot: number;
-  readsPerSnapshot: number;
-  /** Size of the stored view item: DynamoDB bills a write unit per KB and a read unit per 4 KB. */
-  itemBytes: number;
+  /**
+   * DynamoDB units per accepted snapshot, from the measured item sizes: the view put (1 unit per KB), its history
+   * item (about the view's size: it holds the same snapshot), the publish marker (1); reads are strongly consistent
+   * (1 unit per 4 KB) for the view and the marker. Batch requests bill the same units as single ones.
+   */
+  writeUnitsPerSnapshot: number;
+  readUnitsPerSnapshot: number;
   /** Log bytes per callback, both functions together (estimate from the log lines' size). */
   logBytesPerCallback: number;
 }
@@ -42,7 +45,7 @@ export function costPerMillionOrders(inputs: CostInputs) {
   const perCallback = {
     // Pincode fetches a token before each callback (PINCODE-API §3.1): two API requests, two invocations.
     apiGateway: (2 * p.apiGatewayRestPerMillion) / 1e6,
-    lambdaRequests: (3 * p.lambdaRequestPerMillion) / 1e6 / 1, // token + callback + the processor's share below
+    lambdaRequests: 0,
     lambdaCompute:
       ((Math.max(1, Math.ceil(inputs.callbackMs)) / 1000) * (stage.callback.memoryMb / 1024) +
         (Math.max(1, Math.ceil(inputs.tokenMs)) / 1000) * (stage.callbackAuth.memoryMb / 1024) +
@@ -51,8 +54,8 @@ export function costPerMillionOrders(inputs: CostInputs) {
     // SendMessage, plus ReceiveMessage and DeleteMessageBatch per batch of 10 on the processor's side.
     sqs: ((1 + 2 / stage.processor.batchSize) * p.sqsPerMillion) / 1e6,
     dynamo:
-      (inputs.writesPerSnapshot * Math.ceil(inputs.itemBytes / 1024) * p.dynamoWriteUnitPerMillion +
-        inputs.readsPerSnapshot * Math.ceil(inputs.itemBytes / 4096) * p.dynamoReadUnitPerMillion) /
+      (inputs.writeUnitsPerSnapshot * p.dynamoWriteUnitPerMillion +
+        inputs.readUnitsPerSnapshot * p.dynamoReadUnitPerMillion) /
       1e6,
     eventBridge: p.eventBridgeCustomEventPerMillion / 1e6,
     logs: (inputs.logBytesPerCallback / 1024 ** 3) * p.cloudWatchLogsIngestPerGb,

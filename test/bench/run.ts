@@ -108,13 +108,13 @@ if (want("e2e")) {
 if (callbackFigures && processor) {
   const fresh = processor.phases.find((p) => p.phase === "new");
   const cost = costPerMillionOrders({
+    // Assumption: created, accepted, packing, packed, out for delivery/delivered, completed.
     callbacksPerOrder: 6,
     callbackMs: callbackFigures.ackMeanMs,
     tokenMs: callbackFigures.tokenMeanMs,
     processorMsPerSnapshot: fresh?.msPerSnapshot ?? Number.NaN,
-    writesPerSnapshot: fresh?.writesPerSnapshot ?? Number.NaN,
-    readsPerSnapshot: fresh?.readsPerSnapshot ?? Number.NaN,
-    itemBytes: processor.itemBytes,
+    writeUnitsPerSnapshot: 2 * Math.ceil(processor.itemBytes / 1024) + 1,
+    readUnitsPerSnapshot: Math.ceil(processor.itemBytes / 4096) + 1,
     // Estimate: one INFO line of ~600 bytes from each of the callback and the processor per callback.
     logBytesPerCallback: 1_200,
   });
