@@ -1,8 +1,8 @@
 /** The admin API under /_sandbox/: JSON in and out, no auth (the sandbox is a local tool). */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
-import { describeIssues } from "#pincode/schemas.ts";
 import { type CallbackRegistration, SUBSCRIPTIONS } from "./callbacks.ts";
+import { describeProblems as describeIssues } from "./contract.ts";
 import type { DemoDriver } from "./demo.ts";
 import type { CreateOrderInput, SandboxEngine } from "./engine.ts";
 import { FaultsInputSchema } from "./faults.ts";
@@ -34,6 +34,9 @@ const DemoSchema = z.strictObject({
   maxOpenOrders: z.number().int().min(1).max(10_000).optional(),
 });
 
+/** POST /_sandbox/orders/{id}/cancel body: an optional reason, shown on the CANCEL_ORDER action. */
+const CancelSchema = z.strictObject({ reason: z.string().trim().min(1).max(64).optional() });
+
 function validate<T>(schema: z.ZodType<T>, body: unknown): T {
   const parsed = schema.safeParse(body);
   if (!parsed.success) throw new SandboxError(400, "INVALID_REQUEST", describeIssues(parsed.error));
@@ -64,6 +67,7 @@ export async function handleAdmin(
     const path = url.pathname.replace(/\/+$/, "");
     const body = async () => parseJson(await readBody(req));
     const orderMatch = /^\/_sandbox\/orders\/([^/]+)(\/advance)?$/.exec(path);
+    const cancelMatch = /^\/_sandbox\/orders\/([^/]+)\/cancel$/.exec(path);
 
     if (path === "/_sandbox" && method === "GET") {
       return sendJson(res, 200, {
@@ -87,6 +91,11 @@ export async function handleAdmin(
     }
     if (orderMatch?.[2] && method === "POST") {
       return sendJson(res, 200, engine.advanceOrder(decodeURIComponent(orderMatch[1] as string)));
+    }
+    if (cancelMatch && method === "POST") {
+      const text = await readBody(req);
+      const input = validate(CancelSchema, text.trim() === "" ? {} : parseJson(text));
+      return sendJson(res, 200, engine.cancelOrder(decodeURIComponent(cancelMatch[1] as string), input.reason));
     }
     if (path === "/_sandbox/callback" && method === "PUT") {
       const registration = validate(CallbackRegistrationSchema, await body());

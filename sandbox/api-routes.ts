@@ -1,7 +1,7 @@
 /** Pincode's API at Pincode's paths: the identity-manager token endpoint and the /tsp endpoints. */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
-import { describeIssues } from "#pincode/schemas.ts";
+import { describeProblems as describeIssues } from "./contract.ts";
 import type { SandboxEngine } from "./engine.ts";
 import { isRecord, parseJson, readBody, SandboxError, sendJson, sleep } from "./http.ts";
 

@@ -4,8 +4,8 @@
  * retried with exponential backoff a bounded number of times. Faults (drop, duplicate, reorder, delay) are applied
  * here, per callback, from a seeded PRNG.
  */
-import { CallbackAckSchema } from "#pincode/schemas.ts";
 import type { Clock } from "./clock.ts";
+import { SandboxCallbackAckSchema } from "./contract.ts";
 import type { FaultDice, Faults } from "./faults.ts";
 import type { Quirks } from "./order-model.ts";
 import type { Stats } from "./stats.ts";
@@ -300,7 +300,7 @@ export function checkAck(text: string, sent: { requestId: string; transactionId?
   } catch {
     return { ok: false, reason: "ACK body is not JSON" };
   }
-  const parsed = CallbackAckSchema.safeParse(json);
+  const parsed = SandboxCallbackAckSchema.safeParse(json);
   if (!parsed.success) return { ok: false, reason: "body is not an ACK ({status:'ACK', requestContext})" };
   const echoed = parsed.data.requestContext;
   if (echoed.requestId !== sent.requestId) {

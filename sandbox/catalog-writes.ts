@@ -4,14 +4,14 @@
  * sandbox's own (Pincode documents only 90221); see docs/sandbox.md.
  */
 import type { z } from "zod";
-import {
-  ListingCreateMessageSchema,
-  ListingUpdateMessageSchema,
-  StockAlterMessageSchema,
-  StockInwardMessageSchema,
-  StoreToggleMessageSchema,
-} from "#pincode/schemas.ts";
 import type { Clock } from "./clock.ts";
+import {
+  SandboxListingCreateMessageSchema as ListingCreateMessageSchema,
+  SandboxListingUpdateMessageSchema as ListingUpdateMessageSchema,
+  SandboxStockAlterMessageSchema as StockAlterMessageSchema,
+  SandboxStockInwardMessageSchema as StockInwardMessageSchema,
+  SandboxStoreToggleMessageSchema as StoreToggleMessageSchema,
+} from "./contract.ts";
 
 export interface SubmissionIssue {
   messageId: string;

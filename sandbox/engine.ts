@@ -4,20 +4,20 @@
  */
 import { randomInt, randomUUID } from "node:crypto";
 import { z } from "zod";
-import {
-  describeIssues,
-  OrderPollRequestSchema,
-  OrderUpdateRequestSchema,
-  StatusCheckRequestSchema,
-} from "#pincode/schemas.ts";
 import { CallbackDispatcher, type CallbackRegistration, DEFAULT_RETRY, type RetryPolicy } from "./callbacks.ts";
 import { CatalogState, type SubmissionOutcome } from "./catalog-writes.ts";
 import { ChangeLog, decodeCursor, encodeCursor, type PollQuery } from "./change-log.ts";
 import { type Clock, systemClock } from "./clock.ts";
-import { completeFaults, FaultDice, type Faults } from "./faults.ts";
+import {
+  describeProblems as describeIssues,
+  SandboxOrderPollRequestSchema as OrderPollRequestSchema,
+  SandboxOrderUpdateRequestSchema as OrderUpdateRequestSchema,
+  SandboxStatusCheckRequestSchema as StatusCheckRequestSchema,
+} from "./contract.ts";
+import { completeFaults, FaultDice, type Faults, type UpdatedAtMode } from "./faults.ts";
 import { SandboxError } from "./http.ts";
 import { isKnownSku, OrderGenerator, type OrderItemInput } from "./order-generator.ts";
-import { DEFAULT_QUIRKS, type Quirks, renderOrder, type SandboxOrder } from "./order-model.ts";
+import { DEFAULT_QUIRKS, type Quirks, type RenderFidelity, renderOrder, type SandboxOrder } from "./order-model.ts";
 import { advanceLogistics, applyActions, TERMINAL_STATES } from "./state-machine.ts";
 import { Stats, type StatsSnapshot } from "./stats.ts";
 import { TokenIssuer } from "./tokens.ts";
@@ -67,6 +67,11 @@ export interface SandboxOptions {
   /** Status for calls with an expired token: 401 (default) or 412; PINCODE-API §1.3 says either may come. */
   expiredTokenStatus?: 401 | 412;
   faults?: Partial<Faults>;
+  /**
+   * `moves` (default): order `updatedAt` moves on every change. `frozen`: order and billing `updatedAt` stay at
+   * creation time, as in the documented ORDER_VIEW sample. The `frozenUpdatedAt` fault switches it at runtime.
+   */
+  updatedAt?: UpdatedAtMode;
   callback?: CallbackRegistration;
   callbackRetry?: Partial<RetryPolicy>;
   /** How long a snapshot held back by the reorder fault waits for a newer one. Default 2000 ms. */
@@ -129,7 +134,7 @@ export class SandboxEngine {
     this.seed = options.seed ?? 1;
     this.quirks = { ...DEFAULT_QUIRKS, ...(options.quirks ?? {}) };
     this.expiredTokenStatus = options.expiredTokenStatus ?? 401;
-    this.faults = completeFaults(options.faults);
+    this.faults = completeFaults(options.faults, options.updatedAt);
     this.dice = new FaultDice(this.seed);
     this.generator = new OrderGenerator(this.seed);
     this.knownStores = new Set(options.stores ?? ["S01", "S02", "S03"]);
@@ -204,6 +209,23 @@ export class SandboxEngine {
     return this.view(outcome.order);
   }
 
+  /**
+   * Pincode-side cancellation (buyer, platform or support): allowed from any state but CANCELLED, COMPLETED included,
+   * as in the documented ORDER_VIEW sample whose CANCEL_ORDER action came months after delivery.
+   */
+  cancelOrder(orderId: string, reason?: string): OrderView {
+    const order = this.requireOrder(orderId, 404, "ORDER_NOT_FOUND");
+    if (order.orderState === "CANCELLED") {
+      throw new SandboxError(409, "ACTION_NOT_ALLOWED", `order ${orderId} is already CANCELLED`);
+    }
+    const at = this.nextChangeTime(order);
+    const draft = structuredClone(order);
+    draft.orderState = "CANCELLED";
+    draft.actions.push({ type: "CANCEL_ORDER", channel: "TSP", createdAt: at, ...(reason ? { reason } : {}) });
+    this.commit(draft, at);
+    return this.view(draft);
+  }
+
   /** Applies seller actions without an HTTP call (the demo driver playing the seller); not counted in stats. */
   applyAsSeller(orderId: string, actions: Parameters<typeof applyActions>[1]): OrderView {
     const order = this.requireOrder(orderId, 404, "ORDER_NOT_FOUND");
@@ -219,7 +241,7 @@ export class SandboxEngine {
   }
 
   setFaults(faults: Partial<Faults>): Faults {
-    this.faults = completeFaults(faults);
+    this.faults = completeFaults(faults, this.options.updatedAt);
     return this.getFaults();
   }
 
@@ -260,7 +282,7 @@ export class SandboxEngine {
     this.dice.reset();
     this.generator = new OrderGenerator(this.seed);
     this.knownStores = new Set(this.options.stores ?? ["S01", "S02", "S03"]);
-    this.faults = completeFaults(this.options.faults);
+    this.faults = completeFaults(this.options.faults, this.options.updatedAt);
     this.callbacks.register(this.options.callback);
     this.generation += 1;
     this.seedOrders();
@@ -346,7 +368,7 @@ export class SandboxEngine {
         requestId: request.requestContext.requestId,
         transactionId: request.requestContext.transactionId,
       },
-      response: renderOrder(outcome.order, "update", this.quirks),
+      response: renderOrder(outcome.order, "update", this.quirks, this.fidelity()),
     };
   }
 
@@ -406,7 +428,11 @@ export class SandboxEngine {
   }
 
   private view(order: SandboxOrder): OrderView {
-    return renderOrder(order, "view", this.quirks);
+    return renderOrder(order, "view", this.quirks, this.fidelity());
+  }
+
+  private fidelity(): RenderFidelity {
+    return { frozenUpdatedAt: this.faults.frozenUpdatedAt, nullOptionalFields: this.faults.nullOptionalFields };
   }
 
   private requireOrder(orderId: string, status: number, errorCode: string): SandboxOrder {

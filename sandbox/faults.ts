@@ -24,6 +24,13 @@ export interface Faults {
   tokenExpiresEarlyMs: number;
   /** The Retry-After value sent with an injected 429, seconds. */
   retryAfterSeconds: number;
+  /**
+   * Order and billing `updatedAt` stay at creation time, as in the documented ORDER_VIEW sample (`frozen` mode);
+   * false: `updatedAt` moves on every change (`moves` mode). Omitted in a PUT: the mode the sandbox started with.
+   */
+  frozenUpdatedAt: boolean;
+  /** Absent optional fields (clientOrderInfo, fulfillmentState, history times, empty actions) rendered as null. */
+  nullOptionalFields: boolean;
 }
 
 export const NO_FAULTS: Faults = {
@@ -36,6 +43,8 @@ export const NO_FAULTS: Faults = {
   latencyMs: 0,
   tokenExpiresEarlyMs: 0,
   retryAfterSeconds: 1,
+  frozenUpdatedAt: false,
+  nullOptionalFields: false,
 };
 
 const rate = z.number().min(0, "must be between 0 and 1").max(1, "must be between 0 and 1");
@@ -52,10 +61,15 @@ export const FaultsInputSchema = z.strictObject({
   latencyMs: ms.optional(),
   tokenExpiresEarlyMs: z.number().int().min(0).optional(),
   retryAfterSeconds: z.number().int().min(0).max(3600).optional(),
+  frozenUpdatedAt: z.boolean().optional(),
+  nullOptionalFields: z.boolean().optional(),
 });
 
-export function completeFaults(input: Partial<Faults> | undefined): Faults {
-  return { ...NO_FAULTS, ...(input ?? {}) };
+/** How `updatedAt` behaves: SANDBOX_UPDATED_AT=moves|frozen, or the `frozenUpdatedAt` fault at runtime. */
+export type UpdatedAtMode = "moves" | "frozen";
+
+export function completeFaults(input: Partial<Faults> | undefined, updatedAt: UpdatedAtMode = "moves"): Faults {
+  return { ...NO_FAULTS, frozenUpdatedAt: updatedAt === "frozen", ...(input ?? {}) };
 }
 
 export type ApiFault = { kind: "rate-limit"; retryAfterSeconds: number } | { kind: "error" } | undefined;

@@ -4,7 +4,9 @@
  *   SANDBOX_PORT (3001)  SANDBOX_HOST (127.0.0.1)  SANDBOX_CLIENT_ID (sandbox-client)
  *   SANDBOX_CLIENT_SECRET (sandbox-secret)  SANDBOX_SEED (random, printed)  SANDBOX_STORES (S01,S02,S03)
  *   SANDBOX_ORDERS (6: orders generated at start)  SANDBOX_DEMO=1 (live demo traffic)  SANDBOX_DEMO_INTERVAL_MS (3000)
+ *   SANDBOX_UPDATED_AT (moves | frozen: whether order updatedAt moves on change, or stays at creation as in Pincode's sample)
  */
+import type { UpdatedAtMode } from "./faults.ts";
 import { startSandbox } from "./sandbox.ts";
 
 function intFromEnv(name: string, fallback: number, min: number, max: number): number {
@@ -16,6 +18,14 @@ function intFromEnv(name: string, fallback: number, min: number, max: number): n
     process.exit(2);
   }
   return value;
+}
+
+function updatedAtFromEnv(): UpdatedAtMode {
+  const raw = (process.env.SANDBOX_UPDATED_AT ?? "").trim();
+  if (raw === "") return "moves";
+  if (raw === "moves" || raw === "frozen") return raw;
+  console.error("SANDBOX_UPDATED_AT must be moves or frozen");
+  process.exit(2);
 }
 
 async function main(): Promise<void> {
@@ -35,6 +45,7 @@ async function main(): Promise<void> {
     seed,
     stores,
     initialOrders: intFromEnv("SANDBOX_ORDERS", 6, 0, 10_000),
+    updatedAt: updatedAtFromEnv(),
     log: (line) => console.error(`[sandbox] ${line}`),
   });
   const demo = process.env.SANDBOX_DEMO === "1" || process.env.SANDBOX_DEMO === "true";
@@ -48,7 +59,7 @@ async function main(): Promise<void> {
       `  Auth base (PINCODE_AUTH_URL):    ${sandbox.authBaseUrl}   token: POST ${sandbox.tokenUrl}`,
       `  Admin API:                       ${sandbox.adminUrl}   (stats: GET ${sandbox.adminUrl}/stats)`,
       `  Credentials:                     client_id=${sandbox.clientId} client_secret=${sandbox.clientSecret}`,
-      `  Stores: ${sandbox.stores.join(", ")}   seed: ${seed} (SANDBOX_SEED=${seed} to repeat)   demo: ${demo ? "on" : "off"}`,
+      `  Stores: ${sandbox.stores.join(", ")}   seed: ${seed} (SANDBOX_SEED=${seed} to repeat)   demo: ${demo ? "on" : "off"}   updatedAt: ${sandbox.getFaults().frozenUpdatedAt ? "frozen" : "moves"}`,
     ].join("\n"),
   );
 

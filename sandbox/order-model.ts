@@ -165,7 +165,20 @@ export function mixedCase(state: string): string {
  * The order as Pincode shows it: `view` is the ORDER_VIEW callback / Status Check form, `update` the Order Update
  * response form. Key order follows the samples so the JSON reads like Pincode's.
  */
-export function renderOrder(order: SandboxOrder, style: RenderStyle, quirks: Quirks): Record<string, unknown> {
+/** Fidelity knobs that change how every order renders (sandbox faults `frozenUpdatedAt`, `nullOptionalFields`). */
+export interface RenderFidelity {
+  frozenUpdatedAt: boolean;
+  nullOptionalFields: boolean;
+}
+
+export const DEFAULT_FIDELITY: RenderFidelity = { frozenUpdatedAt: false, nullOptionalFields: false };
+
+export function renderOrder(
+  order: SandboxOrder,
+  style: RenderStyle,
+  quirks: Quirks,
+  fidelity: RenderFidelity = DEFAULT_FIDELITY,
+): Record<string, unknown> {
   const iso = style === "update" && quirks.isoTimesInUpdateResponse;
   const orderTime = (ms: number): string | number =>
     iso ? new Date(ms).toISOString() : quirks.epochStringOrderTimes ? String(ms) : ms;
@@ -183,13 +196,29 @@ export function renderOrder(order: SandboxOrder, style: RenderStyle, quirks: Qui
       createdAt: billingTime(order.createdAt),
       updatedAt: billingTime(order.createdAt),
     },
-    fulfillments: order.fulfillments.map((f) => structuredClone(f)),
+    fulfillments: order.fulfillments.map((f) => (fidelity.nullOptionalFields ? withNulls(f) : structuredClone(f))),
     quote: computeQuote(order),
     // PINCODE-API §3.2: action createdAt is an epoch-ms string in both samples.
-    actions: order.actions.map((a) => ({ ...a, createdAt: String(a.createdAt) })),
+    actions:
+      fidelity.nullOptionalFields && order.actions.length === 0
+        ? null
+        : order.actions.map((a) => ({ ...a, createdAt: String(a.createdAt) })),
   };
   if (order.clientOrderInfo) view.clientOrderInfo = { ...order.clientOrderInfo };
+  else if (fidelity.nullOptionalFields) view.clientOrderInfo = null;
   view.createdAt = orderTime(order.createdAt);
-  view.updatedAt = orderTime(order.updatedAt);
+  // The documented ORDER_VIEW sample: updatedAt equals createdAt although fulfilments and actions moved on.
+  view.updatedAt = orderTime(fidelity.frozenUpdatedAt ? order.createdAt : order.updatedAt);
   return view;
+}
+
+/** A fulfilment with its absent optional fields as explicit nulls (fulfillmentState, history actual/expected/promised). */
+function withNulls(leg: SandboxFulfillment): Record<string, unknown> {
+  const history = Object.fromEntries(
+    Object.entries(leg.fulfilmentStatusHistory).map(([state, entry]) => [
+      state,
+      { actual: entry.actual ?? null, expected: entry.expected ?? null, promised: entry.promised ?? null },
+    ]),
+  );
+  return { ...structuredClone(leg), fulfillmentState: leg.fulfillmentState ?? null, fulfilmentStatusHistory: history };
 }

@@ -55,6 +55,8 @@ export interface Sandbox {
   createOrder(input: CreateOrderInput): OrderView;
   /** POST /_sandbox/orders/{id}/advance. Throws SandboxError 404 / 409 (nothing to advance). */
   advanceOrder(orderId: string): OrderView;
+  /** POST /_sandbox/orders/{id}/cancel: Pincode-side cancel, allowed after COMPLETED too. Throws 404 / 409. */
+  cancelOrder(orderId: string, reason?: string): OrderView;
   /** GET /_sandbox/orders/{id}: the truth for that order, in the ORDER_VIEW form. */
   getOrder(orderId: string): OrderView | undefined;
   listOrders(storeId?: string): OrderView[];
@@ -175,6 +177,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
 
     createOrder: (input) => engine.createOrder(input),
     advanceOrder: (orderId) => engine.advanceOrder(orderId),
+    cancelOrder: (orderId, reason) => engine.cancelOrder(orderId, reason),
     getOrder: (orderId) => engine.getOrder(orderId),
     listOrders: (storeId) => engine.listOrders(storeId),
     registerCallback: (registration) => engine.registerCallback(registration),

@@ -8,7 +8,7 @@
  *                              -> AGENT_ASSIGNED -> OUT_FOR_DELIVERY -> DELIVERED
  *   the seller may also set OUT_FOR_DELIVERY / DELIVERED (merchant delivery)
  */
-import type { OrderUpdateAction } from "#pincode/schemas.ts";
+import type { SandboxOrderUpdateAction as OrderUpdateAction } from "./contract.ts";
 import { SLA } from "./order-generator.ts";
 import type { SandboxFulfillment, SandboxOrder } from "./order-model.ts";
 

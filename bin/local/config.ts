@@ -23,6 +23,16 @@ const flag = (fallback: boolean) =>
     .enum(["0", "1", "true", "false", "yes", "no"])
     .optional()
     .transform((v) => (v === undefined ? fallback : ["1", "true", "yes"].includes(v)));
+const reasonList = z
+  .string()
+  .optional()
+  .transform((v) =>
+    (v ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
+  )
+  .pipe(z.array(z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, "must list UPPER_SNAKE_CASE reasons, comma-separated")));
 const optionalText = z
   .string()
   .optional()
@@ -64,6 +74,14 @@ export const LocalEnvSchema = z
     PINCODE_CLIENT_SECRET: optionalText,
     SANDBOX_CLIENT_ID: z.string().default("sandbox-client"),
     SANDBOX_CLIENT_SECRET: z.string().default("sandbox-secret"),
+    /** moves (default) | frozen: whether the sandbox's order updatedAt moves on change (docs/sandbox.md). */
+    SANDBOX_UPDATED_AT: z.preprocess(
+      unsetIfBlank,
+      z.enum(["moves", "frozen"], { error: "must be moves or frozen" }).default("moves"),
+    ),
+    /** Reasons Pincode added after this release's tables, comma-separated (as -c extraCancelReasons on a stage). */
+    PINCODE_EXTRA_CANCEL_REASONS: reasonList,
+    PINCODE_EXTRA_ITEM_REASONS: reasonList,
     /**
      * Unset: time-based (printed at start), like `npm run sandbox`. A fixed seed regenerates the same order ids on
      * every start, which collide with the orders DATA_DIR kept from the last run.

@@ -12,6 +12,7 @@ import { createLogger, createMetrics } from "../../functions/adapters/observabil
 import { createQueuePublisher } from "../../functions/adapters/queue-publisher.ts";
 import { createCallbackHandler } from "../../functions/callback/create-handler.ts";
 import { createCallbackAuthHandler } from "../../functions/callback-auth/create-handler.ts";
+import { extendReasonTables } from "../../functions/pincode/schemas.ts";
 import { createPollerHandler } from "../../functions/poller/create-handler.ts";
 import { wirePollerDeps } from "../../functions/poller/deps.ts";
 import { createProcessorHandler } from "../../functions/processor/create-handler.ts";
@@ -110,6 +111,12 @@ export async function startLocalPipeline(
     });
     stops.push(() => queues.stop());
 
+    // The stage's additions to the outbound reason tables, as the functions read them on AWS.
+    extendReasonTables({
+      cancelReasons: config.PINCODE_EXTRA_CANCEL_REASONS,
+      itemReasons: config.PINCODE_EXTRA_ITEM_REASONS,
+    });
+
     let sandbox: Sandbox | undefined;
     // Time-based unless pinned: DATA_DIR keeps the last run's orders, and a repeated seed repeats their ids.
     const sandboxSeed = config.realPincode ? undefined : (config.SANDBOX_SEED ?? Date.now() % 2_147_483_647);
@@ -121,6 +128,7 @@ export async function startLocalPipeline(
         clientSecret: config.SANDBOX_CLIENT_SECRET,
         seed: sandboxSeed,
         stores: config.STORE_IDS,
+        updatedAt: config.SANDBOX_UPDATED_AT,
         log,
       });
       stops.push(() => sandbox?.stop());

@@ -249,8 +249,19 @@ const KEY_PATTERN = new RegExp(
 export function decodeFreshness(key: string): FreshnessParts | undefined {
   const match = KEY_PATTERN.exec(key);
   if (!match) return undefined;
-  const [, terminal, rank, actualCount, latestActual, actionCount, latestAction, updatedAt, unitsCut, invoiced, digest] =
-    match;
+  const [
+    ,
+    terminal,
+    rank,
+    actualCount,
+    latestActual,
+    actionCount,
+    latestAction,
+    updatedAt,
+    unitsCut,
+    invoiced,
+    digest,
+  ] = match;
   return {
     terminal: terminal === "1",
     stateRank: Number(rank),
@@ -266,7 +277,7 @@ export function decodeFreshness(key: string): FreshnessParts | undefined {
 }
 
 export function isCurrentFreshness(key: string | undefined): key is string {
-  return key !== undefined && key.startsWith(`${FRESHNESS_VERSION}|`);
+  return key?.startsWith(`${FRESHNESS_VERSION}|`) === true;
 }
 
 const LEGACY_KEY_PATTERN = new RegExp(

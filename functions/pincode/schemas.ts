@@ -83,7 +83,10 @@ export const EXTRA_REASON_ENV = {
 } as const;
 
 /** Adds reasons to the outbound reason tables (idempotent). Throws on a name that is not UPPER_SNAKE_CASE. */
-export function extendReasonTables(extra: { cancelReasons?: readonly string[]; itemReasons?: readonly string[] }): void {
+export function extendReasonTables(extra: {
+  cancelReasons?: readonly string[];
+  itemReasons?: readonly string[];
+}): void {
   for (const [list, set, what] of [
     [extra.cancelReasons ?? [], extraReasons.cancel, "cancel reason"],
     [extra.itemReasons ?? [], extraReasons.item, "item unit reason"],
@@ -584,14 +587,16 @@ const closedEnum = <const T extends readonly [string, ...string[]]>(values: T, w
 
 /** A reason from a documented table plus this stage's additions (extendReasonTables), checked at parse time. */
 const reasonEnum = (kind: "cancel" | "item", what: string) =>
-  z.string({ error: `expected ${what} (a string)` }).refine(
-    (value) => (kind === "cancel" ? reasonTables().cancelReasons : reasonTables().itemReasons).includes(value),
-    {
-      abort: true,
-      error: () =>
-        `expected ${what}: one of ${(kind === "cancel" ? reasonTables().cancelReasons : reasonTables().itemReasons).join(", ")}`,
-    },
-  );
+  z
+    .string({ error: `expected ${what} (a string)` })
+    .refine(
+      (value) => (kind === "cancel" ? reasonTables().cancelReasons : reasonTables().itemReasons).includes(value),
+      {
+        abort: true,
+        error: () =>
+          `expected ${what}: one of ${(kind === "cancel" ? reasonTables().cancelReasons : reasonTables().itemReasons).join(", ")}`,
+      },
+    );
 
 export const FulfilmentStateUpdateActionSchema = z.strictObject({
   type: z.literal("ORDER_FULFILMENT_STATE_UPDATE"),

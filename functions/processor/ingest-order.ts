@@ -68,7 +68,11 @@ async function emitPending(deps: IngestDeps, view: StoredOrderView): Promise<num
 }
 
 /** Counts the fields tolerant parsing had to drop, one metric per field path (never the value). */
-export function countOddFields(deps: Pick<IngestDeps, "logger" | "metrics">, orderId: string, fields: readonly string[]) {
+export function countOddFields(
+  deps: Pick<IngestDeps, "logger" | "metrics">,
+  orderId: string,
+  fields: readonly string[],
+) {
   if (fields.length === 0) return;
   const byField = new Map<string, number>();
   for (const field of fields) byField.set(field, (byField.get(field) ?? 0) + 1);
@@ -170,7 +174,12 @@ async function checkAndIngest(
     order = await deps.statusCheck.getOrderStatus(orderId, timeLeftMs ? { timeLeftMs: Math.max(0, timeLeftMs()) } : {});
   } catch (error) {
     if (!isOrderNotFound(error)) throw error;
-    await deps.orders.recordNotFound({ orderId, checkedAt, messageId, errorCode: error.errorCode ?? "ORDER_NOT_FOUND" });
+    await deps.orders.recordNotFound({
+      orderId,
+      checkedAt,
+      messageId,
+      errorCode: error.errorCode ?? "ORDER_NOT_FOUND",
+    });
     countMetric(deps.metrics, "StatusCheckOrderNotFound");
     deps.logger.warn("Status Check: Pincode has no such order; recorded on its history, not retried", {
       orderId,

@@ -81,6 +81,8 @@ describe("app stack: functions", () => {
         "PINCODE_API_BASE_URL",
         "PINCODE_AUTH_URL",
         "PINCODE_CREDENTIALS_SECRET_ARN",
+        "PINCODE_EXTRA_CANCEL_REASONS",
+        "PINCODE_EXTRA_ITEM_REASONS",
         "STORE_IDS",
         "POLL_LOOKBACK_MS",
         "POLL_SETTLE_MS",
@@ -93,6 +95,8 @@ describe("app stack: functions", () => {
         "PINCODE_API_BASE_URL",
         "PINCODE_AUTH_URL",
         "PINCODE_CREDENTIALS_SECRET_ARN",
+        "PINCODE_EXTRA_CANCEL_REASONS",
+        "PINCODE_EXTRA_ITEM_REASONS",
       ],
     };
 
@@ -122,6 +126,8 @@ describe("app stack: functions", () => {
       PINCODE_API_BASE_URL: "https://seller-network-testing.pincode.com",
       PINCODE_AUTH_URL: "https://stg-identitymanager.phonepe.com",
     });
+    // No -c extraCancelReasons / extraItemReasons: the documented tables only.
+    expect(processor).toMatchObject({ PINCODE_EXTRA_CANCEL_REASONS: "", PINCODE_EXTRA_ITEM_REASONS: "" });
   });
 
   it("never puts a secret value in a function's environment, only secret ARNs", () => {

@@ -31,6 +31,19 @@ describe("stage config: context overrides", () => {
     );
   });
 
+  it("extends the reason tables per stage from -c extraCancelReasons / -c extraItemReasons, refusing odd names", () => {
+    expect(loadStageConfig("prod").extraReasons).toEqual({ cancel: [], item: [] });
+    const config = loadStageConfig("prod", {
+      extraCancelReasons: " NEW_REASON_A, NEW_REASON_B ",
+      extraItemReasons: "X_1",
+    });
+    expect(config.extraReasons).toEqual({ cancel: ["NEW_REASON_A", "NEW_REASON_B"], item: ["X_1"] });
+    expect(contextOverrides((key) => (key === "extraItemReasons" ? "X_1" : undefined))).toEqual({
+      extraItemReasons: "X_1",
+    });
+    expect(() => loadStageConfig("dev", { extraCancelReasons: "ok_not" })).toThrow(/extraReasons\.cancel\.0: reasons/);
+  });
+
   it("refuses a plain-http Pincode host and an unknown callback auth mode", () => {
     expect(() => loadStageConfig("dev", { pincodeAuthUrl: "http://idm.example.test" })).toThrow(/pincode\.authUrl/);
     expect(() => loadStageConfig("dev", { callbackAuthMode: "basic" })).toThrow(/callbackAuthMode/);

@@ -169,7 +169,9 @@ describe("PincodeClient endpoints against a real HTTP server", () => {
       // Assess
       expect(error).toBeInstanceOf(PincodeValidationError);
       expect((error as PincodeValidationError).field).toBe("actions[0].reason");
-      expect((error as Error).message).toMatch(/actions\[0\]\.reason: expected a cancel reason: one of BUYER_NO_CONTACT/);
+      expect((error as Error).message).toMatch(
+        /actions\[0\]\.reason: expected a cancel reason: one of BUYER_NO_CONTACT/,
+      );
       // The value never enters a message: a wrong-typed field may carry buyer data.
       expect((error as Error).message).not.toContain("MERCHANT_REJECTED");
       expect(h.server.requests).toHaveLength(0); // not even a token fetch

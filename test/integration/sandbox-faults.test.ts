@@ -197,3 +197,46 @@ describe("setting faults", () => {
     expect((answer.json as { error: { message: string } }).error.message).toMatch(pattern);
   });
 });
+
+describe("fidelity faults: updatedAt mode and null optional fields", () => {
+  it("keeps order updatedAt at creation in frozen mode (option or PUT /_sandbox/faults), moving it otherwise", async () => {
+    // Prepare
+    const sandbox = await sandboxWith({ updatedAt: "frozen" });
+    const pincode = new PincodeCaller(sandbox.url, sandbox);
+    const order = sandbox.createOrder({ storeId: "S01" });
+    const id = String(order.id);
+
+    // Act
+    await accept(pincode, id);
+    const frozen = sandbox.getOrder(id)!;
+    const put = await admin(sandbox.url, "PUT", "/_sandbox/faults", { frozenUpdatedAt: false });
+    const moving = sandbox.getOrder(id)!;
+
+    // Assess: like Pincode's sample, frozen shows the creation time although the order moved on.
+    expect(frozen.orderState).toBe("ACCEPTED");
+    expect(frozen.updatedAt).toBe(order.createdAt);
+    expect((frozen.billing as { updatedAt: unknown }).updatedAt).toBe(Number(order.createdAt));
+    expect((put.json as { frozenUpdatedAt: boolean }).frozenUpdatedAt).toBe(false);
+    expect(Number(moving.updatedAt)).toBeGreaterThan(Number(order.createdAt));
+    // A PUT that leaves the knob out goes back to the mode the sandbox started with.
+    await admin(sandbox.url, "PUT", "/_sandbox/faults", {});
+    expect(sandbox.getFaults().frozenUpdatedAt).toBe(true);
+  });
+
+  it("renders absent optional fields as null with nullOptionalFields, and cancels a completed order on request", async () => {
+    const sandbox = await sandboxWith({ faults: { nullOptionalFields: true } });
+    const order = sandbox.createOrder({ storeId: "S01" });
+    const store = (order.fulfillments as Record<string, unknown>[])[0]!;
+    expect(order.clientOrderInfo).toBeNull();
+    expect(order.actions).toBeNull();
+    expect(store.fulfillmentState).toBeNull();
+
+    const cancelled = await admin(sandbox.url, "POST", `/_sandbox/orders/${String(order.id)}/cancel`, {
+      reason: "FRAUD_PRESCRIPTION",
+    });
+    expect(cancelled.status).toBe(200);
+    expect((cancelled.json as { orderState: string }).orderState).toBe("CANCELLED");
+    const again = await admin(sandbox.url, "POST", `/_sandbox/orders/${String(order.id)}/cancel`);
+    expect(again.status).toBe(409);
+  });
+});

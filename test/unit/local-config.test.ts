@@ -54,6 +54,27 @@ describe("loadLocalConfig", () => {
   });
 });
 
+describe("loadLocalConfig: sandbox fidelity and reason tables", () => {
+  it("passes SANDBOX_UPDATED_AT and the extra reason lists through, naming the variable when one is wrong", () => {
+    expect(loadLocalConfig({}, []).SANDBOX_UPDATED_AT).toBe("moves");
+    const config = loadLocalConfig(
+      {
+        SANDBOX_UPDATED_AT: "frozen",
+        PINCODE_EXTRA_CANCEL_REASONS: "NEW_ONE, NEW_TWO",
+        PINCODE_EXTRA_ITEM_REASONS: "",
+      },
+      [],
+    );
+    expect(config.SANDBOX_UPDATED_AT).toBe("frozen");
+    expect(config.PINCODE_EXTRA_CANCEL_REASONS).toEqual(["NEW_ONE", "NEW_TWO"]);
+    expect(config.PINCODE_EXTRA_ITEM_REASONS).toEqual([]);
+    expect(failure({ SANDBOX_UPDATED_AT: "sometimes" })).toMatch(
+      /^invalid local-mode configuration: SANDBOX_UPDATED_AT: /,
+    );
+    expect(failure({ PINCODE_EXTRA_ITEM_REASONS: "lower" })).toMatch(/PINCODE_EXTRA_ITEM_REASONS\.0: must list/);
+  });
+});
+
 describe("describeStartError", () => {
   const config = loadLocalConfig({ PORT: "4100", SANDBOX_PORT: "4101", DYNAMODB_PORT: "0", SQS_PORT: "4103" }, []);
   const inUse = (port: number) => Object.assign(new Error(`listen EADDRINUSE ${port}`), { code: "EADDRINUSE", port });
