@@ -9,7 +9,6 @@ import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { createRecordingEventPublisher, type DomainEvent } from "../../functions/adapters/event-publisher.ts";
 import { createLogger, createMetrics } from "../../functions/adapters/observability.ts";
-import { createQuarantineRepository } from "../../functions/adapters/quarantine-repository.ts";
 import { createQueuePublisher } from "../../functions/adapters/queue-publisher.ts";
 import { createCallbackHandler } from "../../functions/callback/create-handler.ts";
 import { createCallbackAuthHandler } from "../../functions/callback-auth/create-handler.ts";
@@ -73,9 +72,16 @@ function listen(server: Server, port: number, host: string): Promise<number> {
   });
 }
 
+/** Observation points for tools that measure local mode (`npm run bench`); nothing in local mode needs them. */
+export interface LocalPipelineHooks {
+  /** Called with every domain event, right after the processor stored the change it announces. */
+  onDomainEvent?: (event: DomainEvent) => void;
+}
+
 export async function startLocalPipeline(
   config: LocalConfig,
   log: (line: string) => void = () => {},
+  hooks: LocalPipelineHooks = {},
 ): Promise<LocalPipeline> {
   const stops: Array<() => Promise<void> | void> = [];
   const stopAll = async () => {
@@ -140,6 +146,7 @@ export async function startLocalPipeline(
     let eventWrites = Promise.resolve();
     const events = createRecordingEventPublisher((event: DomainEvent) => {
       counters.events++;
+      hooks.onDomainEvent?.(event);
       if (eventsFile) {
         eventWrites = eventWrites.then(() => appendFile(eventsFile, `${JSON.stringify(event)}\n`)).catch(() => {});
       }
@@ -161,7 +168,6 @@ export async function startLocalPipeline(
       loadAuthKeys: async () => authSecret,
       publisher: createQueuePublisher(queues.client),
       eventsQueueUrl: queues.eventsQueueUrl,
-      quarantine: createQuarantineRepository({ client: dynamo.client, tableName: dynamo.tableName }),
       logger: createLogger("pincode-bridge-callback"),
       metrics: createMetrics("pincode-bridge-callback"),
     });

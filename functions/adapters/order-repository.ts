@@ -17,7 +17,6 @@ import {
   BatchGetItemCommand,
   ConditionalCheckFailedException,
   type DynamoDBClient,
-  GetItemCommand,
   PutItemCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
@@ -31,6 +30,7 @@ import {
 } from "#core/freshness.ts";
 import { type OrderSummary, summarise } from "#core/order-summary.ts";
 import { type Order, parseInboundOrder } from "#pincode/schemas.ts";
+import { createDynamoBatcher } from "./dynamo-batcher.ts";
 import { keys, TTL_ATTRIBUTE } from "./table.ts";
 
 export type SnapshotSource = "callback" | "status-check" | "order-update";
@@ -242,11 +242,21 @@ export function createOrderRepository(
   const now = options.now ?? Date.now;
   const retentionMs = options.historyRetentionMs ?? HISTORY_RETENTION_MS;
 
+  // Issue 11: the concurrent records of a batch share their reads (BatchGetItem) and history/marker writes
+  // (BatchWriteItem); the view's conditional write stays one PutItem per accepted snapshot.
+  const batcher = createDynamoBatcher(dynamo, tableName);
+
   async function get(orderId: string): Promise<StoredOrderView | undefined> {
-    const result = await dynamo.send(
-      new GetItemCommand({ TableName: tableName, Key: keyOf(keys.orderView(orderId)), ConsistentRead: true }),
-    );
-    return result.Item ? fromItem(result.Item) : undefined;
+    const [item, marker] = await Promise.all([
+      batcher.get(keys.orderView(orderId)),
+      batcher.get(keys.orderPublished(orderId)),
+    ]);
+    if (!item) return undefined;
+    const view = fromItem(item);
+    // Events up to the marker's version were published: only later ones are still pending (the outbox).
+    const published = marker ? (num(marker, "publishedVersion") ?? 0) : 0;
+    if (published > 0) view.pendingEvents = view.pendingEvents.filter((e) => e.version > published);
+    return view;
   }
 
   async function putHistory(input: SnapshotInput, outcome: UpsertOutcome, freshness: string, summary: OrderSummary) {
@@ -265,18 +275,9 @@ export function createOrderRepository(
     if (input.requestId) item.requestId = S(input.requestId);
     // A duplicate carries nothing new; accepted and late (stale) snapshots are kept whole.
     if (outcome !== "duplicate") item.snapshot = S(JSON.stringify(input.order));
-    try {
-      // First outcome wins: a redelivery after a failed event publish must not relabel "accepted" as "duplicate".
-      await dynamo.send(
-        new PutItemCommand({
-          TableName: tableName,
-          Item: item,
-          ConditionExpression: "attribute_not_exists(pk)",
-        }),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
+    // Batched with the other records' history items (BatchWriteItem: no condition). A redelivery of the accepted
+    // message itself is written as "accepted" again by the caller, so a publish retry does not relabel it.
+    await batcher.put(item);
   }
 
   /**
@@ -404,7 +405,9 @@ export function createOrderRepository(
         }
 
         if (verdict !== "newer" && current) {
-          await putHistory(input, verdict === "duplicate" ? "duplicate" : "stale", freshness, summary);
+          // Our own message again (its event publish failed, say): it was accepted, and its history says so.
+          const own = verdict === "duplicate" && current.lastMessageId === input.messageId;
+          await putHistory(input, verdict === "stale" ? "stale" : own ? "accepted" : "duplicate", freshness, summary);
           if (verdict === "stale") return { outcome: "stale", view: current };
           const synced = await confirmSynced(current, freshness, incoming.syncedAt, fromStatusCheck);
           const view: StoredOrderView = {
@@ -468,19 +471,16 @@ export function createOrderRepository(
     },
 
     async clearPendingEvents(orderId, version) {
-      try {
-        await dynamo.send(
-          new UpdateItemCommand({
-            TableName: tableName,
-            Key: keyOf(keys.orderView(orderId)),
-            UpdateExpression: "REMOVE pendingEvents",
-            ConditionExpression: "version = :v",
-            ExpressionAttributeValues: { ":v": N(version) },
-          }),
-        );
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-      }
+      // Issue 11: a small marker item, batched with the batch's history writes, instead of an UpdateItem on the view.
+      // Unconditional: a marker that lands late with a lower version only makes an event be published again
+      // (at-least-once; consumers de-duplicate on version), never lost.
+      await batcher.put({
+        ...keyOf(keys.orderPublished(orderId)),
+        kind: S("ORDER_PUBLISHED"),
+        orderId: S(orderId),
+        publishedVersion: N(version),
+        writtenAt: N(now()),
+      });
     },
   };
 }

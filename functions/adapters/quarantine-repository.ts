@@ -1,31 +1,29 @@
 /**
  * Quarantined callbacks: authenticated bodies we could not accept, kept with the reason so nothing Pincode sent is
- * lost (DESIGN.md "Nothing is lost"). This is the callback function's only table access; its IAM policy allows
- * PutItem on `QUARANTINE#*` partition keys and nothing else.
+ * lost (DESIGN.md "Nothing is lost"). The callback function queues them as `callback.quarantined` messages and the
+ * processor writes them here (issue 11: the callback carries no DynamoDB client); the item layout is unchanged.
  *
  * The body may hold buyer PII: it is the seller's own data in the seller's encrypted table, and it never goes to a
  * log. Credentials never reach the table: Authorization, Cookie and API-key headers are dropped before the write.
  */
 import { randomUUID } from "node:crypto";
-import { type AttributeValue, type DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  PutItemCommand,
+} from "@aws-sdk/client-dynamodb";
+import { type QuarantineCode, storableHeaders } from "#core/callback-quarantine.ts";
 import { keys, TTL_ATTRIBUTE } from "./table.ts";
 
-/** Headers that carry credentials: never stored. */
-export const SECRET_HEADERS: ReadonlySet<string> = new Set([
-  "authorization",
-  "proxy-authorization",
-  "cookie",
-  "set-cookie",
-  "x-api-key",
-  "x-amz-security-token",
-]);
+// Moved to functions/core/callback-quarantine.ts (the callback drops them before queueing); re-exported unchanged.
+export { MAX_STORED_HEADERS_BYTES, SECRET_HEADERS, storableHeaders } from "#core/callback-quarantine.ts";
 
 /** DynamoDB items are capped at 400 KB; keep the stored body and headers far below it. */
 export const MAX_STORED_BODY_BYTES = 300 * 1024;
-export const MAX_STORED_HEADERS_BYTES = 16 * 1024;
 export const DEFAULT_QUARANTINE_TTL_DAYS = 30;
 
-export type QuarantineCode = "malformed" | "invalid";
+export type { QuarantineCode };
 
 export interface QuarantineEntry {
   code: QuarantineCode;
@@ -39,6 +37,12 @@ export interface QuarantineEntry {
   apiRequestId?: string;
   /** Pincode's requestContext.requestId, when the body got far enough to have one. */
   callbackRequestId?: string;
+  /**
+   * When the callback arrived and the quarantine id (the `callback.quarantined` message's receivedAt and messageId):
+   * a redelivered message then finds its own item and is not stored twice. Default: now and a fresh uuid.
+   */
+  at?: number;
+  id?: string;
 }
 
 export interface QuarantineRecord {
@@ -58,20 +62,6 @@ export interface QuarantineRepositoryOptions {
   now?: () => number;
   ttlDays?: number;
   newId?: () => string;
-}
-
-/** Drops credential headers; keys are lower-cased. */
-export function storableHeaders(headers: Record<string, string>): Record<string, string> {
-  const kept: Record<string, string> = {};
-  let size = 0;
-  for (const [name, value] of Object.entries(headers)) {
-    const key = name.toLowerCase();
-    if (SECRET_HEADERS.has(key) || value === "") continue;
-    size += key.length + value.length;
-    if (size > MAX_STORED_HEADERS_BYTES) break;
-    kept[key] = value;
-  }
-  return kept;
 }
 
 /** Cuts UTF-8 bytes at `max` without splitting a multi-byte character. */
@@ -105,8 +95,8 @@ export function createQuarantineRepository(options: QuarantineRepositoryOptions)
   const newId = options.newId ?? randomUUID;
   return {
     async put(entry) {
-      const at = now();
-      const id = newId();
+      const at = entry.at ?? now();
+      const id = entry.id ?? newId();
       const key = keys.quarantine(at, id);
       const headers = storableHeaders(entry.headers);
       const item: Record<string, AttributeValue> = {
@@ -124,14 +114,19 @@ export function createQuarantineRepository(options: QuarantineRepositoryOptions)
       if (entry.sourceIp) item.sourceIp = { S: entry.sourceIp };
       if (entry.apiRequestId) item.apiRequestId = { S: entry.apiRequestId };
       if (entry.callbackRequestId) item.callbackRequestId = { S: entry.callbackRequestId.slice(0, 256) };
-      await options.client.send(
-        new PutItemCommand({
-          TableName: options.tableName,
-          Item: item,
-          // A fresh uuid never collides; the condition makes an impossible overwrite loud instead of silent.
-          ConditionExpression: "attribute_not_exists(pk)",
-        }),
-      );
+      try {
+        await options.client.send(
+          new PutItemCommand({
+            TableName: options.tableName,
+            Item: item,
+            // A fresh uuid never collides; the condition makes an impossible overwrite loud instead of silent.
+            ConditionExpression: "attribute_not_exists(pk)",
+          }),
+        );
+      } catch (error) {
+        // The same queue message delivered again (at-least-once): its item is already there, keep the first.
+        if (!(entry.id !== undefined && error instanceof ConditionalCheckFailedException)) throw error;
+      }
       return { id, ...key };
     },
   };

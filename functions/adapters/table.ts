@@ -17,6 +17,11 @@ export const keys = {
   command: (commandId: string) => ({ pk: `COMMAND#${commandId}`, sk: "STATE" }),
   submission: (submissionId: string) => ({ pk: `SUBMISSION#${submissionId}`, sk: "STATE" }),
   pollCheckpoint: (storeId: string) => ({ pk: `STORE#${storeId}`, sk: "POLL" }),
+  /**
+   * Issue 11: the highest order-changed version whose events were published (the processor's outbox marker, batched).
+   * Its own partition, so nothing that queries `ORDER#<id>` sees it.
+   */
+  orderPublished: (orderId: string) => ({ pk: `PUBLISHED#${orderId}`, sk: "MARKER" }),
   quarantine: (at: number, id: string) => ({
     pk: `QUARANTINE#${new Date(at).toISOString().slice(0, 10)}`,
     sk: `${String(at).padStart(15, "0")}#${id}`,

@@ -5,16 +5,19 @@
  *   1. size: a body over 256 KiB -> 413 (nothing stored);
  *   2. auth: Bearer / O-Bearer token or static token per CALLBACK_AUTH_MODE -> 401 (nothing stored);
  *   3. parse: JSON or form-encoded, sniffed from the bytes (A1) -> 400 MALFORMED_BODY, quarantined;
- *   4. validate: ORDER_VIEW, submission result, or an unknown kind with a usable requestContext -> 400
- *      INVALID_CALLBACK, quarantined;
+ *   4. envelope: a usable requestContext.requestId, and the kind's own id (ORDER_VIEW `response.id`, a submission
+ *      result's `submissionId`) -> 400 INVALID_CALLBACK, quarantined. Nothing inside the order is checked here:
+ *      nulls, odd types and numeric strings are the processor's business (issue 8's rule for the edge);
  *   5. queue: one message on the events queue -> 503 if SQS fails, so Pincode retries;
  *   6. reply: exactly `{"status":"ACK","requestContext":<echo>}` (§3.5).
- * It never reads the table or calls Pincode: its job is to ACK fast and lose nothing (DESIGN.md flow 1).
+ * "Quarantined" means a `callback.quarantined` message on the same events queue, which the processor writes as the
+ * QUARANTINE item: the 400 promises the body is durably kept, and a failed send answers 503 instead.
+ * It never reads the table or calls Pincode: its job is to ACK fast and lose nothing (DESIGN.md flow 1). Its bundle
+ * holds one AWS SDK client (SQS) and no schema library (issue 11; `npm run bench` measures it).
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Metrics } from "@aws-lambda-powertools/metrics";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
-import type { QuarantineCode, QuarantineRepository } from "#adapters/quarantine-repository.ts";
 import type { QueuePublisher } from "#adapters/queue-publisher.ts";
 import {
   type AuthResult,
@@ -24,9 +27,9 @@ import {
 } from "#core/callback-auth.ts";
 import { sniffCallbackBody } from "#core/callback-body.ts";
 import { interpretCallback } from "#core/callback-envelope.ts";
+import { type QuarantineCode, quarantineMessage } from "#core/callback-quarantine.ts";
 import { bodyBytes, headerMap, headerValue } from "#core/http-request.ts";
 import { errorResponse, jsonResponse } from "#core/http-response.ts";
-import { buildCallbackAck } from "#pincode/schemas.ts";
 import { callbackMetrics, type RejectionReason } from "./metrics.ts";
 
 /** 256 KiB, measured on the bytes Pincode sent (after undoing API Gateway's base64). */
@@ -36,11 +39,14 @@ export const CALLBACK_REALM = "pincode-callbacks";
 
 export interface CallbackDeps {
   authMode: CallbackAuthMode;
-  /** The callback auth secret (on AWS: Secrets Manager, cached per container). Called on every request. */
+  /**
+   * The callback auth secret (on AWS: Secrets Manager through the Parameters and Secrets extension, cached per
+   * container; local mode passes it directly). Called on every request.
+   */
   loadAuthKeys: () => Promise<CallbackAuthKeys>;
+  /** Accepted callbacks and refused (quarantined) ones both go to the events queue. */
   publisher: Pick<QueuePublisher, "send">;
   eventsQueueUrl: string;
-  quarantine: QuarantineRepository;
   logger: Logger;
   metrics: Metrics;
   now?: () => number;
@@ -136,18 +142,12 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
       callbackRequestId: string | undefined,
     ): Promise<APIGatewayProxyResult> => {
       const log = { ...context, detail: reason, callbackRequestId };
+      const message = quarantineMessage(
+        { code, reason, body: raw, headers: headerMap(event), sourceIp, apiRequestId, callbackRequestId },
+        now(),
+      );
       try {
-        const record = await deps.quarantine.put({
-          code,
-          reason,
-          body: raw,
-          headers: headerMap(event),
-          ...(sourceIp ? { sourceIp } : {}),
-          ...(apiRequestId ? { apiRequestId } : {}),
-          ...(callbackRequestId ? { callbackRequestId } : {}),
-        });
-        const errorCode = code === "malformed" ? "MALFORMED_BODY" : "INVALID_CALLBACK";
-        return reject(code, errorResponse(400, errorCode, reason), { ...log, quarantineId: record.id });
+        await deps.publisher.send(deps.eventsQueueUrl, message);
       } catch (error) {
         logger.error("quarantine write failed", { ...log, error: errorName(error) });
         return reject(
@@ -156,6 +156,8 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
           log,
         );
       }
+      const errorCode = code === "malformed" ? "MALFORMED_BODY" : "INVALID_CALLBACK";
+      return reject(code, errorResponse(400, errorCode, reason), { ...log, quarantineId: message.messageId });
     };
 
     const sniffed = sniffCallbackBody(raw);
@@ -167,7 +169,8 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
     }
 
     // 5. Queue, then ACK: an ACK promises the message is durably queued.
-    const ack = buildCallbackAck(interpreted.requestContext);
+    // §3.5: the ACK echoes requestContext as received.
+    const ack = { status: "ACK", requestContext: interpreted.requestContext };
     const summary = {
       ...context,
       kind: interpreted.kind,
@@ -190,10 +193,6 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
     }
 
     metrics.accepted(interpreted.kind);
-    if (interpreted.unknownEnumValues.length > 0) {
-      metrics.unknownEnumValues(interpreted.unknownEnumValues.length);
-      logger.warn("unknown enum values in callback", { ...summary, unknownEnumValues: interpreted.unknownEnumValues });
-    }
     logger.info("callback accepted", { ...summary, auth: auth.method, scheme: auth.scheme });
     return jsonResponse(200, ack);
   };

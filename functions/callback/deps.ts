@@ -1,23 +1,29 @@
-/** Builds the callback function's real dependencies once per container. */
-import { createDynamoClient, createSecretsClient, createSqsClient } from "#adapters/aws-clients.ts";
+/**
+ * Builds the callback function's real dependencies once per container: one SQS client and nothing else from the AWS
+ * SDK. The auth secret comes through the Parameters and Secrets Lambda extension (a layer, see app-stack), refused
+ * callbacks travel to quarantine on the events queue (the processor writes them), so the bundle holds neither the
+ * Secrets Manager nor the DynamoDB client (issue 11).
+ */
+import { createSqsClient } from "#adapters/aws-clients.ts";
 import { createLogger, createMetrics } from "#adapters/observability.ts";
-import { createQuarantineRepository } from "#adapters/quarantine-repository.ts";
 import { createQueuePublisher } from "#adapters/queue-publisher.ts";
-import { CallbackAuthSecretSchema, loadJsonSecret } from "#adapters/secrets.ts";
+import { cachedOnSuccess, getSecretStringFromExtension } from "#adapters/secrets-extension.ts";
+import { parseCallbackAuthKeys } from "#core/callback-auth.ts";
 import type { CallbackDeps } from "./create-handler.ts";
 import type { CallbackEnv } from "./env.ts";
 
 export const SERVICE_NAME = "pincode-bridge-callback";
 
 export function buildCallbackDeps(env: CallbackEnv): CallbackDeps {
-  const secrets = createSecretsClient();
+  const secretId = env.CALLBACK_AUTH_SECRET_ARN;
   return {
     authMode: env.CALLBACK_AUTH_MODE,
-    // Cached per container by loadJsonSecret; a failed read is retried on the next request.
-    loadAuthKeys: () => loadJsonSecret(secrets, env.CALLBACK_AUTH_SECRET_ARN, CallbackAuthSecretSchema),
+    // Cached per container; a failed read is retried on the next request (503 meanwhile, Pincode retries).
+    loadAuthKeys: cachedOnSuccess(async () =>
+      parseCallbackAuthKeys(await getSecretStringFromExtension(secretId), secretId),
+    ),
     publisher: createQueuePublisher(createSqsClient()),
     eventsQueueUrl: env.EVENTS_QUEUE_URL,
-    quarantine: createQuarantineRepository({ client: createDynamoClient(), tableName: env.TABLE_NAME }),
     logger: createLogger(SERVICE_NAME),
     metrics: createMetrics(SERVICE_NAME),
   };

@@ -19,20 +19,16 @@ export type RejectionReason =
 export interface CallbackMetrics {
   accepted(kind: CallbackKindLabel): void;
   rejected(reason: RejectionReason): void;
-  unknownEnumValues(count: number): void;
 }
 
 export function callbackMetrics(metrics: Metrics): CallbackMetrics {
-  const count = (name: string, dimension?: [string, string], value = 1) => {
+  const count = (name: string, dimension: [string, string]) => {
     const single = metrics.singleMetric();
-    if (dimension) single.addDimension(dimension[0], dimension[1]);
-    single.addMetric(name, MetricUnit.Count, value);
+    single.addDimension(dimension[0], dimension[1]);
+    single.addMetric(name, MetricUnit.Count, 1);
   };
   return {
     accepted: (kind) => count("CallbacksAccepted", ["kind", kind]),
     rejected: (reason) => count("CallbacksRejected", ["reason", reason]),
-    unknownEnumValues: (n) => {
-      if (n > 0) count("UnknownEnumValues", undefined, n);
-    },
   };
 }

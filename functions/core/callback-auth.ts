@@ -147,3 +147,33 @@ export async function authenticateCallback(
   if (mode === "oauth+static" && check.rejection === "not_a_jwt") return { ok: false, rejection: "static_mismatch" };
   return check;
 }
+
+/**
+ * The callback function's view of the callback auth secret (the JSON `CallbackAuthSecretSchema` in
+ * functions/adapters/secrets.ts describes in full), checked by hand so the callback's bundle carries no schema
+ * library. Same limits as that schema for the fields the callback uses; errors name fields, never values.
+ */
+export function parseCallbackAuthKeys(secretString: string, secretId: string): CallbackAuthKeys {
+  let json: unknown;
+  try {
+    json = JSON.parse(secretString);
+  } catch {
+    throw new Error(`secret ${secretId} is not a JSON object`);
+  }
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    throw new Error(`secret ${secretId} is not a JSON object`);
+  }
+  const secret = json as Record<string, unknown>;
+  const text = (name: string, min: number) => typeof secret[name] === "string" && secret[name].length >= min;
+  const bad = [
+    text("clientId", 1) ? undefined : "clientId",
+    text("signingKey", 32) ? undefined : "signingKey",
+    secret.staticToken === undefined || text("staticToken", 16) ? undefined : "staticToken",
+  ].filter((name): name is string => name !== undefined);
+  if (bad.length > 0) throw new Error(`secret ${secretId} is missing or has invalid fields: ${bad.join(", ")}`);
+  return {
+    clientId: secret.clientId as string,
+    signingKey: secret.signingKey as string,
+    ...(secret.staticToken === undefined ? {} : { staticToken: secret.staticToken as string }),
+  };
+}

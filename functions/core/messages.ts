@@ -2,7 +2,7 @@
  * The messages that travel on our queues. Every producer builds them with these helpers and every consumer parses
  * them with `QueueMessageSchema`, so the envelope is defined once.
  *
- * Events queue (standard): order.snapshot, order.changed, submission.result, callback.unknown.
+ * Events queue (standard): order.snapshot, order.changed, submission.result, callback.unknown, callback.quarantined.
  * Poll queue (standard): poll.store (one per store per scheduled run).
  */
 import { randomUUID } from "node:crypto";
@@ -60,17 +60,40 @@ export const UnknownCallbackMessageSchema = z.object({
   body: z.record(z.string(), z.unknown()),
 });
 
+/**
+ * An authenticated callback body the callback function refused (400: no usable order id or requestContext, or not a
+ * JSON object at all). The processor stores it as the `QUARANTINE#<day>` / `<ts>#<id>` item (the message's
+ * `receivedAt` and `messageId`), so the callback function needs no DynamoDB client (issue 11). Credential headers are
+ * dropped before the message is built; the body travels as base64 because it may be anything, even not UTF-8.
+ */
+export const QuarantinedCallbackMessageSchema = z.object({
+  ...base,
+  kind: z.literal("callback.quarantined"),
+  code: z.enum(["malformed", "invalid"]),
+  /** What is wrong and where, never a value: the 400's message. */
+  reason: z.string().min(1),
+  /** The body exactly as received, base64 (after API Gateway's own base64, if any, was undone). */
+  bodyBase64: z.string(),
+  bodyBytes: z.number().int().nonnegative(),
+  headers: z.record(z.string(), z.string()),
+  sourceIp: z.string().optional(),
+  apiRequestId: z.string().optional(),
+  callbackRequestId: z.string().optional(),
+});
+
 export const EventsQueueMessageSchema = z.discriminatedUnion("kind", [
   OrderSnapshotMessageSchema,
   OrderChangedMessageSchema,
   SubmissionResultMessageSchema,
   UnknownCallbackMessageSchema,
+  QuarantinedCallbackMessageSchema,
 ]);
 export type EventsQueueMessage = z.infer<typeof EventsQueueMessageSchema>;
 export type OrderSnapshotMessage = z.infer<typeof OrderSnapshotMessageSchema>;
 export type OrderChangedMessage = z.infer<typeof OrderChangedMessageSchema>;
 export type SubmissionResultMessage = z.infer<typeof SubmissionResultMessageSchema>;
 export type UnknownCallbackMessage = z.infer<typeof UnknownCallbackMessageSchema>;
+export type QuarantinedCallbackMessage = z.infer<typeof QuarantinedCallbackMessageSchema>;
 
 /** One store to poll, fanned out by the scheduled poller run onto the poll queue. */
 export const PollTaskMessageSchema = z.object({

@@ -470,6 +470,13 @@ export function parseInboundOrder(raw: unknown): InboundOrderParse {
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
     return { ok: false, reason: "order: expected a JSON object" };
   }
+  // Issue 11: most snapshots parse as they are; zod never mutates its input, so the copy the repair loop edits is
+  // only made when there is something to repair.
+  const direct = OrderSchema.safeParse(raw);
+  if (direct.success) {
+    oddFieldsByOrder.set(direct.data, []);
+    return { ok: true, order: direct.data, oddFields: [] };
+  }
   const candidate = structuredClone(raw) as Record<string, unknown>;
   const oddFields: string[] = [];
   for (let round = 0; round < MAX_REPAIR_ROUNDS; round++) {

@@ -13,6 +13,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda"
 import type { EventPublisher } from "#adapters/event-publisher.ts";
 import { countMetric } from "#adapters/metric-helpers.ts";
 import type { OrderRepository } from "#adapters/order-repository.ts";
+import type { QuarantineRepository } from "#adapters/quarantine-repository.ts";
 import type { SubmissionResultRepository } from "#adapters/submission-result-repository.ts";
 import type { UnknownCallbackRepository } from "#adapters/unknown-callback-repository.ts";
 import { type EventsQueueMessage, EventsQueueMessageSchema, parseQueueBody } from "#core/messages.ts";
@@ -23,6 +24,8 @@ export interface ProcessorDeps {
   orders: OrderRepository;
   submissions: SubmissionResultRepository;
   unknownCallbacks: UnknownCallbackRepository;
+  /** Writes `callback.quarantined` messages as QUARANTINE items (issue 11); wireProcessorDeps always provides it. */
+  quarantine?: QuarantineRepository;
   events: EventPublisher;
   /** Status Check; the real PincodeClient satisfies it. */
   statusCheck: StatusChecker;
@@ -106,6 +109,29 @@ export function createProcessorHandler(deps: ProcessorDeps): ProcessorHandler {
           callbackType: message.callbackType ?? null,
         });
         return "kept";
+      case "callback.quarantined": {
+        // Issue 11: the callback queues what it refused; the item is keyed by the message, so a redelivery is a no-op.
+        if (!deps.quarantine) throw new Error("the processor has no quarantine repository");
+        const record = await deps.quarantine.put({
+          code: message.code,
+          reason: message.reason,
+          body: Buffer.from(message.bodyBase64, "base64"),
+          headers: message.headers,
+          at: message.receivedAt,
+          id: message.messageId,
+          ...(message.sourceIp ? { sourceIp: message.sourceIp } : {}),
+          ...(message.apiRequestId ? { apiRequestId: message.apiRequestId } : {}),
+          ...(message.callbackRequestId ? { callbackRequestId: message.callbackRequestId } : {}),
+        });
+        countMetric(metrics, "CallbacksQuarantined");
+        logger.warn("refused callback kept in quarantine", {
+          messageId: message.messageId,
+          quarantineId: record.id,
+          code: message.code,
+          reason: message.reason,
+        });
+        return "quarantined";
+      }
     }
   }
 

@@ -12,6 +12,7 @@ import { createEventBridgePublisher, type EventPublisher } from "#adapters/event
 import { pincodeMetricSink } from "#adapters/metric-helpers.ts";
 import { createLogger, createMetrics } from "#adapters/observability.ts";
 import { createOrderRepository } from "#adapters/order-repository.ts";
+import { createQuarantineRepository } from "#adapters/quarantine-repository.ts";
 import { loadJsonSecret, PincodeCredentialsSchema } from "#adapters/secrets.ts";
 import { createSubmissionResultRepository } from "#adapters/submission-result-repository.ts";
 import { createUnknownCallbackRepository } from "#adapters/unknown-callback-repository.ts";
@@ -45,6 +46,7 @@ export function wireProcessorDeps(wiring: ProcessorWiring): ProcessorDeps {
     orders: createOrderRepository(wiring.dynamo, wiring.tableName, wiring.now ? { now: wiring.now } : {}),
     submissions: createSubmissionResultRepository(wiring.dynamo, wiring.tableName),
     unknownCallbacks: createUnknownCallbackRepository(wiring.dynamo, wiring.tableName),
+    quarantine: createQuarantineRepository({ client: wiring.dynamo, tableName: wiring.tableName }),
     events: wiring.events,
     statusCheck,
     logger,

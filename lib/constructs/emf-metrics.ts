@@ -24,7 +24,8 @@ export const EMF_METRICS = {
   // functions/callback/metrics.ts: one single metric per count, with its own dimension.
   CallbacksAccepted: { emittedBy: ["callback"], dimensions: ["kind"] },
   CallbacksRejected: { emittedBy: ["callback"], dimensions: ["reason"] },
-  UnknownEnumValues: { emittedBy: ["callback", "processor"], dimensions: [] },
+  // Counted by the processor only since issue 11: the callback checks the envelope, not the order's enums.
+  UnknownEnumValues: { emittedBy: ["processor"], dimensions: [] },
   // functions/callback-auth/create-handler.ts
   TokensIssued: { emittedBy: ["callback-auth"], dimensions: [] },
   TokenRequestsRejected: { emittedBy: ["callback-auth"], dimensions: ["reason"] },
@@ -46,6 +47,8 @@ export const EMF_METRICS = {
   StatusChecksSkipped: { emittedBy: ["processor"], dimensions: [] },
   SubmissionResults: { emittedBy: ["processor"], dimensions: [] },
   UnknownCallbacksKept: { emittedBy: ["processor"], dimensions: [] },
+  // Refused callbacks the processor wrote to quarantine (the callback queues them as callback.quarantined).
+  CallbacksQuarantined: { emittedBy: ["processor"], dimensions: [] },
   RecordFailures: { emittedBy: ["processor"], dimensions: [] },
   PoisonMessages: { emittedBy: ["processor"], dimensions: [] },
   // functions/processor/ingest-order.ts: tolerant parsing, tie settling, final Status Check outcomes.

@@ -93,16 +93,11 @@ export class OperationsDashboard extends Construct {
             "OrderEventsRepublished",
             "SubmissionResults",
             "UnknownCallbacksKept",
+            "CallbacksQuarantined",
             "UnknownEnumValues",
             "TieStatusChecks",
             "StatusCheckOrderNotFound",
           ]),
-          emfMetric(
-            "UnknownEnumValues",
-            "callback",
-            {},
-            { statistic: "Sum", period: PERIOD, label: "UnknownEnumValues (callback)" },
-          ),
         ]),
         graph("Processor record failures", sums("processor", ["RecordFailures", "PoisonMessages"])),
         graph("Odd field values dropped (by field path)", [

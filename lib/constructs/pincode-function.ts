@@ -1,7 +1,7 @@
 import { fileURLToPath } from "node:url";
 import type { Duration, RemovalPolicy } from "aws-cdk-lib";
 import { type IGrantable, type IPrincipal, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
-import { Architecture, Runtime, Tracing } from "aws-cdk-lib/aws-lambda";
+import { Architecture, type ParamsAndSecretsLayerVersion, Runtime, Tracing } from "aws-cdk-lib/aws-lambda";
 import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
@@ -22,6 +22,11 @@ export interface PincodeFunctionProps {
   readonly logLevel: string;
   readonly logRetention: RetentionDays;
   readonly logRemovalPolicy: RemovalPolicy;
+  /**
+   * The AWS Parameters and Secrets Lambda extension (a layer): the function reads its secrets over localhost HTTP
+   * instead of bundling a Secrets Manager client (the callback, issue 11).
+   */
+  readonly paramsAndSecrets?: ParamsAndSecretsLayerVersion;
 }
 
 /**
@@ -61,6 +66,7 @@ export class PincodeFunction extends Construct implements IGrantable {
       role: this.role,
       logGroup: this.logGroup,
       tracing: Tracing.ACTIVE,
+      ...(props.paramsAndSecrets ? { paramsAndSecrets: props.paramsAndSecrets } : {}),
       projectRoot: REPO_ROOT,
       depsLockFilePath: `${REPO_ROOT}package-lock.json`,
       environment: {

@@ -10,7 +10,11 @@ import {
 } from "aws-cdk-lib/aws-apigateway";
 import { Rule, Schedule } from "aws-cdk-lib/aws-events";
 import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
-import { PolicyStatement } from "aws-cdk-lib/aws-iam";
+import {
+  ParamsAndSecretsLayerVersion,
+  ParamsAndSecretsLogLevel,
+  ParamsAndSecretsVersions,
+} from "aws-cdk-lib/aws-lambda";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import { LogGroup } from "aws-cdk-lib/aws-logs";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
@@ -28,7 +32,10 @@ export interface AppStackProps extends StackProps {
   readonly data: DataStack;
 }
 
-/** The table items the callback function may create: quarantined bodies only (DESIGN.md "Data"). */
+/**
+ * The quarantine items' partition keys (DESIGN.md "Data"). Since issue 11 no function is scoped by it: the callback
+ * queues refused bodies and the processor (which reads and writes the table anyway) stores them.
+ */
 export const QUARANTINE_LEADING_KEY_PATTERN = "QUARANTINE#*";
 
 /** The order/checkpoint operations of the poller and processor: single-item conditional writes, no deletes/scans. */
@@ -96,11 +103,15 @@ export class AppStack extends Stack {
       memoryMb: config.callback.memoryMb,
       timeout: Duration.seconds(config.callback.timeoutSeconds),
       environment: {
-        TABLE_NAME: data.table.tableName,
         EVENTS_QUEUE_URL: data.eventsQueue.queue.queueUrl,
         CALLBACK_AUTH_SECRET_ARN: data.callbackAuth.secretArn,
         CALLBACK_AUTH_MODE: config.callbackAuthMode,
       },
+      // Issue 11: the auth secret through the extension's localhost API, no Secrets Manager client in the bundle.
+      paramsAndSecrets: ParamsAndSecretsLayerVersion.fromVersion(ParamsAndSecretsVersions.V1_0_103, {
+        cacheSize: 10,
+        logLevel: ParamsAndSecretsLogLevel.WARN,
+      }),
     });
     this.callbackAuth = new PincodeFunction(this, "CallbackAuth", {
       ...shared,
@@ -158,17 +169,10 @@ export class AppStack extends Stack {
       data.dataKey.grant(fn, ...TABLE_KEY_ACTIONS);
     };
 
+    // The public endpoint's function reaches nothing in the table: accepted and refused (quarantined) callbacks both
+    // go to the events queue, and the processor writes them (issue 11).
     grantSend(this.callback, data.eventsQueue.queue);
-    // Authenticated bodies that fail validation are quarantined, never dropped; nothing else in the table is
-    // reachable from the public endpoint's function.
-    this.callback.role.addToPolicy(
-      new PolicyStatement({
-        actions: ["dynamodb:PutItem"],
-        resources: [data.table.tableArn],
-        conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [QUARANTINE_LEADING_KEY_PATTERN] } },
-      }),
-    );
-    data.dataKey.grant(this.callback, ...TABLE_KEY_ACTIONS);
+    // Read by the Parameters and Secrets extension with the function's role.
     data.callbackAuth.grantRead(this.callback);
 
     data.callbackAuth.grantRead(this.callbackAuth);
@@ -381,7 +385,7 @@ export class AppStack extends Stack {
       reason: "Queries on the byStore GSI need the table's index ARNs; the wildcard covers only this table's indexes.",
       appliesTo: [{ regex: "/^Resource::.*\\/index\\/\\*$/g" }],
     };
-    NagSuppressions.addResourceSuppressions(this.callback.role, [xray, tableKey], true);
+    NagSuppressions.addResourceSuppressions(this.callback.role, [xray], true);
     NagSuppressions.addResourceSuppressions(this.callbackAuth.role, [xray], true);
     NagSuppressions.addResourceSuppressions(this.poller.role, [xray, tableKey, tableIndexes], true);
     NagSuppressions.addResourceSuppressions(this.processor.role, [xray, tableKey, tableIndexes], true);

@@ -58,7 +58,21 @@ describe("app stack: functions", () => {
   it("gives each function only the runtime-contract variables it needs", () => {
     const shared = ["NODE_OPTIONS", "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "LOG_LEVEL"];
     const expected: Record<(typeof FUNCTION_NAMES)[number], string[]> = {
-      callback: ["TABLE_NAME", "EVENTS_QUEUE_URL", "CALLBACK_AUTH_SECRET_ARN", "CALLBACK_AUTH_MODE"],
+      // No TABLE_NAME since issue 11 (quarantine goes through the queue); the extension layer's own settings.
+      callback: [
+        "EVENTS_QUEUE_URL",
+        "CALLBACK_AUTH_SECRET_ARN",
+        "CALLBACK_AUTH_MODE",
+        "PARAMETERS_SECRETS_EXTENSION_CACHE_ENABLED",
+        "PARAMETERS_SECRETS_EXTENSION_CACHE_SIZE",
+        "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT",
+        "PARAMETERS_SECRETS_EXTENSION_LOG_LEVEL",
+        "PARAMETERS_SECRETS_EXTENSION_MAX_CONNECTIONS",
+        "SECRETS_MANAGER_TIMEOUT_MILLIS",
+        "SECRETS_MANAGER_TTL",
+        "SSM_PARAMETER_STORE_TIMEOUT_MILLIS",
+        "SSM_PARAMETER_STORE_TTL",
+      ],
       "callback-auth": ["CALLBACK_AUTH_SECRET_ARN", "CALLBACK_AUTH_MODE"],
       poller: [
         "TABLE_NAME",

@@ -104,7 +104,7 @@ describe("EMF metric catalogue (lib/constructs/emf-metrics.ts) against the funct
     const { records } = await captureStdout(async () => {
       callback.accepted("order_view");
       callback.rejected("invalid");
-      callback.unknownEnumValues(2);
+      countMetric(metrics, "UnknownEnumValues", 2);
       pincodeMetricSink(metrics)({
         endpoint: "/tsp/order/v1/status",
         family: "status",

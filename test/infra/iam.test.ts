@@ -47,19 +47,29 @@ describe("IAM: least privilege per function", () => {
     }
   });
 
-  it("limits the callback to sending on the events queue and writing quarantine items", () => {
+  it("limits the callback to sending on the events queue: no table access at all (issue 11)", () => {
     const { data } = synthStage("dev");
 
     expect(actionsOn("callback", logicalId(data.eventsQueue.queue))).toEqual(["sqs:SendMessage"]);
     expect(actionsOn("callback", logicalId(data.pollQueue.queue))).toEqual([]);
-    expect(actionsOn("callback", logicalId(data.table))).toEqual(["dynamodb:PutItem"]);
-    const put = statementsOf("callback").find((s) => actionsOf(s).includes("dynamodb:PutItem"));
-    expect(put?.Condition).toEqual({
-      "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [QUARANTINE_LEADING_KEY_PATTERN] },
-    });
-    expect(allActions("callback")).not.toContain("dynamodb:GetItem");
-    expect(allActions("callback")).not.toContain("dynamodb:Query");
+    expect(actionsOn("callback", logicalId(data.table))).toEqual([]);
+    expect(allActions("callback").filter((a) => a.startsWith("dynamodb:"))).toEqual([]);
     expect(allActions("callback")).not.toContain("events:PutEvents");
+    // SQS with the data key needs these two; nothing that would decrypt table items by another path.
+    const kms = allActions("callback")
+      .filter((a) => a.startsWith("kms:"))
+      .sort();
+    expect(kms).toEqual(["kms:Decrypt", "kms:GenerateDataKey"]);
+  });
+
+  it("gives the callback the Parameters and Secrets extension layer and no table name", () => {
+    const { appTemplate } = synthStage("dev");
+    const callback = functionsByName(appTemplate).get("callback");
+    const props = callback?.props as { Layers?: unknown[]; Environment: { Variables: Record<string, unknown> } };
+    expect(props.Layers).toHaveLength(1);
+    expect(JSON.stringify(props.Layers)).toMatch(/Paramsandsecrets/i);
+    expect(props.Environment.Variables.TABLE_NAME).toBeUndefined();
+    expect(props.Environment.Variables).toMatchObject({ PARAMETERS_SECRETS_EXTENSION_LOG_LEVEL: "warn" });
   });
 
   it("uses a LeadingKeys pattern that matches the quarantine keys the handlers write and nothing else", () => {

@@ -2,6 +2,8 @@
  * Shared set-up for the callback ingress integration tests: dynalite and fauxqs on real ports, the real callback
  * and token handlers wired to them (the way local mode wires them), and a real node:http server that maps
  * `POST /pincode/oauth/token` and `POST /pincode/callbacks` to those handlers with API Gateway-shaped events.
+ * Refused callbacks reach the table the way they do on AWS: a `callback.quarantined` message on the events queue,
+ * written by the real processor (`processQueued`).
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -10,13 +12,16 @@ import { DeleteMessageCommand, type Message, ReceiveMessageCommand } from "@aws-
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { apiGatewayEventFromRequest, writeApiGatewayResult } from "../../bin/local/api-gateway-event.ts";
 import { type LocalDynamo, type LocalQueues, startLocalDynamo, startLocalQueues } from "../../bin/local/emulators.ts";
+import { createRecordingEventPublisher } from "../../functions/adapters/event-publisher.ts";
 import { createLogger, createMetrics } from "../../functions/adapters/observability.ts";
-import { createQuarantineRepository } from "../../functions/adapters/quarantine-repository.ts";
 import { createQueuePublisher } from "../../functions/adapters/queue-publisher.ts";
 import { type CallbackDeps, createCallbackHandler } from "../../functions/callback/create-handler.ts";
 import { createCallbackAuthHandler } from "../../functions/callback-auth/create-handler.ts";
 import { type CallbackAuthMode, issueCallbackToken } from "../../functions/core/callback-auth.ts";
 import { type EventsQueueMessage, EventsQueueMessageSchema } from "../../functions/core/messages.ts";
+import { createProcessorHandler } from "../../functions/processor/create-handler.ts";
+import { wireProcessorDeps } from "../../functions/processor/deps.ts";
+import { context, sqsEventOf } from "./ingestion.harness.ts";
 
 /** Test-only callback auth secret (what Secrets Manager holds on AWS). */
 export const AUTH_SECRET = {
@@ -35,6 +40,11 @@ export interface CallbackHarness {
   token(nowMs?: number): Promise<string>;
   /** Receives and deletes everything on the events queue. */
   drainEvents(): Promise<EventsQueueMessage[]>;
+  /**
+   * Runs the real processor over these messages (as the events queue's consumer would), writing to dynalite;
+   * resolves to the ids of records that failed. Quarantined callbacks become QUARANTINE items this way.
+   */
+  processQueued(messages: readonly (EventsQueueMessage | string)[]): Promise<string[]>;
   /** Quarantine items whose API Gateway request id is `apiRequestId`. */
   quarantined(apiRequestId: string): Promise<Record<string, AttributeValue>[]>;
   stop(): Promise<void>;
@@ -60,11 +70,26 @@ export async function startCallbackHarness(options: CallbackHarnessOptions = {})
       loadAuthKeys: async () => AUTH_SECRET,
       publisher: createQueuePublisher(queues.client),
       eventsQueueUrl: queues.eventsQueueUrl,
-      quarantine: createQuarantineRepository({ client: dynamo.client, tableName: dynamo.tableName }),
       logger,
       metrics: createMetrics("callback-integration-test"),
       ...overrides,
     });
+
+  const processorLogger = createLogger("processor-integration-test");
+  processorLogger.setLogLevel("SILENT");
+  const processor = createProcessorHandler(
+    wireProcessorDeps({
+      dynamo: dynamo.client,
+      tableName: dynamo.tableName,
+      events: createRecordingEventPublisher(),
+      pincode: {
+        getOrderStatus: async () => {
+          throw new Error("the callback tests make no Status Check");
+        },
+      },
+      logger: processorLogger,
+    }),
+  );
 
   const receive = async (): Promise<Message[]> => {
     const got = await queues.client.send(
@@ -91,6 +116,10 @@ export async function startCallbackHarness(options: CallbackHarnessOptions = {})
         }
       }
       return all;
+    },
+    async processQueued(messages) {
+      const result = await processor(sqsEventOf(messages), context());
+      return result.batchItemFailures.map((f) => f.itemIdentifier);
     },
     async quarantined(apiRequestId) {
       const scan = await dynamo.client.send(

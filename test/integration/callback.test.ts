@@ -1,8 +1,10 @@
 /**
  * The callback endpoint end to end on the emulators: the real handler, API Gateway REST proxy events, fauxqs for the
- * events queue and dynalite for quarantine. Every rejected request is checked to have queued nothing.
+ * events queue and dynalite for quarantine (written by the real processor from the `callback.quarantined` message the
+ * callback queues). Every rejected request is checked to have queued nothing but its quarantine message.
  */
 import { readFileSync } from "node:fs";
+import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createQuarantineRepository, MAX_STORED_BODY_BYTES } from "../../functions/adapters/quarantine-repository.ts";
@@ -155,21 +157,44 @@ describe("accepted callbacks", () => {
     expect(await h.drainEvents()).toHaveLength(1);
   });
 
-  it("counts unknown enum values and logs order facts but no buyer PII", async () => {
+  it("logs order facts but no buyer PII; unknown enum values are left to the processor", async () => {
     const body = orderView();
     body.response.orderState = "AWAITING_PICKUP";
     const reply = await call(authed(JSON.stringify(body)));
     expect(reply.status).toBe(200);
-    expect(emfMetrics(reply.records, "UnknownEnumValues")[0]).toMatchObject({ UnknownEnumValues: 1 });
+    // Issue 8: the edge checks the envelope only; the processor counts odd values (UnknownEnumValues).
+    expect(emfMetrics(reply.records, "UnknownEnumValues")).toEqual([]);
     expect(reply.output).toContain("OD2401121901140533863584");
-    expect(reply.output).toContain("AWAITING_PICKUP");
     for (const pii of SAMPLE_PII) expect(reply.output).not.toContain(pii);
     expect(reply.output).not.toContain(bearer);
-    await h.drainEvents();
+    const [queued] = await h.drainEvents();
+    expect(queued?.kind === "order.snapshot" && queued.order.orderState).toBe("AWAITING_PICKUP");
+  });
+
+  const tolerated: Array<[string, (order: Record<string, unknown>) => void]> = [
+    ["an unreadable updatedAt", (o) => (o.updatedAt = "yesterday")],
+    ["null optional fields", (o) => Object.assign(o, { clientOrderInfo: null, promised: null, fulfillments: null })],
+    [
+      "a numeric string price and a numeric createdAt",
+      (o) => Object.assign(o, { createdAt: 1713773187000, items: [{ price: "700" }] }),
+    ],
+    ["a wrong-typed nested object", (o) => (o.billing = "not an object")],
+  ];
+  it.each(tolerated)("ACKs an ORDER_VIEW with %s and queues it exactly as received (issue 8)", async (_case, edit) => {
+    // Prepare
+    const body = orderView();
+    edit(body.response);
+    // Act
+    const reply = await call(authed(JSON.stringify(body)));
+    // Assess
+    expect(reply.status).toBe(200);
+    expect(reply.json).toEqual(EXPECTED_ACK);
+    const queued = await h.drainEvents();
+    expect(queued).toEqual([expect.objectContaining({ kind: "order.snapshot", order: body.response })]);
   });
 });
 
-describe("rejected callbacks queue nothing", () => {
+describe("rejected callbacks queue nothing but their quarantine message", () => {
   const expired = async () => h.token(Date.now() - 60 * 60 * 1000);
 
   it.each([
@@ -240,7 +265,20 @@ describe("rejected callbacks queue nothing", () => {
     ["a JSON array", () => "[]", "MALFORMED_BODY", "malformed", "body must be a JSON object, got an array"],
     ["a form without JSON", () => "a=1&b=2", "MALFORMED_BODY", "malformed", "none holds a JSON object"],
     ["an ORDER_VIEW without response.id", withoutOrderId, "INVALID_CALLBACK", "invalid", "ORDER_VIEW response.id:"],
-    // A bad timestamp is no longer a reason to quarantine (issue 8): the processor drops and counts the field.
+    [
+      "an ORDER_VIEW whose response.id is a number",
+      () => JSON.stringify({ ...orderView(), response: { ...orderView().response, id: 8686868686 } }),
+      "INVALID_CALLBACK",
+      "invalid",
+      "ORDER_VIEW response.id: expected a non-empty string, got a number",
+    ],
+    [
+      "an ORDER_VIEW without requestContext.requestId",
+      () => JSON.stringify({ ...orderView(), requestContext: { transactionId: "OD1" } }),
+      "INVALID_CALLBACK",
+      "invalid",
+      "ORDER_VIEW requestContext.requestId: expected a non-empty string, got missing",
+    ],
     [
       "an unknown kind without requestContext",
       () => JSON.stringify({ type: "RETURN_VIEW", response: { id: "RT1" } }),
@@ -258,7 +296,14 @@ describe("rejected callbacks queue nothing", () => {
     expect(reply.json.error).toBe(error);
     expect(String(reply.json.message)).toContain(reason);
     expect(Object.keys(reply.json).sort()).toEqual(["error", "message"]);
-    expect(await h.drainEvents()).toEqual([]);
+    const queued = await h.drainEvents();
+    expect(queued.map((m) => m.kind)).toEqual(["callback.quarantined"]);
+    expect(JSON.stringify(queued)).not.toContain(bearer);
+    expect(JSON.stringify(queued)).not.toContain("key-123");
+    // Nothing is in the table until the processor writes it (at-least-once: a redelivery writes nothing new).
+    expect(await h.quarantined(event.requestContext.requestId)).toEqual([]);
+    expect(await h.processQueued(queued)).toEqual([]);
+    expect(await h.processQueued(queued)).toEqual([]);
     const items = await h.quarantined(event.requestContext.requestId);
     expect(items).toHaveLength(1);
     const item = items[0] ?? {};
@@ -285,15 +330,19 @@ describe("rejected callbacks queue nothing", () => {
         quarantineId: item.quarantineId?.S,
       }),
     );
+    expect(item.quarantineId?.S).toBe(queued[0]?.messageId);
   });
 
   it("keeps buyer PII out of logs and the error message when an ORDER_VIEW is quarantined", async () => {
-    const reply = await call(authed(withoutOrderId()));
+    const reply = await call(
+      authed(JSON.stringify({ ...orderView(), response: { ...orderView().response, id: 8686868686 } })),
+    );
     expect(reply.status).toBe(400);
     for (const pii of SAMPLE_PII) {
       expect(reply.output).not.toContain(pii);
       expect(String(reply.json.message)).not.toContain(pii);
     }
+    await h.drainEvents();
   });
 
   it("503 when the events queue write fails, nothing half-written, so Pincode retries", async () => {
@@ -317,13 +366,15 @@ describe("rejected callbacks queue nothing", () => {
   });
 
   it("503 when an invalid body cannot be quarantined: never answer 400 for a body we did not keep", async () => {
-    const broken = h.callbackHandler({
-      quarantine: createQuarantineRepository({ client: h.dynamo.client, tableName: "no-such-table" }),
-    });
-    const reply = await call(authed(withoutOrderId()), broken);
+    // The quarantine message travels on the events queue: a queue that refuses it means nothing was kept.
+    const broken = h.callbackHandler({ eventsQueueUrl: `${h.queues.eventsQueueUrl}-missing` });
+    const event = authed(withoutOrderId());
+    const reply = await call(event, broken);
     expect(reply.status).toBe(503);
     expect(reply.json.error).toBe("QUARANTINE_UNAVAILABLE");
     expect(await h.drainEvents()).toEqual([]);
+    expect(await h.quarantined(event.requestContext.requestId)).toEqual([]);
+    expect(emfMetrics(reply.records, "CallbacksRejected")[0]).toMatchObject({ reason: "quarantine_error" });
   });
 
   it("500 with our error shape when something unexpected throws, nothing queued", async () => {
@@ -354,6 +405,40 @@ describe("rejected callbacks queue nothing", () => {
     expect(reply.json.error).toBe("AUTH_UNAVAILABLE");
     expect(await h.drainEvents()).toEqual([]);
     expect(await h.quarantined(event.requestContext.requestId)).toEqual([]);
+  });
+});
+
+describe("stored messages outlive code", () => {
+  it("processes an order.snapshot exactly as the previous release's callback queued it", async () => {
+    // Prepare: the body text the zod-built message of the previous release serialised to (field order included).
+    const order = { ...orderView().response, id: "ODPREVIOUSRELEASE1" };
+    const previous = `{"v":1,"messageId":"6f1c1d2e-0b7a-4c55-9d57-3c2f3f1f0a11","receivedAt":1736935200000,"kind":"order.snapshot","source":"callback","requestId":"OMS-PREVIOUS-1","orderId":"ODPREVIOUSRELEASE1","order":${JSON.stringify(order)}}`;
+    // Act
+    const failures = await h.processQueued([previous]);
+    // Assess
+    expect(failures).toEqual([]);
+    const view = await h.dynamo.client.send(
+      new GetItemCommand({
+        TableName: h.dynamo.tableName,
+        Key: { pk: { S: "ORDER#ODPREVIOUSRELEASE1" }, sk: { S: "VIEW" } },
+      }),
+    );
+    expect(view.Item?.orderId?.S).toBe("ODPREVIOUSRELEASE1");
+  });
+
+  it("processes what this release's callback queues for the same callback the same way", async () => {
+    const body = orderView();
+    body.response.id = "ODTHISRELEASE1";
+    expect((await call(authed(JSON.stringify(body)))).status).toBe(200);
+    const queued = await h.drainEvents();
+    expect(await h.processQueued(queued)).toEqual([]);
+    const view = await h.dynamo.client.send(
+      new GetItemCommand({
+        TableName: h.dynamo.tableName,
+        Key: { pk: { S: "ORDER#ODTHISRELEASE1" }, sk: { S: "VIEW" } },
+      }),
+    );
+    expect(view.Item?.orderId?.S).toBe("ODTHISRELEASE1");
   });
 });
 

@@ -76,7 +76,15 @@ describe("processor", () => {
     );
     expect(raw.Item?.storeId?.S).toBe("S01");
     expect(Number(raw.Item?.updatedAt?.N)).toBe(Number(order.updatedAt));
-    expect(raw.Item?.pendingEvents).toBeUndefined();
+    // The outbox: the view keeps the change it announced; the batched marker says version 1 was published (issue 11).
+    const marker = await dynamo.client.send(
+      new GetItemCommand({
+        TableName: dynamo.tableName,
+        Key: { pk: { S: `PUBLISHED#${order.id}` }, sk: { S: "MARKER" } },
+      }),
+    );
+    expect(marker.Item?.publishedVersion?.N).toBe("1");
+    expect(stored?.pendingEvents).toEqual([]);
     expect(events.events).toHaveLength(1);
     expect(events.events[0]?.detail).toMatchObject({ orderId: order.id, storeId: "S01", before: null, version: 1 });
     const billing = order.billing as { name: string; phone: string };

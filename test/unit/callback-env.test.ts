@@ -2,21 +2,29 @@ import { describe, expect, it } from "vitest";
 import { storableHeaders, truncateUtf8 } from "../../functions/adapters/quarantine-repository.ts";
 import { parseCallbackEnv } from "../../functions/callback/env.ts";
 import { parseCallbackAuthEnv } from "../../functions/callback-auth/env.ts";
+import { parseCallbackAuthKeys } from "../../functions/core/callback-auth.ts";
 
 const env = {
-  TABLE_NAME: "pincode-bridge-dev",
   EVENTS_QUEUE_URL: "https://sqs.ap-south-1.amazonaws.com/123456789012/pincode-bridge-dev-events",
   CALLBACK_AUTH_SECRET_ARN: "arn:aws:secretsmanager:ap-south-1:123456789012:secret:callback-auth",
   CALLBACK_AUTH_MODE: "oauth+static",
 };
 
 describe("callback function environment", () => {
-  it("parses the runtime contract", () => {
+  it("parses the runtime contract (no TABLE_NAME since issue 11: quarantine goes through the queue)", () => {
     expect(parseCallbackEnv(env)).toEqual(env);
+    expect(parseCallbackEnv({ ...env, TABLE_NAME: "ignored" })).toEqual(env);
+  });
+
+  it("names every bad variable in one message, never echoing a value", () => {
+    expect(() => parseCallbackEnv({ CALLBACK_AUTH_MODE: "sekrit-mode" })).toThrow(
+      "callback function environment is invalid: EVENTS_QUEUE_URL: expected an http(s) URL; " +
+        "CALLBACK_AUTH_SECRET_ARN: expected a non-empty string; " +
+        "CALLBACK_AUTH_MODE: expected one of oauth, static, oauth+static",
+    );
   });
 
   it.each([
-    ["TABLE_NAME", { ...env, TABLE_NAME: undefined }],
     ["EVENTS_QUEUE_URL", { ...env, EVENTS_QUEUE_URL: "not a url" }],
     ["CALLBACK_AUTH_SECRET_ARN", { ...env, CALLBACK_AUTH_SECRET_ARN: "" }],
     ["CALLBACK_AUTH_MODE", { ...env, CALLBACK_AUTH_MODE: "none" }],
@@ -61,5 +69,37 @@ describe("quarantine helpers", () => {
     expect(Buffer.from(truncateUtf8(text, 4)).toString("utf8")).toBe("ab");
     expect(Buffer.from(truncateUtf8(text, 3)).toString("utf8")).toBe("ab");
     expect(Buffer.from(truncateUtf8(text, 5)).toString("utf8")).toBe("ab€");
+  });
+});
+
+describe("callback auth secret, checked by hand on the callback's hot path", () => {
+  const good = { clientId: "pincode", clientSecret: "x".repeat(16), signingKey: "k".repeat(32) };
+  it("takes the fields the callback needs", () => {
+    expect(parseCallbackAuthKeys(JSON.stringify(good), "arn:s")).toEqual({
+      clientId: "pincode",
+      signingKey: good.signingKey,
+    });
+    expect(parseCallbackAuthKeys(JSON.stringify({ ...good, staticToken: "s".repeat(16) }), "arn:s").staticToken).toBe(
+      "s".repeat(16),
+    );
+  });
+
+  it.each([
+    ["not JSON", "{", "secret arn:s is not a JSON object"],
+    ["an array", "[]", "secret arn:s is not a JSON object"],
+    [
+      "a short signing key",
+      JSON.stringify({ ...good, signingKey: "short-secret-value" }),
+      "invalid fields: signingKey",
+    ],
+    ["a short static token", JSON.stringify({ ...good, staticToken: "short-token-x" }), "invalid fields: staticToken"],
+    ["no clientId", JSON.stringify({ signingKey: good.signingKey }), "invalid fields: clientId"],
+  ])("refuses %s, naming the field and never the value", (_case, text, message) => {
+    expect(() => parseCallbackAuthKeys(text, "arn:s")).toThrow(message);
+    try {
+      parseCallbackAuthKeys(text, "arn:s");
+    } catch (error) {
+      expect(String(error)).not.toMatch(/short-secret-value|short-token-x/);
+    }
   });
 });

@@ -1,7 +1,11 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { interpretCallback } from "../../functions/core/callback-envelope.ts";
-import { EventsQueueMessageSchema } from "../../functions/core/messages.ts";
+import {
+  EventsQueueMessageSchema,
+  newEventsMessage,
+  type OrderSnapshotMessage,
+} from "../../functions/core/messages.ts";
 
 const fixture = (name: string) =>
   JSON.parse(readFileSync(new URL(`../fixtures/pincode/${name}`, import.meta.url), "utf8")) as Record<string, unknown>;
@@ -33,11 +37,38 @@ describe("interpretCallback", () => {
     expect(EventsQueueMessageSchema.parse(result.message)).toEqual(result.message);
   });
 
-  it("reports unknown enum values without rejecting them (A16)", () => {
+  it.each([
+    ["an unknown enum value (A16)", (o: Record<string, unknown>) => (o.orderState = "AWAITING_PICKUP")],
+    ["an unreadable updatedAt", (o: Record<string, unknown>) => (o.updatedAt = "yesterday")],
+    ["null optional fields", (o: Record<string, unknown>) => Object.assign(o, { billing: null, promised: null })],
+    ["a numeric string price", (o: Record<string, unknown>) => (o.items = [{ price: "700", quantity: "2" }])],
+    ["items that are not an array", (o: Record<string, unknown>) => (o.items = { 0: "x" })],
+  ])("leaves the order's content to the processor: %s is queued as received (issue 8)", (_case, edit) => {
     const body = orderView();
-    (body.response as Record<string, unknown>).orderState = "AWAITING_PICKUP";
+    edit(body.response as Record<string, unknown>);
     const result = interpretCallback(body, NOW);
-    expect(result.ok && result.unknownEnumValues).toEqual([{ path: "orderState", value: "AWAITING_PICKUP" }]);
+    expect(result.ok).toBe(true);
+    expect(result.ok && result.message.kind === "order.snapshot" && result.message.order).toEqual(body.response);
+    expect(EventsQueueMessageSchema.safeParse(result.ok && result.message).success).toBe(true);
+  });
+
+  it("builds the message the previous release built, field for field (stored messages outlive code)", () => {
+    const body = orderView();
+    const result = interpretCallback(body, NOW);
+    if (!result.ok) throw new Error(result.reason);
+    // What newEventsMessage (the zod-validated builder the callback used before issue 11) makes of the same callback.
+    const previous = newEventsMessage<OrderSnapshotMessage>(
+      {
+        kind: "order.snapshot",
+        source: "callback",
+        requestId: "OMS2402220921362644329327",
+        orderId: "OD2401121901140533863584",
+        order: body.response as Record<string, unknown>,
+        messageId: result.message.messageId,
+      },
+      NOW,
+    );
+    expect(JSON.parse(JSON.stringify(result.message))).toEqual(JSON.parse(JSON.stringify(previous)));
   });
 
   it("recognises a submission result without a type (§3.4)", () => {
@@ -68,11 +99,30 @@ describe("interpretCallback", () => {
       () => ({ ...orderView(), response: { items: [] } }),
       "ORDER_VIEW response.id:",
     ],
-    // An unreadable updatedAt is no longer a reason to refuse (issue 8): the processor drops and counts it.
+    [
+      "an ORDER_VIEW whose response is not an object",
+      () => ({ ...orderView(), response: "OD1" }),
+      "ORDER_VIEW response: expected an object, got a string",
+    ],
+    [
+      "an ORDER_VIEW with a numeric order id",
+      () => ({ ...orderView(), response: { id: 12 } }),
+      "ORDER_VIEW response.id: expected a non-empty string, got a number",
+    ],
+    [
+      "an ORDER_VIEW without id or requestContext: both named",
+      () => ({ type: "ORDER_VIEW", response: { id: "" } }),
+      "ORDER_VIEW response.id: expected a non-empty string, got an empty string; requestContext: expected an object, got missing",
+    ],
+    [
+      "a submission result with a null submissionId",
+      () => ({ ...submission(), submissionId: null }),
+      "submission result submissionId: expected a non-empty string, got null",
+    ],
     [
       "an ORDER_VIEW with an empty requestId",
       () => ({ ...orderView(), requestContext: { requestId: " " } }),
-      "ORDER_VIEW requestContext.requestId: must be a non-empty string",
+      "ORDER_VIEW requestContext.requestId: expected a non-empty string, got an empty string",
     ],
     [
       "a submission result without requestContext",
@@ -92,5 +142,19 @@ describe("interpretCallback", () => {
     const result = interpretCallback(body(), NOW);
     expect(result.ok).toBe(false);
     expect(result.ok ? "" : result.reason).toContain(reason);
+  });
+
+  it("never quotes a value in a reason, only its JSON kind", () => {
+    const secretish = "9876543210-buyer-phone";
+    for (const body of [
+      { type: "ORDER_VIEW", requestContext: { requestId: secretish }, response: { id: 9876543210 } },
+      { type: "ORDER_VIEW", requestContext: { requestId: 42 }, response: { id: secretish, phone: secretish } },
+      { submissionId: 9876543210, processingStatus: secretish, requestContext: { requestId: secretish } },
+      { type: `X ${secretish}`, requestContext: secretish },
+    ]) {
+      const result = interpretCallback(body as Record<string, unknown>, NOW);
+      expect(result.ok).toBe(false);
+      expect(result.ok ? "" : result.reason).not.toMatch(/9876543210|buyer phone/);
+    }
   });
 });

@@ -1,0 +1,217 @@
+/**
+ * Poller and end-to-end figures, measured in local mode (the whole pipeline in one process: sandbox, callback front
+ * door over HTTP, fauxqs, dynalite, the processor and poller driven as Lambda's event sources drive them).
+ *
+ *  - poller: Pincode calls per changed order after one poll cycle, with callbacks healthy and with every callback
+ *    dropped, beside the minimum: the poll pages alone, and the poll pages plus one Status Check per order;
+ *  - end to end: N sandbox orders created as fast as the sandbox takes them (a sale burst), creation -> stored view
+ *    (the processor's domain event after the write) p50/p99, and the total time until the last one is stored.
+ */
+import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
+import { loadLocalConfig } from "../../bin/local/config.ts";
+import { type LocalPipeline, startLocalPipeline } from "../../bin/local/pipeline.ts";
+import { DEFAULT_POLL_SETTINGS } from "../../functions/poller/poll-store.ts";
+import { PATHS } from "../../sandbox/sandbox.ts";
+import { percentile, type Row } from "./support.ts";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function startPipeline(onStored?: (orderId: string) => void): Promise<LocalPipeline> {
+  const config = loadLocalConfig(
+    {
+      PORT: "0",
+      SANDBOX_PORT: "0",
+      DYNAMODB_PORT: "0",
+      SQS_PORT: "0",
+      DEMO: "0",
+      STATUS_LINE: "0",
+      STORE_IDS: "S01",
+      POLL_INTERVAL_S: "86400",
+      POLL_SETTLE_S: "0",
+      SANDBOX_SEED: "1111",
+      VISIBILITY_TIMEOUT_S: "5",
+    },
+    ["--in-memory"],
+  );
+  const pipeline = await startLocalPipeline(config, () => {}, {
+    onDomainEvent: (event) => onStored?.(event.detail.orderId),
+  });
+  // Local mode polls once at start: let that poll finish before the measured orders exist.
+  await queuesIdle(pipeline);
+  return pipeline;
+}
+
+/** Waits until both queues are empty and nothing is in flight, twice in a row 300 ms apart. */
+async function queuesIdle(pipeline: LocalPipeline, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let quiet = 0;
+  while (Date.now() < deadline) {
+    let busy = 0;
+    for (const url of [pipeline.queues.eventsQueueUrl, pipeline.queues.pollQueueUrl]) {
+      const attrs = await pipeline.queues.client.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: url,
+          AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        }),
+      );
+      busy +=
+        Number(attrs.Attributes?.ApproximateNumberOfMessages ?? 0) +
+        Number(attrs.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+    }
+    quiet = busy === 0 ? quiet + 1 : 0;
+    if (quiet >= 2) return;
+    await sleep(300);
+  }
+  throw new Error("local mode's queues did not drain in time");
+}
+
+const callsTo = (pipeline: LocalPipeline, path: string) =>
+  Object.values(pipeline.sandbox?.stats().calls[path] ?? {}).reduce((a, b) => a + b, 0);
+
+export interface PollerScenario {
+  scenario: string;
+  orders: number;
+  pollCalls: number;
+  statusCalls: number;
+  perOrder: number;
+  minPages: number;
+  minWithStatus: number;
+}
+
+async function pollScenario(
+  pipeline: LocalPipeline,
+  scenario: string,
+  orders: number,
+  dropCallbacks: boolean,
+  frozen: boolean,
+): Promise<PollerScenario> {
+  const sandbox = pipeline.sandbox;
+  if (!sandbox) throw new Error("local mode runs without its sandbox");
+  sandbox.setFaults({ callbackDropRate: dropCallbacks ? 1 : 0, ...(frozen ? { frozenUpdatedAt: true } : {}) } as never);
+  // New orders are the changes the next poll window reports.
+  for (let i = 0; i < orders; i++) sandbox.createOrder({ storeId: "S01" });
+  await sandbox.callbacksIdle();
+  await queuesIdle(pipeline);
+  const pollBefore = callsTo(pipeline, PATHS.changes);
+  const statusBefore = callsTo(pipeline, PATHS.status);
+  await pipeline.pollNow();
+  await queuesIdle(pipeline);
+  const pollCalls = callsTo(pipeline, PATHS.changes) - pollBefore;
+  const statusCalls = callsTo(pipeline, PATHS.status) - statusBefore;
+  const minPages = Math.max(1, Math.ceil(orders / DEFAULT_POLL_SETTINGS.pageSize));
+  sandbox.setFaults({});
+  return {
+    scenario,
+    orders,
+    pollCalls,
+    statusCalls,
+    perOrder: (pollCalls + statusCalls) / orders,
+    minPages,
+    minWithStatus: minPages + orders,
+  };
+}
+
+export async function benchPoller(
+  orders: number,
+  log: (line: string) => void,
+): Promise<{ rows: Row[]; scenarios: PollerScenario[]; gaps: string[] }> {
+  const gaps: string[] = [];
+  const scenarios: PollerScenario[] = [];
+  const modes: Array<{ name: string; frozen: boolean }> = [{ name: "moves", frozen: false }];
+  for (const mode of [...modes, { name: "frozen", frozen: true }]) {
+    for (const drop of [false, true]) {
+      // A fresh pipeline per scenario: the poll window's look-back must not bring back the previous scenario's orders.
+      const pipeline = await startPipeline();
+      try {
+        if (mode.frozen) {
+          // The `frozen` updatedAt mode comes with issue 8's sandbox; measured when this sandbox has it.
+          const faults = pipeline.sandbox?.getFaults() as Record<string, unknown> | undefined;
+          if (!faults || !("frozenUpdatedAt" in faults)) {
+            if (!drop)
+              gaps.push("poller in `frozen` sandbox mode: this sandbox has no frozenUpdatedAt fault (issue 8 adds it)");
+            continue;
+          }
+        }
+        const name = `${mode.name}, callbacks ${drop ? "all dropped" : "healthy"}`;
+        const s = await pollScenario(pipeline, name, orders, drop, mode.frozen);
+        scenarios.push(s);
+        log(
+          `poller ${name}: ${s.pollCalls} poll pages + ${s.statusCalls} Status Checks for ${s.orders} changed orders ` +
+            `(minimum ${s.minPages} pages; ${s.minWithStatus} with one Status Check each)`,
+        );
+      } finally {
+        await pipeline.stop();
+      }
+    }
+  }
+  const rows: Row[] = scenarios.map((s) => {
+    const healthy = s.scenario.includes("healthy");
+    const minimum = healthy ? s.minPages : s.minWithStatus;
+    return {
+      section: "poller",
+      figure: `Pincode calls per changed order, ${s.scenario} (n=${s.orders})`,
+      value: s.perOrder,
+      unit: "calls",
+      limit: {
+        label: healthy ? "poll pages alone" : "poll pages + 1 Status Check per order",
+        value: minimum / s.orders,
+      },
+      ...(healthy ? { target: { ratio: 1.05, better: "lower" as const } } : {}),
+      note: `${s.pollCalls} pages + ${s.statusCalls} Status Checks`,
+    };
+  });
+  return { rows, scenarios, gaps };
+}
+
+export interface EndToEnd {
+  orders: number;
+  p50Ms: number;
+  p99Ms: number;
+  totalMs: number;
+}
+
+export async function benchEndToEnd(
+  orders: number,
+  log: (line: string) => void,
+): Promise<{ rows: Row[]; e2e: EndToEnd }> {
+  const created = new Map<string, number>();
+  const stored = new Map<string, number>();
+  const pipeline = await startPipeline((orderId) => {
+    if (!stored.has(orderId) && created.has(orderId)) stored.set(orderId, performance.now());
+  });
+  try {
+    const sandbox = pipeline.sandbox;
+    if (!sandbox) throw new Error("local mode runs without its sandbox");
+    const start = performance.now();
+    for (let i = 0; i < orders; i++) {
+      const order = sandbox.createOrder({ storeId: "S01" });
+      created.set(String(order.id), performance.now());
+      // Let the sandbox's callback sender and the consumers run between bursts of 100.
+      if (i % 100 === 99) await sleep(0);
+    }
+    const deadline = Date.now() + Math.max(120_000, orders * 60);
+    while (stored.size < orders && Date.now() < deadline) await sleep(100);
+    if (stored.size < orders) throw new Error(`only ${stored.size} of ${orders} orders were stored in time`);
+    const totalMs = Math.max(...stored.values()) - start;
+    const latencies = [...created].map(([id, at]) => (stored.get(id) as number) - at);
+    const e2e = { orders, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), totalMs };
+    log(
+      `end to end: ${orders} orders, creation -> stored p50 ${e2e.p50Ms.toFixed(0)} ms, p99 ${e2e.p99Ms.toFixed(0)} ms, ` +
+        `total ${(totalMs / 1000).toFixed(1)} s`,
+    );
+    const rows: Row[] = [
+      { section: "end to end", figure: `creation -> stored view p50 (n=${orders})`, value: e2e.p50Ms, unit: "ms" },
+      { section: "end to end", figure: `creation -> stored view p99 (n=${orders})`, value: e2e.p99Ms, unit: "ms" },
+      {
+        section: "end to end",
+        figure: `total, first creation -> last stored (n=${orders})`,
+        value: totalMs / 1000,
+        unit: "s",
+        note: `${((orders / totalMs) * 1000).toFixed(0)} orders/s`,
+      },
+    ];
+    return { rows, e2e };
+  } finally {
+    await pipeline.stop();
+  }
+}
