@@ -147,6 +147,8 @@ export class AppStack extends Stack {
         ...pincodeEnv,
         TABLE_NAME: data.table.tableName,
         EVENT_BUS_NAME: data.eventBus.eventBusName,
+        // Issue 9: per-store automation (auto-accept) queues accept commands.
+        COMMANDS_QUEUE_URL: data.commandsQueue.queue.queueUrl,
       },
     });
 
@@ -182,6 +184,7 @@ export class AppStack extends Stack {
     data.pincodeCredentials.grantRead(this.poller);
 
     grantTableReadWrite(this.processor);
+    grantSend(this.processor, data.commandsQueue.queue); // issue 9: auto-accept commands
     data.eventBus.grantPutEventsTo(this.processor);
     data.pincodeCredentials.grantRead(this.processor);
 
