@@ -7,11 +7,14 @@ import { randomBytes } from "node:crypto";
 import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
-import { createRecordingEventPublisher, type DomainEvent } from "../../functions/adapters/event-publisher.ts";
+import { type BridgeEvent, createRecordingEventPublisher } from "../../functions/adapters/event-publisher.ts";
 import { createLogger, createMetrics } from "../../functions/adapters/observability.ts";
 import { createQueuePublisher } from "../../functions/adapters/queue-publisher.ts";
+import { createStoreConfigReader } from "../../functions/adapters/store-config-reader.ts";
 import { createCallbackHandler } from "../../functions/callback/create-handler.ts";
 import { createCallbackAuthHandler } from "../../functions/callback-auth/create-handler.ts";
+import { createCommandsHandler } from "../../functions/commands/create-handler.ts";
+import { wireCommandsDeps } from "../../functions/commands/deps.ts";
 import { extendReasonTables } from "../../functions/pincode/schemas.ts";
 import { createPollerHandler } from "../../functions/poller/create-handler.ts";
 import { wirePollerDeps } from "../../functions/poller/deps.ts";
@@ -75,7 +78,7 @@ function listen(server: Server, port: number, host: string): Promise<number> {
 /** Observation points for tools that measure local mode (`npm run bench`); nothing in local mode needs them. */
 export interface LocalPipelineHooks {
   /** Called with every domain event, right after the processor stored the change it announces. */
-  onDomainEvent?: (event: DomainEvent) => void;
+  onDomainEvent?: (event: BridgeEvent) => void;
 }
 
 export async function startLocalPipeline(
@@ -144,7 +147,7 @@ export async function startLocalPipeline(
     const eventsFile = config.inMemory ? undefined : join(config.dataDir, "events.jsonl");
     const counters = { acked: 0, rejected: 0, events: 0 };
     let eventWrites = Promise.resolve();
-    const events = createRecordingEventPublisher((event: DomainEvent) => {
+    const events = createRecordingEventPublisher((event: BridgeEvent) => {
       counters.events++;
       hooks.onDomainEvent?.(event);
       if (eventsFile) {
@@ -173,7 +176,18 @@ export async function startLocalPipeline(
     });
     const pincode = { baseUrl: pincodeApiBaseUrl, authBaseUrl: pincodeAuthUrl, credentials: pincodeCredentials };
     const processor = createProcessorHandler(
-      wireProcessorDeps({ dynamo: dynamo.client, tableName: dynamo.tableName, events, pincode }),
+      wireProcessorDeps({
+        dynamo: dynamo.client,
+        tableName: dynamo.tableName,
+        events,
+        pincode,
+        // Issue 9: per-store automation (auto-accept) queues its commands here.
+        commands: { sqs: queues.client, queueUrl: queues.commandsQueueUrl },
+      }),
+    );
+    // Issue 9: the commands function on the FIFO commands queue.
+    const commands = createCommandsHandler(
+      wireCommandsDeps({ dynamo: dynamo.client, tableName: dynamo.tableName, events, pincode }),
     );
     const poller = createPollerHandler(
       wirePollerDeps({
@@ -239,6 +253,7 @@ export async function startLocalPipeline(
     const drivers: SqsDriver[] = [
       createSqsDriver({ sqs: queues.client, queueUrl: queues.eventsQueueUrl, handler: processor, onError }),
       createSqsDriver({ sqs: queues.client, queueUrl: queues.pollQueueUrl, handler: poller, batchSize: 1, onError }),
+      createSqsDriver({ sqs: queues.client, queueUrl: queues.commandsQueueUrl, handler: commands, onError }),
     ];
     for (const driver of drivers) driver.start();
     stops.push(async () => {
@@ -260,7 +275,13 @@ export async function startLocalPipeline(
           callbackDropRate: config.DEMO_CALLBACK_DROP_RATE,
           apiErrorRate: config.DEMO_API_ERROR_RATE,
         });
-        sandbox.startDemo({ intervalMs: config.DEMO_INTERVAL_S * 1000 });
+        // Issue 9: in the demo the bridge is the seller. Its stores auto-accept and mark PACKING on accept; the
+        // sandbox only creates orders and plays logistics (the rest is the seller's move, through the seller API).
+        const stores = createStoreConfigReader(dynamo.client, dynamo.tableName);
+        for (const storeId of config.STORE_IDS) {
+          await stores.setAutomation(storeId, { autoAccept: true, packOnAccept: true }, Date.now());
+        }
+        sandbox.startDemo({ intervalMs: config.DEMO_INTERVAL_S * 1000, sellerActions: false });
         stops.push(() => sandbox?.stopDemo());
       }
     }

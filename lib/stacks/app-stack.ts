@@ -10,6 +10,7 @@ import {
 } from "aws-cdk-lib/aws-apigateway";
 import { Rule, Schedule } from "aws-cdk-lib/aws-events";
 import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
+import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import {
   ParamsAndSecretsLayerVersion,
   ParamsAndSecretsLogLevel,
@@ -47,6 +48,10 @@ export const TABLE_READ_WRITE_ACTIONS = [
   "dynamodb:UpdateItem",
 ] as const;
 
+/** The commands function's table access: item reads/writes under these leading keys only (functions/commands). */
+export const COMMANDS_TABLE_ACTIONS = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"];
+export const COMMANDS_LEADING_KEY_PATTERNS = ["COMMAND#*", "SUBMISSION#*", "ORDER#*"];
+
 /** What a principal needs on the table's customer-managed key to read and write items through DynamoDB. */
 const TABLE_KEY_ACTIONS = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"];
 
@@ -60,6 +65,8 @@ export class AppStack extends Stack {
   readonly callbackAuth: PincodeFunction;
   readonly poller: PincodeFunction;
   readonly processor: PincodeFunction;
+  /** Issue 9: executes seller commands from the FIFO commands queue. */
+  readonly commands: PincodeFunction;
   readonly alarms: QueueAlarms;
   readonly serviceAlarms: ServiceAlarms;
   readonly dashboard: OperationsDashboard;
@@ -155,6 +162,8 @@ export class AppStack extends Stack {
         ...pincodeEnv,
         TABLE_NAME: data.table.tableName,
         EVENT_BUS_NAME: data.eventBus.eventBusName,
+        // Issue 9: per-store automation (auto-accept) queues accept commands.
+        COMMANDS_QUEUE_URL: data.commandsQueue.queue.queueUrl,
       },
     });
 
@@ -183,6 +192,7 @@ export class AppStack extends Stack {
     data.pincodeCredentials.grantRead(this.poller);
 
     grantTableReadWrite(this.processor);
+    grantSend(this.processor, data.commandsQueue.queue); // issue 9: auto-accept commands
     data.eventBus.grantPutEventsTo(this.processor);
     data.pincodeCredentials.grantRead(this.processor);
 
@@ -389,5 +399,48 @@ export class AppStack extends Stack {
     NagSuppressions.addResourceSuppressions(this.callbackAuth.role, [xray], true);
     NagSuppressions.addResourceSuppressions(this.poller.role, [xray, tableKey, tableIndexes], true);
     NagSuppressions.addResourceSuppressions(this.processor.role, [xray, tableKey, tableIndexes], true);
+
+    // --- Issue 9: the commands function (seller commands → Pincode, exactly once; docs/commands.md).
+    this.commands = new PincodeFunction(this, "Commands", {
+      ...shared,
+      name: "commands",
+      entry: entry("commands"),
+      description: "Seller commands from the FIFO queue: Order Update, Store Toggle, Listing, exactly once",
+      memoryMb: config.processor.memoryMb,
+      // The commands queue's visibility timeout is derived from the processor's timeout (data stack): keep them equal.
+      timeout: Duration.seconds(config.processor.timeoutSeconds),
+      environment: {
+        ...pincodeEnv,
+        TABLE_NAME: data.table.tableName,
+        EVENT_BUS_NAME: data.eventBus.eventBusName,
+      },
+    });
+    // Items of commands, submissions and orders only; no Scan, no BatchGet, no Delete; it sends no SQS message.
+    this.commands.role.addToPolicy(
+      new PolicyStatement({
+        actions: COMMANDS_TABLE_ACTIONS,
+        resources: [data.table.tableArn],
+        conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": COMMANDS_LEADING_KEY_PATTERNS } },
+      }),
+    );
+    data.dataKey.grant(this.commands, ...TABLE_KEY_ACTIONS);
+    data.eventBus.grantPutEventsTo(this.commands);
+    data.pincodeCredentials.grantRead(this.commands);
+    this.commands.function.addEventSource(
+      new SqsEventSource(data.commandsQueue.queue, {
+        // FIFO: a batch keeps each message group's order; SqsFifoPartialProcessorAsync fails the rest of a group.
+        batchSize: config.processor.batchSize,
+        maxConcurrency: config.processor.maxConcurrency,
+        reportBatchItemFailures: true,
+      }),
+    );
+    NagSuppressions.addResourceSuppressions(this.commands.function, [
+      {
+        id: "AwsSolutions-L1",
+        reason:
+          "Pinned to nodejs22.x on purpose: the bundle targets node20 (the CI and local Node version) and runtimes are bumped deliberately, with the pinned AWS SDK, not by a linter.",
+      },
+    ]);
+    NagSuppressions.addResourceSuppressions(this.commands.role, [xray, tableKey], true);
   }
 }

@@ -34,7 +34,9 @@ async function startPipeline(onStored?: (orderId: string) => void): Promise<Loca
     ["--in-memory"],
   );
   const pipeline = await startLocalPipeline(config, () => {}, {
-    onDomainEvent: (event) => onStored?.(event.detail.orderId),
+    onDomainEvent: (event) => {
+      if (event.detailType === "OrderChanged") onStored?.(event.detail.orderId);
+    },
   });
   // Local mode polls once at start: let that poll finish before the measured orders exist.
   await queuesIdle(pipeline);
