@@ -65,11 +65,12 @@ describe("local mode front door", () => {
     const auth = { Authorization: `Bearer ${first.sellerApiKey}` };
     const api = first.apiUrl;
 
-    for (const headers of [
+    const attempts: Record<string, string>[] = [
       {},
       { Authorization: "Bearer wrong-key-wrong-key" },
       { Authorization: first.sellerApiKey },
-    ]) {
+    ];
+    for (const headers of attempts) {
       const refused = await request(`${api}/v1/stores`, { headers });
       expect(refused.status).toBe(401);
       expect(refused.body).toEqual({
