@@ -15,6 +15,7 @@ import { createOrderRepository } from "#adapters/order-repository.ts";
 import { loadJsonSecret, PincodeCredentialsSchema } from "#adapters/secrets.ts";
 import { createSubmissionRepository } from "#adapters/submission-repository.ts";
 import { createPincodeClient, type PincodeClientConfig } from "#pincode/client.ts";
+import { extendReasonTablesFromEnv } from "#pincode/schemas.ts";
 import { parseCommandsEnv } from "./env.ts";
 import type { ExecutorDeps, PincodeCommandClient } from "./execute.ts";
 
@@ -57,6 +58,8 @@ export function wireCommandsDeps(wiring: CommandsWiring): ExecutorDeps {
 
 export function commandsDepsFromEnv(env: NodeJS.ProcessEnv = process.env): ExecutorDeps {
   const config = parseCommandsEnv(env);
+  // Stage additions to the outbound reason tables (-c extraCancelReasons / extraItemReasons).
+  extendReasonTablesFromEnv(env);
   const secrets = createSecretsClient();
   return wireCommandsDeps({
     dynamo: createDynamoClient(),

@@ -6,11 +6,12 @@
  * Pure: no I/O. Messages name the field path and the expected form, never the value (values can be buyer data).
  */
 import {
-  CANCEL_REASONS,
+  type CANCEL_REASONS,
   FULFILLMENT_STATES,
-  ITEM_UNIT_REASONS,
+  type ITEM_UNIT_REASONS,
   type Order,
   type OrderUpdateAction,
+  reasonTables,
   type SELLER_FULFILLMENT_STATES,
   TERMINAL_ORDER_STATES,
 } from "#pincode/schemas.ts";
@@ -127,8 +128,10 @@ function parseAction(raw: unknown, path: string, problems: string[]): SellerActi
         : { type: actionType, fulfilmentId: raw.fulfilmentId as string };
     }
     case "cancel": {
-      if (typeof raw.reason !== "string" || !(CANCEL_REASONS as readonly string[]).includes(raw.reason)) {
-        problems.push(`${path}.reason: expected one of ${CANCEL_REASONS.join(", ")}`);
+      // PINCODE-API A16: reason tables grow by date; the stage's additions (-c extraCancelReasons) count too.
+      const { cancelReasons } = reasonTables();
+      if (typeof raw.reason !== "string" || !cancelReasons.includes(raw.reason)) {
+        problems.push(`${path}.reason: expected one of ${cancelReasons.join(", ")}`);
       }
       return problems.length === before ? { type: "cancel", reason: raw.reason as string } : undefined;
     }
@@ -139,8 +142,9 @@ function parseAction(raw: unknown, path: string, problems: string[]): SellerActi
       if (typeof raw.units !== "number" || !Number.isInteger(raw.units) || raw.units < 0 || raw.units > 100_000) {
         problems.push(`${path}.units: expected the new unit count, a whole number from 0 to 100000`);
       }
-      if (typeof raw.reason !== "string" || !(ITEM_UNIT_REASONS as readonly string[]).includes(raw.reason)) {
-        problems.push(`${path}.reason: expected one of ${ITEM_UNIT_REASONS.join(", ")}`);
+      const { itemReasons } = reasonTables();
+      if (typeof raw.reason !== "string" || !itemReasons.includes(raw.reason)) {
+        problems.push(`${path}.reason: expected one of ${itemReasons.join(", ")}`);
       }
       return problems.length === before
         ? { type: "itemUnits", itemId: raw.itemId as string, units: raw.units as number, reason: raw.reason as string }

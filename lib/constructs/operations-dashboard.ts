@@ -13,12 +13,16 @@ import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { type EmfMetricName, emfMetric, emfSearch, type FunctionName } from "./emf-metrics.ts";
+import { pollLagByStore } from "./service-alarms.ts";
 
 export interface OperationsDashboardProps {
   readonly dashboardName: string;
   /** Stores the poller reconciles: one poll-lag line each. */
-  readonly storeIds: readonly string[];
+  /** The seed stores; unused since the poll-lag graph follows the stored stores (kept so callers need not change). */
+  readonly storeIds?: readonly string[];
   readonly pollLagThresholdMs: number;
+  /** The pending-submission alarm's threshold, drawn on its graph. */
+  readonly submissionPendingThresholdMs?: number;
   readonly functions: Record<FunctionName, IFunction>;
   /** Work queues by label: depth and age of the oldest message. */
   readonly workQueues: Record<string, IQueue>;
@@ -52,13 +56,8 @@ export class OperationsDashboard extends Construct {
     const perMethod = (metric: (m: Method, label: string) => IMetric) =>
       Object.entries(props.apiMethods).map(([label, m]) => metric(m, label));
 
-    const pollLag: IMetric[] =
-      props.storeIds.length > 0
-        ? props.storeIds.map((storeId) =>
-            emfMetric("PollLagMs", "poller", { storeId }, { statistic: "Maximum", period: PERIOD, label: storeId }),
-          )
-        : // No store configured: still show any store the poller reports, so the widget is never silently empty.
-          [emfSearch("PollLagMs", { statistic: "Maximum", period: PERIOD })];
+    // Stores are data: graph every store the poller reports (the same query the poll-lag alarm evaluates).
+    const pollLag: IMetric[] = [pollLagByStore(PERIOD)];
 
     const rows: IWidget[][] = [
       [
@@ -120,6 +119,23 @@ export class OperationsDashboard extends Construct {
           ]),
         ),
         graph("Poll pages and order ids", sums("poller", ["PollPages", "PollOrderIds", "PollIdsSkippedFresh"])),
+      ],
+      [
+        graph("Seller API requests", sums("seller-api", ["SellerApiRequests", "SellerApiServerErrors"])),
+        graph(
+          "Oldest pending submission (max)",
+          [emfMetric("OldestPendingSubmissionAgeMs", "poller", {}, { statistic: "Maximum", period: PERIOD })],
+          {
+            ...(props.submissionPendingThresholdMs
+              ? { leftAnnotations: [{ value: props.submissionPendingThresholdMs, label: "alarm threshold" }] }
+              : {}),
+            leftYAxis: { label: "ms", showUnits: false, min: 0 },
+          },
+        ),
+        graph(
+          "Commands",
+          sums("commands", ["SubmissionsSent", "CommandStatusChecks", "CommandAmbiguousFailures", "CommandDuplicates"]),
+        ),
       ],
       [
         graph(
