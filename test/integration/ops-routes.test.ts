@@ -6,17 +6,24 @@
 import { readFileSync } from "node:fs";
 import { PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
-import type { APIGatewayProxyEvent } from "aws-lambda";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type LocalDynamo, type LocalQueues, startLocalDynamo, startLocalQueues } from "../../bin/local/emulators.ts";
 import { createQuarantineRepository } from "../../functions/adapters/quarantine-repository.ts";
 import { keys } from "../../functions/adapters/table.ts";
 import type { OpsQueues } from "../../functions/core/operations.ts";
-import type { RouteHandler } from "../../functions/seller-api/routes/ops-common.ts";
-import { wireOpsDeps } from "../../functions/seller-api/routes/ops-deps.ts";
-import { createOpsRoutes, OPS_ROUTE_PATHS } from "../../functions/seller-api/routes/ops-routes.ts";
+import { createSellerApiHandler, type SellerApiHandler } from "../../functions/seller-api/create-handler.ts";
+import { wireSellerApiDeps } from "../../functions/seller-api/deps.ts";
 import { buildApiGatewayEvent } from "../support/api-gateway-event.ts";
-import { drainBodies } from "./ingestion.harness.ts";
+import { drainBodies, testObservability } from "./ingestion.harness.ts";
+
+const OPS_ROUTE_PATHS = {
+  summary: "GET /v1/ops/summary",
+  dlqs: "GET /v1/ops/dlqs",
+  dlqMessages: "GET /v1/ops/dlqs/{queue}/messages",
+  dlqRedrive: "POST /v1/ops/dlqs/{queue}/redrive",
+  quarantine: "GET /v1/quarantine",
+  quarantineReplay: "POST /v1/quarantine/{id}/replay",
+} as const;
 
 const ORDER_VIEW = readFileSync(new URL("../fixtures/pincode/order_view_callback.json", import.meta.url), "utf8");
 const NOW = Date.UTC(2026, 11, 2, 10, 0, 0);
@@ -26,21 +33,25 @@ const SAMPLE_PII = ["8686868686", "Loren Lpsum"];
 let dynamo: LocalDynamo;
 let sqs: LocalQueues;
 let queues: OpsQueues;
-let routes: Record<string, RouteHandler>;
+let api: SellerApiHandler;
 
-function event(
-  route: string,
-  parts: { path?: Record<string, string>; query?: Record<string, string>; body?: unknown },
-) {
+type Parts = { path?: Record<string, string>; query?: Record<string, string>; body?: unknown };
+
+/** An API Gateway event for a route of the table, as API Gateway builds it (resource, decoded path parameters). */
+function event(route: string, parts: Parts) {
   const [method, resource] = route.split(" ") as [string, string];
   let path = resource;
-  for (const [name, value] of Object.entries(parts.path ?? {})) path = path.replace(`{${name}}`, value);
-  const built: APIGatewayProxyEvent = buildApiGatewayEvent({
+  for (const [name, value] of Object.entries(parts.path ?? {})) {
+    path = path.replace(`{${name}}`, encodeURIComponent(value));
+  }
+  const built = buildApiGatewayEvent({
     method,
     path,
     resource,
     ...(parts.query ? { query: parts.query } : {}),
-    ...(parts.body !== undefined ? { body: JSON.stringify(parts.body) } : {}),
+    ...(parts.body !== undefined
+      ? { body: JSON.stringify(parts.body), headers: { "Content-Type": "application/json" } }
+      : {}),
   });
   return { ...built, pathParameters: parts.path ?? null };
 }
@@ -49,9 +60,8 @@ async function call(
   route: string,
   parts: { path?: Record<string, string>; query?: Record<string, string>; body?: unknown } = {},
 ) {
-  const handler = routes[route];
-  if (!handler) throw new Error(`no handler for ${route}`);
-  const result = await handler(event(route, parts));
+  const result = await api(event(route, parts));
+  // biome-ignore lint/suspicious/noExplicitAny: test assertions read the JSON answer freely
   return { status: result.statusCode, text: result.body, json: JSON.parse(result.body) as Record<string, any> };
 }
 
@@ -82,14 +92,16 @@ beforeAll(async () => {
     poll: { queueUrl: sqs.pollQueueUrl, dlqUrl: sqs.pollDlqUrl },
     commands: { queueUrl: sqs.commandsQueueUrl, dlqUrl: sqs.commandsDlqUrl },
   };
-  routes = createOpsRoutes(
-    wireOpsDeps({
+  api = createSellerApiHandler(
+    wireSellerApiDeps({
       dynamo: dynamo.client,
       sqs: sqs.client,
       tableName: dynamo.tableName,
-      queues,
-      listStoreIds: async () => ["S01", "S02"],
+      commandsQueueUrl: sqs.commandsQueueUrl,
+      seedStoreIds: ["S01", "S02"],
+      opsQueues: queues,
       now: () => NOW,
+      ...testObservability("pincode-bridge-seller-api"),
     }),
   );
 });

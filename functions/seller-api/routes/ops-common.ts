@@ -1,14 +1,13 @@
 /**
- * What the operations routes share: their dependencies and the small request helpers they use. The routes answer in
- * the seller API's error shape `{"error": CODE, "message": "<field and expected form>"}`.
+ * What the operations routes share: their dependencies (`SellerApiDeps.ops`) and small helpers. The router has
+ * matched the route and parsed the body; these handlers validate their own inputs and answer `{error, message}`.
  */
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import type { QuarantineReader } from "#adapters/quarantine-reader.ts";
 import type { QueueOperations } from "#adapters/queue-operations.ts";
 import type { QueuePublisher } from "#adapters/queue-publisher.ts";
-import { bodyBytes } from "#core/http-request.ts";
-import { errorResponse } from "#core/http-response.ts";
 import { isOpsQueueName, OPS_QUEUES, type OpsQueueName, type OpsQueues } from "#core/operations.ts";
+import type { SellerApiDeps } from "../create-handler.ts";
+import { type ApiRequest, type ApiResponse, apiError, type RouteHandler } from "./types.ts";
 
 export interface StorePollLag {
   storeId: string;
@@ -27,35 +26,35 @@ export interface OpsDeps {
   queueOps: QueueOperations;
   quarantine: QuarantineReader;
   publisher: Pick<QueuePublisher, "send">;
-  /** Poll lag of every configured store. */
-  pollLag: () => Promise<StorePollLag[]>;
+  /** Poll lag of every active store. */
+  pollLag: (now: number) => Promise<StorePollLag[]>;
   /** Submissions still waiting for Pincode's result callback; absent until the command side provides it. */
-  pendingSubmissions?: () => Promise<PendingSubmissions>;
-  now?: () => number;
+  pendingSubmissions?: (now: number) => Promise<PendingSubmissions>;
 }
 
-export type RouteHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
+export type OpsHandler = (request: ApiRequest, ops: OpsDeps) => Promise<ApiResponse>;
 
-export function queueParam(event: APIGatewayProxyEvent): OpsQueueName | APIGatewayProxyResult {
-  const queue = event.pathParameters?.queue;
+/** A route handler that needs the operations dependencies; 503 naming what is missing when they are not wired. */
+export function withOps(handler: OpsHandler): RouteHandler {
+  return async (request, deps: SellerApiDeps) => {
+    if (!deps.ops) {
+      return apiError(
+        503,
+        "OPERATIONS_UNAVAILABLE",
+        "the operations routes are not configured: the function needs EVENTS_QUEUE_URL, EVENTS_DLQ_URL, POLL_QUEUE_URL, POLL_DLQ_URL, COMMANDS_QUEUE_URL and COMMANDS_DLQ_URL",
+      );
+    }
+    return handler(request, deps.ops);
+  };
+}
+
+export function queueParam(request: ApiRequest): OpsQueueName | ApiResponse {
+  const queue = request.params.queue;
   if (isOpsQueueName(queue)) return queue;
-  return errorResponse(404, "QUEUE_NOT_FOUND", `queue: expected one of ${OPS_QUEUES.join(", ")}`);
+  return apiError(404, "QUEUE_NOT_FOUND", `queue: expected one of ${OPS_QUEUES.join(", ")}`);
 }
 
-export function queryOf(event: APIGatewayProxyEvent): Record<string, string | undefined> {
-  return { ...(event.queryStringParameters ?? {}) };
-}
+export const isResponse = (value: unknown): value is ApiResponse =>
+  typeof value === "object" && value !== null && "status" in value;
 
-/** The parsed JSON body; undefined for an empty body; an error response for a body that is not JSON. */
-export function jsonBody(event: APIGatewayProxyEvent): { ok: true; value: unknown } | APIGatewayProxyResult {
-  const text = bodyBytes(event).toString("utf8").trim();
-  if (text === "") return { ok: true, value: undefined };
-  try {
-    return { ok: true, value: JSON.parse(text) };
-  } catch {
-    return errorResponse(400, "INVALID_REQUEST", "body: expected a JSON object");
-  }
-}
-
-export const isResult = (value: unknown): value is APIGatewayProxyResult =>
-  typeof value === "object" && value !== null && "statusCode" in value;
+export const queueName = (url: string) => url.slice(url.lastIndexOf("/") + 1);

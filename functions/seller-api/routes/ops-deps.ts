@@ -13,31 +13,39 @@ export interface OpsWiring {
   sqs: SQSClient;
   tableName: string;
   queues: OpsQueues;
-  /** The configured stores (stores are data: read them per request). */
+  /** The active stores (stores are data: read per request). */
   listStoreIds: () => Promise<readonly string[]>;
-  pendingSubmissions?: () => Promise<PendingSubmissions>;
-  now?: () => number;
+  pendingSubmissions?: (now: number) => Promise<PendingSubmissions>;
 }
 
 export function wireOpsDeps(wiring: OpsWiring): OpsDeps {
-  const now = wiring.now ?? Date.now;
   const checkpoints = createPollCheckpointRepository(wiring.dynamo, wiring.tableName);
   return {
     queues: wiring.queues,
-    queueOps: createQueueOperations(wiring.sqs, now),
+    queueOps: createQueueOperations(wiring.sqs),
     quarantine: createQuarantineReader(wiring.dynamo, wiring.tableName),
     publisher: createQueuePublisher(wiring.sqs),
-    pollLag: async () => {
+    pollLag: async (now) => {
       const storeIds = await wiring.listStoreIds();
-      const at = now();
       return Promise.all(
         storeIds.map(async (storeId) => {
           const windowEnd = (await checkpoints.get(storeId))?.windowEnd ?? null;
-          return { storeId, windowEnd, lagMs: windowEnd === null ? null : Math.max(0, at - windowEnd) };
+          return { storeId, windowEnd, lagMs: windowEnd === null ? null : Math.max(0, now - windowEnd) };
         }),
       );
     },
     ...(wiring.pendingSubmissions ? { pendingSubmissions: wiring.pendingSubmissions } : {}),
-    now,
   };
+}
+
+/** The six queue URLs from the function's environment, or undefined when any is missing (routes answer 503). */
+export function opsQueuesFromEnv(env: Record<string, string | undefined>): OpsQueues | undefined {
+  const pick = (name: string) => env[name]?.trim() || undefined;
+  const urls = {
+    events: { queueUrl: pick("EVENTS_QUEUE_URL"), dlqUrl: pick("EVENTS_DLQ_URL") },
+    poll: { queueUrl: pick("POLL_QUEUE_URL"), dlqUrl: pick("POLL_DLQ_URL") },
+    commands: { queueUrl: pick("COMMANDS_QUEUE_URL"), dlqUrl: pick("COMMANDS_DLQ_URL") },
+  };
+  const all = Object.values(urls).every((q) => q.queueUrl && q.dlqUrl);
+  return all ? (urls as OpsQueues) : undefined;
 }

@@ -1,56 +1,54 @@
 /**
  * `POST /v1/quarantine/{id}/replay`: sends a quarantined callback's stored body through the callback's own parse and
  * envelope check (functions/core) and, if it passes now (a later release reads what an earlier one refused), onto
- * the events queue as the callback would have. Idempotent: the replay is recorded on the item, and a second call
- * answers the first replay. The message id is derived from the quarantine id, and if the record write fails after
- * the send, a retry sends the same message again, which the processor absorbs (freshness guard).
+ * the events queue as the callback would have. Idempotent: the replay is recorded on the item and a second call
+ * answers the first replay. The message id is derived from the quarantine id; if the record write fails after the
+ * send, a retry sends the same message again, which the processor absorbs (freshness guard).
  */
 import { sniffCallbackBody } from "#core/callback-body.ts";
 import { interpretCallback } from "#core/callback-envelope.ts";
-import { errorResponse, jsonResponse } from "#core/http-response.ts";
 import { parseQuarantineApiId, QUARANTINE_ID_FORM } from "#core/operations.ts";
-import type { OpsDeps, RouteHandler } from "./ops-common.ts";
+import { withOps } from "./ops-common.ts";
+import { apiError } from "./types.ts";
 
-export function createOpsQuarantineReplayRoute(deps: OpsDeps): RouteHandler {
-  const now = deps.now ?? Date.now;
-  return async (event) => {
-    const id = event.pathParameters?.id ?? "";
-    const key = parseQuarantineApiId(id);
-    if (!key) return errorResponse(400, "INVALID_REQUEST", `id: expected ${QUARANTINE_ID_FORM}`);
-    const item = await deps.quarantine.get(key);
-    if (!item) return errorResponse(404, "QUARANTINE_NOT_FOUND", `id: no quarantined callback has this id`);
-    if (item.replayedAt !== undefined) {
-      return jsonResponse(200, {
-        id,
-        status: "ALREADY_REPLAYED",
-        replayedAt: item.replayedAt,
-        messageId: item.replayMessageId,
-      });
-    }
-    if (item.bodyTruncated) {
-      return errorResponse(
-        422,
-        "NOT_REPLAYABLE",
-        `the stored body was cut at ${item.body.length} bytes (received ${item.bodyBytes ?? "?"}); ask Pincode to resend it`,
-      );
-    }
-    const sniffed = sniffCallbackBody(item.body);
-    const interpreted = sniffed.ok ? interpretCallback(sniffed.value, now()) : undefined;
-    if (!sniffed.ok || !interpreted?.ok) {
-      const reason = !sniffed.ok ? sniffed.reason : interpreted && !interpreted.ok ? interpreted.reason : "invalid";
-      return errorResponse(422, "STILL_INVALID", `the callback still fails the envelope check: ${reason}`);
-    }
-    const messageId = `replay-${id}`;
-    const message = { ...interpreted.message, messageId };
-    await deps.publisher.send(deps.queues.events.queueUrl, message);
-    const at = now();
-    const first = await deps.quarantine.markReplayed(key, at, messageId);
-    return jsonResponse(first ? 202 : 200, {
+export const postQuarantineReplay = withOps(async (request, ops) => {
+  const id = request.params.id ?? "";
+  const key = parseQuarantineApiId(id);
+  if (!key) return apiError(400, "INVALID_REQUEST", `id: expected ${QUARANTINE_ID_FORM}`);
+  const item = await ops.quarantine.get(key);
+  if (!item) return apiError(404, "QUARANTINE_NOT_FOUND", "id: no quarantined callback has this id");
+  if (item.replayedAt !== undefined) {
+    return {
+      status: 200,
+      body: { id, status: "ALREADY_REPLAYED", replayedAt: item.replayedAt, messageId: item.replayMessageId },
+    };
+  }
+  if (item.bodyTruncated) {
+    return apiError(
+      422,
+      "NOT_REPLAYABLE",
+      `the stored body was cut at ${item.body.length} bytes (received ${item.bodyBytes ?? "?"}); it cannot be replayed, ask Pincode to resend it`,
+    );
+  }
+  const sniffed = sniffCallbackBody(item.body);
+  if (!sniffed.ok) {
+    return apiError(422, "STILL_INVALID", `the callback still fails the envelope check: ${sniffed.reason}`);
+  }
+  const interpreted = interpretCallback(sniffed.value, request.now);
+  if (!interpreted.ok) {
+    return apiError(422, "STILL_INVALID", `the callback still fails the envelope check: ${interpreted.reason}`);
+  }
+  const messageId = `replay-${id}`;
+  await ops.publisher.send(ops.queues.events.queueUrl, { ...interpreted.message, messageId });
+  const first = await ops.quarantine.markReplayed(key, request.now, messageId);
+  return {
+    status: first ? 202 : 200,
+    body: {
       id,
       status: first ? "REPLAYED" : "ALREADY_REPLAYED",
       kind: interpreted.kind,
       messageId,
-      ...(first ? { replayedAt: at } : {}),
-    });
+      ...(first ? { replayedAt: request.now } : {}),
+    },
   };
-}
+});
