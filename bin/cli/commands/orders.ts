@@ -283,7 +283,10 @@ export function registerOrders(program: Command, ctx: CliContext): void {
     "cancel the order with one of Pincode's cancel reasons",
     (_id, o) => [{ type: "cancel", reason: String(o.reason) }],
     (c) =>
-      c.requiredOption("--reason <reason>", "a Pincode cancel reason, e.g. ITEM_UNAVAILABLE, BUYER_NOT_AVAILABLE (docs/cli.md lists them)"),
+      c.requiredOption(
+        "--reason <reason>",
+        "a Pincode cancel reason, e.g. ITEM_UNAVAILABLE, BUYER_NOT_AVAILABLE (docs/cli.md lists them)",
+      ),
   );
   actionCommand(
     orders,
@@ -295,7 +298,10 @@ export function registerOrders(program: Command, ctx: CliContext): void {
       c
         .requiredOption("--item <itemId>", "the item's id (orders show)")
         .requiredOption("--units <n>", "the units the buyer gets now", wholeNumber)
-        .requiredOption("--reason <reason>", "a Pincode item-units reason, e.g. ITEM_UNAVAILABLE (docs/cli.md lists them)"),
+        .requiredOption(
+          "--reason <reason>",
+          "a Pincode item-units reason, e.g. ITEM_UNAVAILABLE (docs/cli.md lists them)",
+        ),
   );
   actionCommand(
     orders,
