@@ -98,7 +98,7 @@ async function submitActions(
     throw new CliError(
       EXIT.REFUSED,
       `Pincode did not apply the action(s) to order ${orderId}: ${body.status}${why ? ` (${why})` : ""}`,
-      "see `pincode-bridge orders show " + orderId + "` for the order's current state",
+      `see \`pincode-bridge orders show ${orderId}\` for the order's current state`,
       String(body.status),
     );
   }
