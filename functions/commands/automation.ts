@@ -20,7 +20,7 @@ export function createOrderAutomation(deps: SubmitDeps, logger: Logger): OrderAu
     async onOrderView(view) {
       if (!view.storeId || !isNewOrderState(view.orderState)) return;
       const store = await deps.stores.get(view.storeId);
-      if (!store || store.status !== "ACTIVE" || !store.automation.autoAccept) return;
+      if (store?.status !== "ACTIVE" || !store.automation.autoAccept) return;
       const result = await submitOrderActions(deps, {
         orderId: view.orderId,
         idempotencyKey: autoAcceptKey(view.orderId),

@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
+import { GetItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSqsDriver } from "../../bin/local/sqs-driver.ts";
@@ -143,6 +144,8 @@ describe("domain events and their JSON Schemas", () => {
       context(),
     );
 
+    // The toggle reached Pincode: the sandbox's store S01 now refuses new orders.
+    expect(() => env.sandbox.createOrder({ storeId: "S01" })).toThrow(/DISABLED/);
     const seen = new Set(events.all.map((e) => e.detailType));
     expect([...seen].sort()).toEqual([...detailTypes].sort());
     const ajv = new Ajv2020({ strict: true, allErrors: true });
@@ -166,5 +169,43 @@ describe("domain events and their JSON Schemas", () => {
         { row: 1, serviceProviderItemId: "SKU-2" },
       ],
     });
+  });
+
+  it("an order view stored before items were summarised still yields a valid OrderChanged", async () => {
+    const events = createRecordingEventPublisher();
+    const processor = createProcessorHandler(
+      wireProcessorDeps({
+        dynamo: env.dynamo.client,
+        tableName: env.dynamo.tableName,
+        events,
+        pincode: sandboxClientConfig(env.sandbox),
+        ...testObservability("events-test"),
+      }),
+    );
+    // S02: the flow above disabled S01 through a real store toggle.
+    const view = env.sandbox.createOrder({ storeId: "S02" });
+    await processor(sqsEventOf([snapshotMessage(view)]), context());
+    // Rewrite the stored summary the way the previous release wrote it: no `items`.
+    const key = { pk: { S: `ORDER#${String(view.id)}` }, sk: { S: "VIEW" } };
+    const stored = await env.dynamo.client.send(new GetItemCommand({ TableName: env.dynamo.tableName, Key: key }));
+    const { items: _dropped, ...oldSummary } = JSON.parse(stored.Item?.summary?.S ?? "{}");
+    await env.dynamo.client.send(
+      new UpdateItemCommand({
+        TableName: env.dynamo.tableName,
+        Key: key,
+        UpdateExpression: "SET summary = :s",
+        ExpressionAttributeValues: { ":s": { S: JSON.stringify(oldSummary) } },
+      }),
+    );
+    const accepted = { ...view, orderState: "ACCEPTED", updatedAt: Number(view.updatedAt) + 1_000 };
+    await processor(sqsEventOf([snapshotMessage(accepted)]), context());
+
+    const changed = events.all.filter((e) => e.detailType === "OrderChanged").at(-1);
+    expect(changed?.detail).toMatchObject({ before: { orderState: "CREATED" }, after: { orderState: "ACCEPTED" } });
+    const before = (changed?.detail as unknown as { before?: Record<string, unknown> } | undefined)?.before;
+    expect(before).toBeDefined();
+    expect(before?.items).toBeUndefined();
+    const validate = new Ajv2020({ strict: true }).compile(committed("OrderChanged"));
+    expect(validate(JSON.parse(JSON.stringify(changed?.detail))), JSON.stringify(validate.errors)).toBe(true);
   });
 });
