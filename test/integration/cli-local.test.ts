@@ -144,6 +144,53 @@ describe("pincode-bridge against local mode", () => {
     expect(body.stores.map((s: { storeId: string }) => s.storeId).sort()).toEqual(["S01", "S02"]);
   });
 
+  it("takes an order through accept, start, pack, ship, deliver and complete on Pincode, and exits 1 on a refused action", async () => {
+    const created = await fetch(`${sandbox}/_sandbox/orders`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ storeId: "S02" }),
+    });
+    const orderId = ((await created.json()) as { id: string }).id;
+    await eventually(async () => {
+      const result = await cli("orders", "show", orderId, "--json");
+      return result.code === 0 ? result : undefined;
+    }, `order ${orderId} in the bridge`);
+    const pincodeState = async () => {
+      const order = (await (await fetch(`${sandbox}/_sandbox/orders/${orderId}`)).json()) as {
+        orderState: string;
+        fulfillments: { type: string; fulfillmentState: string }[];
+      };
+      return [order.orderState, ...order.fulfillments.map((f) => `${f.type}:${f.fulfillmentState}`).sort()].join(" ");
+    };
+
+    const accept = await cli("orders", "accept", orderId, "--command-id", `accept-${orderId}`, "--json");
+    const acceptAgain = await cli("orders", "accept", orderId, "--command-id", `accept-${orderId}`, "--json");
+    expect(accept.code, accept.stderr).toBe(0);
+    expect(accept.json()).toMatchObject({ status: "SUCCEEDED" });
+    // The same key again is the same command, not a second update.
+    expect(acceptAgain.json().commandId).toBe(accept.json().commandId);
+    expect(await pincodeState()).toMatch(/^ACCEPTED /);
+
+    const steps: [string[], RegExp][] = [
+      [["orders", "start", orderId], /^IN_PROGRESS /],
+      [["orders", "pack", orderId, "--packing"], /STORE:PACKING/],
+      [["orders", "pack", orderId], /STORE:PACKED/],
+      [["orders", "ship", orderId], /DELIVERY:OUT_FOR_DELIVERY/],
+      [["orders", "deliver", orderId], /DELIVERY:DELIVERED/],
+      [["orders", "complete", orderId], /^COMPLETED /],
+    ];
+    for (const [args, expected] of steps) {
+      const result = await cli(...args);
+      expect(result.code, `${args.join(" ")}: ${result.stderr}`).toBe(0);
+      expect(result.stdout).toMatch(/^command \S+ SUCCEEDED/);
+      expect(await pincodeState()).toMatch(expected);
+    }
+
+    const refused = await cli("orders", "cancel", orderId, "--reason", "ITEM_UNAVAILABLE");
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/TRANSITION_NOT_ALLOWED|REJECTED/);
+  }, 60_000);
+
   it("lists a quarantined callback with its reason and refuses to replay it while it is still invalid", async () => {
     const token = await fetch(`${api}/pincode/oauth/token`, {
       method: "POST",
@@ -190,25 +237,25 @@ describe("pincode-bridge against local mode", () => {
 
   it("pushes a 500-row CSV with a per-row report, and a re-run sends nothing twice", async () => {
     const rows = ["type,storeId,sku,psin,mrp,sellingPrice,count,status"];
+    const special: Record<number, (psin: string) => string> = {
+      7: (psin) => `CREATE,S01,CLI-SKU-7,${psin},100,150,5,ACTIVE`, // selling price above MRP: the API refuses it
+      8: (psin) => `CREATE,S01,CLI-SKU-8,${psin},1OO,90,5,ACTIVE`, // not a number: the CLI cannot read it
+      9: (psin) => `CREATE,S77,CLI-SKU-9,${psin},100,90,5,ACTIVE`, // no such store: the API refuses it
+      10: () => "CREATE,S01,CLI-SKU-10,NOT-A-PSIN,100,90,5,ACTIVE", // Pincode refuses it (unknown psin)
+    };
     for (let i = 1; i <= 500; i++) {
       const psin = `U${String(i).padStart(22, "0")}`;
-      if (i === 7)
-        rows.push(`CREATE,S01,CLI-SKU-${i},${psin},100,150,5,ACTIVE`); // selling price above MRP
-      else if (i === 8)
-        rows.push(`CREATE,S01,CLI-SKU-${i},${psin},1OO,90,5,ACTIVE`); // not a number
-      else if (i === 9)
-        rows.push(`CREATE,S77,CLI-SKU-${i},${psin},100,90,5,ACTIVE`); // no such store
-      else rows.push(`CREATE,${i % 2 ? "S01" : "S02"},CLI-SKU-${i},${psin},100,90,5,ACTIVE`);
+      rows.push(special[i]?.(psin) ?? `CREATE,${i % 2 ? "S01" : "S02"},CLI-SKU-${i},${psin},100,90,5,ACTIVE`);
     }
     const file = join(workDir, "catalog.csv");
     writeFileSync(file, `${rows.join("\n")}\n`);
 
-    const first = await bin(["listings", "push", "catalog.csv", "--no-wait", "--json", "--report", "report.csv"]);
+    const first = await bin(["listings", "push", "catalog.csv", "--timeout", "45", "--json", "--report", "report.csv"]);
     const state = JSON.parse(readFileSync(`${file}.push-state.json`, "utf8")) as {
       rows: Record<string, { status: string; submissionId?: string; commandId?: string; message?: string }>;
       requests: Record<string, number[]>;
     };
-    const second = await bin(["listings", "push", "catalog.csv", "--no-wait"]);
+    const second = await bin(["listings", "push", "catalog.csv"]);
     const stateAfter = JSON.parse(readFileSync(`${file}.push-state.json`, "utf8")) as typeof state;
 
     expect(first.code, first.stderr).toBe(1);
@@ -218,7 +265,7 @@ describe("pincode-bridge against local mode", () => {
       outcomes: { row: number; status: string; message?: string; submissionId?: string }[];
     };
     expect(report.rows).toBe(500);
-    expect(report.summary).toMatchObject({ SUBMITTED: 497, INVALID: 3 });
+    expect(report.summary).toMatchObject({ SUCCEEDED: 496, FAILED: 1, INVALID: 3, SUBMITTED: 0 });
     const byRow = new Map(report.outcomes.map((o) => [o.row, o]));
     expect(byRow.get(7)).toMatchObject({
       status: "INVALID",
@@ -226,15 +273,17 @@ describe("pincode-bridge against local mode", () => {
     });
     expect(byRow.get(8)).toMatchObject({ status: "INVALID", message: "mrp: expected a number like 189 or 202.32" });
     expect(byRow.get(9)).toMatchObject({ status: "INVALID", message: expect.stringMatching(/STORE_NOT_FOUND/) });
-    expect(byRow.get(1)?.submissionId).toBeDefined();
+    expect(byRow.get(10)).toMatchObject({ status: "FAILED", message: expect.stringMatching(/^90101 /) });
+    expect(byRow.get(1)).toMatchObject({ status: "SUCCEEDED", submissionId: expect.any(String) });
     // Each store's rows went in their own submissions (one per store and batch of 50, as the API plans them).
     const submissions = new Set(Object.values(state.rows).flatMap((r) => (r.submissionId ? [r.submissionId] : [])));
     expect(submissions.size).toBeGreaterThanOrEqual(10);
     expect(readFileSync(join(workDir, "report.csv"), "utf8").split("\n")).toHaveLength(502);
     // The re-run skipped every submitted row and sent no request: the state is unchanged.
     expect(second.stderr).toMatch(/497 row\(s\) already submitted by an earlier run/);
+    // ... and read the outcomes again: the same per-row report.
     expect(stateAfter.requests).toEqual(state.requests);
     expect(second.code).toBe(1);
-    expect(second.stdout).toMatch(/500 row\(s\): SUBMITTED 497, INVALID 3/);
-  }, 60_000);
+    expect(second.stdout).toMatch(/500 row\(s\): SUCCEEDED 496, FAILED 1, INVALID 3/);
+  }, 90_000);
 });

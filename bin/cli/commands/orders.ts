@@ -243,6 +243,8 @@ export function registerOrders(program: Command, ctx: CliContext): void {
     });
 
   actionCommand(orders, ctx, "accept", "accept a new order", () => [{ type: "accept" }]);
+  actionCommand(orders, ctx, "start", "mark the order IN_PROGRESS (work on it has started)", () => [{ type: "start" }]);
+  actionCommand(orders, ctx, "complete", "mark an IN_PROGRESS order COMPLETED", () => [{ type: "complete" }]);
   actionCommand(
     orders,
     ctx,
