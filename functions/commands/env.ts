@@ -9,7 +9,7 @@ export const CommandsEnvSchema = z.object({
   PINCODE_AUTH_URL: z.url(),
   PINCODE_CREDENTIALS_SECRET_ARN: z.string().min(1),
   /** Attempts before a command is FAILED. */
-  COMMAND_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
+  COMMAND_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(4),
   POWERTOOLS_SERVICE_NAME: z.string().min(1).default("pincode-bridge-commands"),
 });
 export type CommandsEnv = z.infer<typeof CommandsEnvSchema>;

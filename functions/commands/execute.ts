@@ -62,7 +62,8 @@ export interface ExecutorDeps {
   maxAttempts?: number;
 }
 
-export const DEFAULT_MAX_ATTEMPTS = 5;
+/** One below the queue's maxReceiveCount (5): the last delivery can still decide FAILED (or SUCCEEDED) before the DLQ. */
+export const DEFAULT_MAX_ATTEMPTS = 4;
 
 /** A message that can never succeed: it ends in the DLQ with this reason logged. */
 export class PoisonCommandError extends Error {

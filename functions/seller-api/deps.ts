@@ -12,10 +12,13 @@ import { createOrderQueryRepository } from "#adapters/order-query-repository.ts"
 import { createPendingSubmissionIndex } from "#adapters/pending-submission-index.ts";
 import { createPollCheckpointRepository } from "#adapters/poll-checkpoint-repository.ts";
 import { createStoreRepository } from "#adapters/store-repository.ts";
+import type { OpsQueues } from "#core/operations.ts";
 import { extendReasonTablesFromEnv } from "#pincode/schemas.ts";
 import { submitListings, submitOrderActions, submitStoreToggle, wireSubmitDeps } from "../commands/submit.ts";
 import type { CommandsPort, SellerApiDeps } from "./create-handler.ts";
 import { parseSellerApiEnv } from "./env.ts";
+import type { PendingSubmissions } from "./routes/ops-common.ts";
+import { opsQueuesFromEnv, wireOpsDeps } from "./routes/ops-deps.ts";
 
 export const SELLER_API_SERVICE = "pincode-bridge-seller-api";
 
@@ -30,6 +33,10 @@ export interface SellerApiWiring {
   logger?: Logger;
   metrics?: Metrics;
   now?: () => number;
+  /** The work queues and their DLQs, for the operations routes; absent: those routes answer 503. */
+  opsQueues?: OpsQueues;
+  /** Submissions still waiting for Pincode's result (the command side's reader), for GET /v1/ops/summary. */
+  pendingSubmissions?: (now: number) => Promise<PendingSubmissions>;
 }
 
 /** The command side (functions/commands/submit.ts and its repositories), bound to its dependencies. */
@@ -54,9 +61,10 @@ export function wireCommandsPort(opts: {
 
 export function wireSellerApiDeps(wiring: SellerApiWiring): SellerApiDeps {
   const { dynamo, tableName } = wiring;
+  const stores = createStoreRepository(dynamo, tableName);
   return {
     orders: createOrderQueryRepository(dynamo, tableName),
-    stores: createStoreRepository(dynamo, tableName),
+    stores,
     checkpoints: createPollCheckpointRepository(dynamo, tableName),
     commands:
       wiring.commands ??
@@ -66,6 +74,18 @@ export function wireSellerApiDeps(wiring: SellerApiWiring): SellerApiDeps {
     logger: wiring.logger ?? createLogger(SELLER_API_SERVICE),
     metrics: wiring.metrics ?? createMetrics(SELLER_API_SERVICE),
     ...(wiring.now ? { now: wiring.now } : {}),
+    ...(wiring.opsQueues
+      ? {
+          ops: wireOpsDeps({
+            dynamo,
+            sqs: wiring.sqs,
+            tableName,
+            queues: wiring.opsQueues,
+            listStoreIds: () => stores.listActiveIds(),
+            ...(wiring.pendingSubmissions ? { pendingSubmissions: wiring.pendingSubmissions } : {}),
+          }),
+        }
+      : {}),
   };
 }
 
@@ -79,6 +99,7 @@ export function sellerApiDepsFromEnv(env: NodeJS.ProcessEnv = process.env): Sell
     tableName: config.TABLE_NAME,
     commandsQueueUrl: config.COMMANDS_QUEUE_URL,
     seedStoreIds: config.STORE_IDS,
+    ...(opsQueuesFromEnv(env) ? { opsQueues: opsQueuesFromEnv(env) } : {}),
     logger: createLogger(config.POWERTOOLS_SERVICE_NAME),
     metrics: createMetrics(config.POWERTOOLS_SERVICE_NAME),
   });
