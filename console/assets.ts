@@ -7,6 +7,7 @@ import { readFile } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
 import { build } from "esbuild";
+import { CANCEL_REASONS, ITEM_UNIT_REASONS } from "#pincode/schemas.ts";
 
 const WEB = join(import.meta.dirname, "web");
 export const CONSOLE_PATH = "/console";
@@ -33,6 +34,8 @@ export function loadConsoleAssets(): Promise<ConsoleAssets> {
         minify: true,
         write: false,
         legalComments: "none",
+        // The reason pickers read the contract's tables (console/web/src/reasons.ts).
+        define: { __PINCODE_REASONS__: JSON.stringify({ cancel: CANCEL_REASONS, itemUnits: ITEM_UNIT_REASONS }) },
         logLevel: "silent",
       }),
     ]);

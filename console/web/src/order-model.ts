@@ -122,9 +122,11 @@ export function readOrder(input: unknown): OrderModel {
   const itemsRaw = Array.isArray(raw.items) ? raw.items.filter(isObject) : [];
   const items: ItemModel[] = itemsRaw.map((item) => {
     const quantity = isObject(item.quantity) ? item.quantity.count : item.quantity;
-    const price = isObject(item.price) ? item.price.value : item.price;
+    // sellingPrice is what the buyer pays per unit; price is the MRP (PINCODE-API §3.2, A3).
+    const selling = isObject(item.sellingPrice) ? item.sellingPrice.value : undefined;
+    const price = typeof selling === "number" ? selling : isObject(item.price) ? item.price.value : item.price;
     return {
-      id: str(item.id) ?? "",
+      id: str(item.id) ?? str(item.itemId) ?? "",
       name: str(item.name) ?? (isObject(item.descriptor) ? (str(item.descriptor.name) ?? "") : "") ?? "",
       quantity: typeof quantity === "number" ? quantity : 0,
       price: typeof price === "number" ? price : null,
@@ -235,19 +237,26 @@ export function nextStep(order: OrderModel): NextStep | null {
   return step("complete", null);
 }
 
-/** The request body for one action (the seller API's action shape, issue 9). */
-export function actionBody(
+/**
+ * The `actions` of the request one button sends (the seller API's action shape, issue 9). The sandbox's reading of
+ * §4.1 lets COMPLETED follow IN_PROGRESS only, so "Complete" on an ACCEPTED order sends start + complete in one
+ * request, which Pincode applies atomically.
+ */
+export function actionRequest(
+  order: Pick<OrderModel, "state">,
   action: ActionType,
   extra: { reason?: string; itemId?: string; units?: number; sellerInvoiceId?: string } = {},
-): Record<string, unknown> {
+): Array<Record<string, unknown>> {
   switch (action) {
     case "cancel":
-      return { type: "cancel", reason: extra.reason };
+      return [{ type: "cancel", reason: extra.reason }];
     case "itemUnits":
-      return { type: "itemUnits", itemId: extra.itemId, units: extra.units, reason: extra.reason };
+      return [{ type: "itemUnits", itemId: extra.itemId, units: extra.units, reason: extra.reason }];
     case "invoice":
-      return { type: "invoice", sellerInvoiceId: extra.sellerInvoiceId };
+      return [{ type: "invoice", sellerInvoiceId: extra.sellerInvoiceId }];
+    case "complete":
+      return order.state === "ACCEPTED" ? [{ type: "start" }, { type: "complete" }] : [{ type: "complete" }];
     default:
-      return { type: action };
+      return [{ type: action }];
   }
 }

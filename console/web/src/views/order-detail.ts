@@ -9,7 +9,7 @@ import { clock, countdown, dateTime, rupees } from "../format.ts";
 import {
   ACTION_LABELS,
   type ActionType,
-  actionBody,
+  actionRequest,
   allowedActions,
   type FulfilmentModel,
   nextStep,
@@ -109,13 +109,13 @@ function progress(f: FulfilmentModel, now: number): HTMLElement {
 }
 
 /** Sends one action and follows its command until Pincode has answered. */
-async function runAction(orderId: string, body: Json, show: (o: Outcome) => void): Promise<void> {
+async function runAction(orderId: string, actions: Json[], show: (o: Outcome) => void): Promise<void> {
   show({ tone: "pending", text: "Sending…", done: false });
   let command: Json;
   try {
     command = await api<Json>(`/v1/orders/${encodeURIComponent(orderId)}/actions`, {
       method: "POST",
-      body: { actions: [body] },
+      body: { actions },
       headers: { "idempotency-key": crypto.randomUUID() },
     });
   } catch (error) {
@@ -157,13 +157,13 @@ export function renderOrderDetail(root: HTMLElement, orderId: string): () => voi
     outcomeBox.dataset.tone = o.tone;
   };
 
-  async function act(body: Json): Promise<void> {
+  async function act(actions: Json[]): Promise<void> {
     if (busy) return;
     busy = true;
     content.querySelectorAll("button").forEach((b) => {
       b.disabled = true;
     });
-    await runAction(orderId, body, show);
+    await runAction(orderId, actions, show);
     busy = false;
     await load();
   }
@@ -180,7 +180,7 @@ export function renderOrderDetail(root: HTMLElement, orderId: string): () => voi
           type: "button",
           class: a === next ? "primary" : "secondary",
           "data-action": a,
-          onclick: () => void act(actionBody(a)),
+          onclick: () => void act(actionRequest(order, a)),
         },
         ACTION_LABELS[a],
       ),
@@ -201,7 +201,7 @@ export function renderOrderDetail(root: HTMLElement, orderId: string): () => voi
             onsubmit: (e: Event) => {
               e.preventDefault();
               if (!reason.value) return show({ tone: "refused", text: "Pick a cancel reason first.", done: true });
-              void act(actionBody("cancel", { reason: reason.value }));
+              void act(actionRequest(order, "cancel", { reason: reason.value }));
             },
           },
           field("Cancel reason", reason),
@@ -224,7 +224,7 @@ export function renderOrderDetail(root: HTMLElement, orderId: string): () => voi
             class: "inline",
             onsubmit: (e: Event) => {
               e.preventDefault();
-              void act(actionBody("invoice", { sellerInvoiceId: invoice.value.trim() }));
+              void act(actionRequest(order, "invoice", { sellerInvoiceId: invoice.value.trim() }));
             },
           },
           field("Invoice id", invoice),
@@ -285,7 +285,11 @@ export function renderOrderDetail(root: HTMLElement, orderId: string): () => voi
                     onsubmit: (e: Event) => {
                       e.preventDefault();
                       void act(
-                        actionBody("itemUnits", { itemId: item.id, units: Number(units.value), reason: reason.value }),
+                        actionRequest(order, "itemUnits", {
+                          itemId: item.id,
+                          units: Number(units.value),
+                          reason: reason.value,
+                        }),
                       );
                     },
                   },
