@@ -5,7 +5,7 @@ import { CsvError, parseCsv } from "../../../console/web/src/csv.ts";
 import { age, countdown, duration, rupees } from "../../../console/web/src/format.ts";
 import { batches, LISTINGS_BATCH, readListingFile } from "../../../console/web/src/listings.ts";
 import { describeCommand } from "../../../console/web/src/outcome.ts";
-import { readSubmission, submissionIds } from "../../../console/web/src/submission.ts";
+import { readSubmission, submissionIds } from "../../../console/web/src/submission-view.ts";
 
 const NOW = 1_722_572_000_000;
 
