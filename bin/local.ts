@@ -36,6 +36,7 @@ const lines = [
   `  API (API Gateway routes)   ${pipeline.apiUrl}`,
   `    callbacks                POST ${pipeline.callbackUrl}`,
   `    callback OAuth token     POST ${pipeline.tokenUrl}  (client ${pipeline.callbackClient.clientId})`,
+  `  seller API                 ${pipeline.apiUrl}/v1  (Authorization: Bearer ${pipeline.sellerApiKeyGenerated ? `${pipeline.sellerApiKey}; generated, kept in ${config.inMemory ? "memory" : "DATA_DIR"}; SELLER_API_KEY sets your own` : "<SELLER_API_KEY>"})`,
   `  DynamoDB (dynalite)        ${pipeline.dynamo.endpoint}  table ${pipeline.dynamo.tableName}`,
   `    data                     ${config.inMemory ? "in memory (--in-memory)" : config.dataDir}`,
   `  SQS (fauxqs)               ${pipeline.queues.endpoint}`,

@@ -57,7 +57,10 @@ export const LocalEnvSchema = z
       .string()
       .min(16, "CALLBACK_CLIENT_SECRET must be at least 16 characters")
       .default("local-callback-secret-change-me"),
-    SELLER_API_KEY: optionalText,
+    /** `Authorization: Bearer <key>` for the seller API (/v1/*); unset: generated, kept in DATA_DIR, printed at start. */
+    SELLER_API_KEY: optionalText.pipe(
+      z.string().min(16, "SELLER_API_KEY must be at least 16 characters (unset: one is generated)").optional(),
+    ),
     PINCODE_API_BASE_URL: optionalText.pipe(z.url().optional()),
     PINCODE_AUTH_URL: optionalText.pipe(z.url().optional()),
     PINCODE_CLIENT_ID: optionalText,

@@ -3,9 +3,9 @@
  * front door mapping API Gateway's routes to the real handlers, the poller on a timer and SQS consumer loops that
  * invoke the processor and poller the way Lambda's event source mappings do.
  */
-import { randomBytes } from "node:crypto";
+import { randomBytes, timingSafeEqual } from "node:crypto";
 import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
+import { createServer, type Server, type ServerResponse } from "node:http";
 import { join } from "node:path";
 import { createRecordingEventPublisher, type DomainEvent } from "../../functions/adapters/event-publisher.ts";
 import { createLogger, createMetrics } from "../../functions/adapters/observability.ts";
@@ -13,10 +13,13 @@ import { createQuarantineRepository } from "../../functions/adapters/quarantine-
 import { createQueuePublisher } from "../../functions/adapters/queue-publisher.ts";
 import { createCallbackHandler } from "../../functions/callback/create-handler.ts";
 import { createCallbackAuthHandler } from "../../functions/callback-auth/create-handler.ts";
+import { type GatewayRoute, type RouteFunction, resolveGatewayRoute } from "../../functions/core/routes.ts";
 import { createPollerHandler } from "../../functions/poller/create-handler.ts";
 import { wirePollerDeps } from "../../functions/poller/deps.ts";
 import { createProcessorHandler } from "../../functions/processor/create-handler.ts";
 import { wireProcessorDeps } from "../../functions/processor/deps.ts";
+import { createSellerApiHandler } from "../../functions/seller-api/create-handler.ts";
+import { wireSellerApiDeps } from "../../functions/seller-api/deps.ts";
 import { type Sandbox, startSandbox } from "../../sandbox/sandbox.ts";
 import { apiGatewayEventFromRequest, writeApiGatewayResult } from "./api-gateway-event.ts";
 import type { LocalConfig } from "./config.ts";
@@ -41,6 +44,10 @@ export interface LocalPipeline {
   pincodeApiBaseUrl: string;
   pincodeAuthUrl: string;
   callbackClient: { clientId: string; clientSecret: string };
+  /** The seller API's bearer key (SELLER_API_KEY, or generated and kept in DATA_DIR). */
+  sellerApiKey: string;
+  /** True when the key was generated (not from SELLER_API_KEY): local.ts prints it. */
+  sellerApiKeyGenerated: boolean;
   eventsFile: string | undefined;
   counters: CallbackCounters & { events: number };
   /** Runs the scheduled poller once now (as the EventBridge rule would). */
@@ -60,6 +67,31 @@ async function signingKey(config: LocalConfig): Promise<string> {
     await writeFile(file, key, { mode: 0o600 });
     return key;
   }
+}
+
+/** The seller API key: SELLER_API_KEY, else one generated once and kept in DATA_DIR (random in memory mode). */
+async function sellerApiKey(config: LocalConfig): Promise<{ key: string; generated: boolean }> {
+  if (config.SELLER_API_KEY) return { key: config.SELLER_API_KEY, generated: false };
+  if (config.inMemory) return { key: randomBytes(24).toString("base64url"), generated: true };
+  const file = join(config.dataDir, "seller-api-key");
+  try {
+    const key = (await readFile(file, "utf8")).trim();
+    if (key.length >= 16) return { key, generated: true };
+  } catch {
+    // not generated yet
+  }
+  const key = randomBytes(24).toString("base64url");
+  await writeFile(file, key, { mode: 0o600 });
+  return { key, generated: true };
+}
+
+/** Local stand-in for API Gateway's AWS_IAM: `Authorization: Bearer <SELLER_API_KEY>`, compared in constant time. */
+export function sellerApiKeyMatches(header: string | undefined, key: string): boolean {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
+  if (!match) return false;
+  const given = Buffer.from(match[1] ?? "");
+  const wanted = Buffer.from(key);
+  return given.length === wanted.length && timingSafeEqual(given, wanted);
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {
@@ -169,29 +201,58 @@ export async function startLocalPipeline(
         eventsQueueUrl: queues.eventsQueueUrl,
         pollQueueUrl: queues.pollQueueUrl,
         storeIds: config.STORE_IDS,
+        storesFromTable: true,
         pincode,
         settings: { settleMs: config.POLL_SETTLE_S * 1000 },
       }),
     );
 
-    // The HTTP front door: API Gateway's routes, API Gateway-shaped events, the real handlers.
-    const routes: Record<string, typeof callback> = {
-      [`POST ${ROUTES.callbacks}`]: callback,
-      [`POST ${ROUTES.token}`]: callbackAuth,
+    const sellerApi = createSellerApiHandler(
+      wireSellerApiDeps({
+        dynamo: dynamo.client,
+        sqs: queues.client,
+        tableName: dynamo.tableName,
+        commandsQueueUrl: queues.commandsQueueUrl,
+        seedStoreIds: config.STORE_IDS,
+      }),
+    );
+    const apiKey = await sellerApiKey(config);
+
+    // The HTTP front door: the route table (functions/core/routes.ts) resolved as API Gateway resolves it,
+    // API Gateway-shaped events, the real handlers.
+    const handlers: Record<RouteFunction, typeof callback> = { callback, callbackAuth, sellerApi };
+    const json = (response: ServerResponse, status: number, body: unknown, headers = {}) => {
+      response.writeHead(status, { "content-type": "application/json", ...headers });
+      response.end(JSON.stringify(body));
     };
     const server = createServer((request, response) => {
       const path = new URL(request.url ?? "/", "http://localhost").pathname;
-      const route = `${request.method} ${path}`;
-      const handler = routes[route];
-      if (!handler) {
-        const known = Object.keys(routes).join(", ");
-        response.writeHead(404, { "content-type": "application/json" });
-        response.end(JSON.stringify({ error: "NOT_FOUND", message: `no route ${route}; routes: ${known}` }));
+      const method = request.method ?? "GET";
+      const resolved = resolveGatewayRoute(method, path);
+      if (!resolved) {
+        json(response, 404, { error: "NOT_FOUND", message: `no route ${method} ${path}` });
         return;
       }
+      const route: GatewayRoute = resolved.route;
+      if (route.auth === "iam" && !sellerApiKeyMatches(request.headers.authorization, apiKey.key)) {
+        // Drain the body so the client sees the answer rather than a reset connection.
+        request.resume();
+        json(
+          response,
+          401,
+          {
+            error: "UNAUTHORIZED",
+            message: "the seller API needs 'Authorization: Bearer <SELLER_API_KEY>' (printed when local mode starts)",
+          },
+          { "WWW-Authenticate": 'Bearer realm="pincode-bridge-seller-api"' },
+        );
+        return;
+      }
+      const handler = handlers[route.function];
       void (async () => {
         try {
-          const event = await apiGatewayEventFromRequest(request, { resource: path, stage: "local" });
+          const event = await apiGatewayEventFromRequest(request, { resource: route.path, stage: "local" });
+          if (Object.keys(resolved.params).length > 0) event.pathParameters = resolved.params;
           const result = await handler(event);
           if (path === ROUTES.callbacks) {
             if (result.statusCode === 200) counters.acked++;
@@ -203,8 +264,13 @@ export async function startLocalPipeline(
           // API Gateway answers 413 for oversized payloads and 502 for a failed integration.
           const tooLarge = /over \d+ bytes/.test((error as Error).message);
           if (path === ROUTES.callbacks) counters.rejected++;
-          response.writeHead(tooLarge ? 413 : 502, { "content-type": "application/json" });
-          response.end(JSON.stringify({ error: tooLarge ? "PAYLOAD_TOO_LARGE" : "BAD_GATEWAY" }));
+          json(
+            response,
+            tooLarge ? 413 : 502,
+            tooLarge
+              ? { error: "PAYLOAD_TOO_LARGE", message: "the body is over API Gateway's 10 MB limit" }
+              : { error: "BAD_GATEWAY", message: "the function failed" },
+          );
         }
       })();
     });
@@ -261,6 +327,8 @@ export async function startLocalPipeline(
       pincodeApiBaseUrl,
       pincodeAuthUrl,
       callbackClient,
+      sellerApiKey: apiKey.key,
+      sellerApiKeyGenerated: apiKey.generated,
       eventsFile,
       counters,
       pollNow,

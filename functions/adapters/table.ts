@@ -17,6 +17,10 @@ export const keys = {
   command: (commandId: string) => ({ pk: `COMMAND#${commandId}`, sk: "STATE" }),
   submission: (submissionId: string) => ({ pk: `SUBMISSION#${submissionId}`, sk: "STATE" }),
   pollCheckpoint: (storeId: string) => ({ pk: `STORE#${storeId}`, sk: "POLL" }),
+  /** A store's configuration (stores are data: functions/adapters/store-repository.ts). */
+  storeConfig: (storeId: string) => ({ pk: `STORE#${storeId}`, sk: "CONFIG" }),
+  /** The store directory: one small item per store under one partition, so stores are listed by a Query, never a Scan. */
+  storeDirectory: (storeId: string) => ({ pk: "STORES", sk: `STORE#${storeId}` }),
   quarantine: (at: number, id: string) => ({
     pk: `QUARANTINE#${new Date(at).toISOString().slice(0, 10)}`,
     sk: `${String(at).padStart(15, "0")}#${id}`,

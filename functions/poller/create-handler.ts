@@ -16,12 +16,19 @@ import { countMetric } from "#adapters/metric-helpers.ts";
 import type { OrderRepository } from "#adapters/order-repository.ts";
 import type { PollCheckpointRepository } from "#adapters/poll-checkpoint-repository.ts";
 import type { QueuePublisher } from "#adapters/queue-publisher.ts";
+import type { StoreRepository } from "#adapters/store-repository.ts";
 import { newPollTask, PollTaskMessageSchema, parseQueueBody } from "#core/messages.ts";
 import { type OrderPoller, type PollSettings, type PollStoreResult, pollStore } from "./poll-store.ts";
 
 export interface PollerDeps {
-  /** The stores the schedule fans out to (STORE_IDS). */
+  /** The stores the schedule fans out to (STORE_IDS); with `stores`, only the seed of the stored list. */
   storeIds: readonly string[];
+  /**
+   * Stores as data: when set, the fan-out seeds `storeIds` into the table (once per container, idempotent; a retired
+   * store is not brought back) and fans out to the ACTIVE stores read from it, so added and retired stores are
+   * followed without a redeploy.
+   */
+  stores?: Pick<StoreRepository, "seed" | "listActiveIds">;
   checkpoints: PollCheckpointRepository;
   orders: Pick<OrderRepository, "getSyncedAt">;
   queue: QueuePublisher;
@@ -74,10 +81,23 @@ export function createPollerHandler(deps: PollerDeps): PollerHandler {
   const now = deps.now ?? Date.now;
   const storeDeps = { ...deps, now };
 
+  let seeded: Promise<unknown> | undefined;
+  async function storesToPoll(): Promise<readonly string[]> {
+    const { stores } = deps;
+    if (!stores) return deps.storeIds;
+    seeded ??= stores.seed(deps.storeIds, now()).catch((error) => {
+      seeded = undefined;
+      throw error;
+    });
+    await seeded;
+    return stores.listActiveIds();
+  }
+
   async function fanOut(event: ScheduledEvent): Promise<FanOutResult> {
     const scheduledAt = Date.parse(event.time) || now();
-    const tasks = deps.storeIds.map((storeId) => newPollTask(storeId, scheduledAt, now()));
-    if (tasks.length === 0) logger.warn("no stores configured (STORE_IDS): nothing to poll");
+    const storeIds = await storesToPoll();
+    const tasks = storeIds.map((storeId) => newPollTask(storeId, scheduledAt, now()));
+    if (tasks.length === 0) logger.warn("no active stores (STORE_IDS seeds them; PUT /v1/stores adds): nothing to poll");
     await deps.queue.sendAll(deps.pollQueueUrl, tasks);
     countMetric(metrics, "PollTasksScheduled", tasks.length);
     logger.info("poll tasks fanned out", { tasks: tasks.length, scheduledAt });

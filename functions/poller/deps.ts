@@ -15,6 +15,7 @@ import { createOrderRepository } from "#adapters/order-repository.ts";
 import { createPollCheckpointRepository } from "#adapters/poll-checkpoint-repository.ts";
 import { createQueuePublisher } from "#adapters/queue-publisher.ts";
 import { loadJsonSecret, PincodeCredentialsSchema } from "#adapters/secrets.ts";
+import { createStoreRepository } from "#adapters/store-repository.ts";
 import { createPincodeClient, type PincodeClientConfig } from "#pincode/client.ts";
 import type { PollerDeps } from "./create-handler.ts";
 import { parsePollerEnv } from "./env.ts";
@@ -29,6 +30,8 @@ export interface PollerWiring {
   pollQueueUrl: string;
   eventsQueueUrl: string;
   storeIds: readonly string[];
+  /** Fan out to the ACTIVE stores in the table, seeded from `storeIds` (stores as data). Default: `storeIds` only. */
+  storesFromTable?: boolean;
   /** A Pincode client config (its onMetric is wired to our metrics) or a ready Order Poll implementation. */
   pincode: Omit<PincodeClientConfig, "onMetric"> | OrderPoller;
   settings?: Partial<PollSettings>;
@@ -46,6 +49,7 @@ export function wirePollerDeps(wiring: PollerWiring): PollerDeps {
       : createPincodeClient({ ...wiring.pincode, onMetric: pincodeMetricSink(metrics) });
   return {
     storeIds: wiring.storeIds,
+    ...(wiring.storesFromTable ? { stores: createStoreRepository(wiring.dynamo, wiring.tableName) } : {}),
     checkpoints: createPollCheckpointRepository(wiring.dynamo, wiring.tableName),
     orders: createOrderRepository(wiring.dynamo, wiring.tableName),
     queue: createQueuePublisher(wiring.sqs),
@@ -69,6 +73,7 @@ export function pollerDepsFromEnv(env: NodeJS.ProcessEnv = process.env): PollerD
     pollQueueUrl: config.POLL_QUEUE_URL,
     eventsQueueUrl: config.EVENTS_QUEUE_URL,
     storeIds: config.STORE_IDS,
+    storesFromTable: true,
     pincode: {
       baseUrl: config.PINCODE_API_BASE_URL,
       authBaseUrl: config.PINCODE_AUTH_URL,

@@ -1,0 +1,69 @@
+/**
+ * Builds the seller API's dependencies. `wireSellerApiDeps` takes ready clients (tests and local mode point them at
+ * dynalite and fauxqs); `sellerApiDepsFromEnv` builds the real ones on AWS. Nothing here does I/O when called.
+ */
+import type { Logger } from "@aws-lambda-powertools/logger";
+import type { Metrics } from "@aws-lambda-powertools/metrics";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import { createDynamoClient, createSqsClient } from "#adapters/aws-clients.ts";
+import { createLogger, createMetrics } from "#adapters/observability.ts";
+import { createOrderQueryRepository } from "#adapters/order-query-repository.ts";
+import { createPollCheckpointRepository } from "#adapters/poll-checkpoint-repository.ts";
+import { createStoreRepository } from "#adapters/store-repository.ts";
+import type { CommandsPort, SellerApiDeps } from "./create-handler.ts";
+import { parseSellerApiEnv } from "./env.ts";
+
+export const SELLER_API_SERVICE = "pincode-bridge-seller-api";
+
+export interface SellerApiWiring {
+  dynamo: DynamoDBClient;
+  sqs: SQSClient;
+  tableName: string;
+  commandsQueueUrl: string;
+  seedStoreIds?: readonly string[];
+  /** Overrides the command side (tests); by default it is wired from the clients above. */
+  commands?: CommandsPort;
+  logger?: Logger;
+  metrics?: Metrics;
+  now?: () => number;
+}
+
+/** The command side, wired from issue9-cmd's modules once they are merged; undefined until then. */
+export function wireCommandsPort(_opts: {
+  dynamo: DynamoDBClient;
+  sqs: SQSClient;
+  tableName: string;
+  commandsQueueUrl: string;
+}): CommandsPort | undefined {
+  return undefined;
+}
+
+export function wireSellerApiDeps(wiring: SellerApiWiring): SellerApiDeps {
+  const { dynamo, tableName } = wiring;
+  return {
+    orders: createOrderQueryRepository(dynamo, tableName),
+    stores: createStoreRepository(dynamo, tableName),
+    checkpoints: createPollCheckpointRepository(dynamo, tableName),
+    commands:
+      wiring.commands ??
+      wireCommandsPort({ dynamo, sqs: wiring.sqs, tableName, commandsQueueUrl: wiring.commandsQueueUrl }),
+    seedStoreIds: wiring.seedStoreIds ?? [],
+    logger: wiring.logger ?? createLogger(SELLER_API_SERVICE),
+    metrics: wiring.metrics ?? createMetrics(SELLER_API_SERVICE),
+    ...(wiring.now ? { now: wiring.now } : {}),
+  };
+}
+
+export function sellerApiDepsFromEnv(env: NodeJS.ProcessEnv = process.env): SellerApiDeps {
+  const config = parseSellerApiEnv(env);
+  return wireSellerApiDeps({
+    dynamo: createDynamoClient(),
+    sqs: createSqsClient(),
+    tableName: config.TABLE_NAME,
+    commandsQueueUrl: config.COMMANDS_QUEUE_URL,
+    seedStoreIds: config.STORE_IDS,
+    logger: createLogger(config.POWERTOOLS_SERVICE_NAME),
+    metrics: createMetrics(config.POWERTOOLS_SERVICE_NAME),
+  });
+}

@@ -1,0 +1,134 @@
+/**
+ * The command side through the API: `POST /v1/orders/{orderId}/actions`, `GET /v1/commands/{commandId}`,
+ * `GET /v1/orders/{orderId}/commands`, `POST /v1/stores/{storeId}/availability`, `POST /v1/listings` and
+ * `GET /v1/submissions/{submissionId}`. Validation of the bodies, idempotency and the FIFO send are the submit use
+ * cases' (functions/commands/submit.ts); this layer reads the path, the Idempotency-Key header and maps the result.
+ */
+import type { CommandsPort, SellerApiDeps, SubmitResult } from "../create-handler.ts";
+import { parseId, parseIdempotencyKey, parseStoreId } from "./params.ts";
+import { type ApiRequest, type ApiResponse, apiError } from "./types.ts";
+
+const unavailable = () =>
+  apiError(503, "COMMANDS_UNAVAILABLE", "the command side is not configured in this deployment; retry later");
+
+const fromSubmit = (result: SubmitResult): ApiResponse => ({ status: result.status, body: result.body });
+
+async function withCommands(
+  deps: SellerApiDeps,
+  run: (commands: CommandsPort) => Promise<ApiResponse>,
+): Promise<ApiResponse> {
+  return deps.commands ? run(deps.commands) : unavailable();
+}
+
+export async function postOrderActions(request: ApiRequest, deps: SellerApiDeps): Promise<ApiResponse> {
+  const orderId = parseId("orderId", request.params.orderId);
+  if (!orderId.ok) return orderId.response;
+  const key = parseIdempotencyKey(request);
+  if (!key.ok) return key.response;
+  if (request.body === undefined) return apiError(400, "INVALID_REQUEST", "body: expected a JSON object with actions");
+  return withCommands(deps, async (commands) =>
+    fromSubmit(
+      await commands.submitOrderActions({
+        orderId: orderId.value,
+        body: request.body,
+        now: request.now,
+        ...(key.value !== undefined ? { idempotencyKey: key.value } : {}),
+      }),
+    ),
+  );
+}
+
+export async function getCommand(request: ApiRequest, deps: SellerApiDeps): Promise<ApiResponse> {
+  const commandId = parseId("commandId", request.params.commandId);
+  if (!commandId.ok) return commandId.response;
+  return withCommands(deps, async (commands) => {
+    const command = await commands.getCommand(commandId.value);
+    if (!command) return apiError(404, "COMMAND_NOT_FOUND", "no command with this commandId");
+    return { status: 200, body: command };
+  });
+}
+
+export async function listOrderCommands(request: ApiRequest, deps: SellerApiDeps): Promise<ApiResponse> {
+  const orderId = parseId("orderId", request.params.orderId);
+  if (!orderId.ok) return orderId.response;
+  return withCommands(deps, async (commands) => {
+    const [view, list] = await Promise.all([
+      deps.orders.getView(orderId.value),
+      commands.listOrderCommands(orderId.value),
+    ]);
+    if (!view && list.length === 0) {
+      return apiError(404, "ORDER_NOT_FOUND", "no order with this orderId has reached the bridge");
+    }
+    return { status: 200, body: { orderId: orderId.value, commands: list } };
+  });
+}
+
+export async function postStoreAvailability(request: ApiRequest, deps: SellerApiDeps): Promise<ApiResponse> {
+  const storeId = parseStoreId("storeId", request.params.storeId);
+  if (!storeId.ok) return storeId.response;
+  if (storeId.value === null) return apiError(400, "INVALID_REQUEST", "storeId: expected a store id");
+  const key = parseIdempotencyKey(request);
+  if (!key.ok) return key.response;
+  if (request.body === undefined) {
+    return apiError(400, "INVALID_REQUEST", "body: expected a JSON object {status: ENABLED|DISABLED, validTill?}");
+  }
+  const store = await deps.stores.get(storeId.value);
+  if (store?.status !== "ACTIVE") {
+    return apiError(404, "STORE_NOT_FOUND", "no active store with this storeId; add it with PUT /v1/stores/{storeId}");
+  }
+  const id = storeId.value;
+  return withCommands(deps, async (commands) => {
+    const result = await commands.submitStoreToggle({
+      storeId: id,
+      body: request.body,
+      now: request.now,
+      ...(key.value !== undefined ? { idempotencyKey: key.value } : {}),
+    });
+    if (result.status === 202) {
+      // The availability as last set (GET /v1/stores); Pincode's verdict arrives with the submission result.
+      const body = request.body as { status?: unknown; validTill?: unknown };
+      const status = body.status === "DISABLED" ? "DISABLED" : "ENABLED";
+      const submissionId = typeof result.body.submissionId === "string" ? result.body.submissionId : undefined;
+      await deps.stores.setAvailability(
+        id,
+        {
+          status,
+          setAt: request.now,
+          ...(typeof body.validTill === "number" ? { validTill: body.validTill } : {}),
+          ...(submissionId ? { submissionId } : {}),
+        },
+        request.now,
+      );
+    }
+    return fromSubmit(result);
+  });
+}
+
+export async function postListings(request: ApiRequest, deps: SellerApiDeps): Promise<ApiResponse> {
+  const key = parseIdempotencyKey(request);
+  if (!key.ok) return key.response;
+  if (request.body === undefined) return apiError(400, "INVALID_REQUEST", "body: expected a JSON object with listings");
+  return withCommands(deps, async (commands) =>
+    fromSubmit(
+      await commands.submitListings({
+        body: request.body,
+        now: request.now,
+        ...(key.value !== undefined ? { idempotencyKey: key.value } : {}),
+      }),
+    ),
+  );
+}
+
+export async function getSubmission(request: ApiRequest, deps: SellerApiDeps): Promise<ApiResponse> {
+  const submissionId = parseId("submissionId", request.params.submissionId);
+  if (!submissionId.ok) return submissionId.response;
+  return withCommands(deps, async (commands) => {
+    const submission = await commands.getSubmission(submissionId.value);
+    if (!submission) return apiError(404, "SUBMISSION_NOT_FOUND", "no submission with this submissionId");
+    const status = typeof submission.status === "string" ? submission.status : undefined;
+    const createdAt = typeof submission.createdAt === "number" ? submission.createdAt : undefined;
+    // PENDING until the result callback: say how long it has been waiting.
+    const age = status === "PENDING" && createdAt !== undefined ? { ageMs: Math.max(0, request.now - createdAt) } : {};
+    return { status: 200, body: { ...submission, ...age } };
+  });
+}

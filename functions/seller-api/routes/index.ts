@@ -1,0 +1,30 @@
+/**
+ * Route key (`"<METHOD> <path template>"`, see routeKey in functions/core/routes.ts) -> handler. Every sellerApi
+ * line of the route table has exactly one entry here (test/unit/seller-api-routes.test.ts checks both ways).
+ */
+
+import {
+  getCommand,
+  getSubmission,
+  listOrderCommands,
+  postListings,
+  postOrderActions,
+  postStoreAvailability,
+} from "./commands.ts";
+import { getOrder, listOrders } from "./orders.ts";
+import { deleteStore, listStores, putStore } from "./stores.ts";
+import type { RouteHandler } from "./types.ts";
+
+export const ROUTE_HANDLERS: Readonly<Record<string, RouteHandler>> = {
+  "GET /v1/orders": listOrders,
+  "GET /v1/orders/{orderId}": getOrder,
+  "POST /v1/orders/{orderId}/actions": postOrderActions,
+  "GET /v1/orders/{orderId}/commands": listOrderCommands,
+  "GET /v1/commands/{commandId}": getCommand,
+  "GET /v1/stores": listStores,
+  "PUT /v1/stores/{storeId}": putStore,
+  "DELETE /v1/stores/{storeId}": deleteStore,
+  "POST /v1/stores/{storeId}/availability": postStoreAvailability,
+  "POST /v1/listings": postListings,
+  "GET /v1/submissions/{submissionId}": getSubmission,
+};
