@@ -123,3 +123,47 @@ export function parseQueueBody<T>(body: string, schema: z.ZodType<T>, what: stri
     ? { ok: true, message: parsed.data }
     : { ok: false, reason: `not ${what}: ${describeIssues(parsed.error)}` };
 }
+
+// --- Commands queue (FIFO): seller commands to execute against Pincode (issue 9) ---------------------------------
+
+/**
+ * Execute the order command `commandId` (Order Update). Message group = the order, deduplication id = the command
+ * id; the command item (`COMMAND#<commandId>`) holds the request, so the message only names it.
+ */
+export const OrderCommandMessageSchema = z.object({
+  ...base,
+  kind: z.literal("command.order"),
+  commandId: z.string().min(1),
+  orderId: z.string().min(1),
+});
+
+/**
+ * Send the catalog/store submission `submissionId` (Store Toggle or Listing Create/Update). Message group = the
+ * store, deduplication id = the submission id; the `SUBMISSION#<submissionId>` item holds the messages.
+ */
+export const SubmissionCommandMessageSchema = z.object({
+  ...base,
+  kind: z.literal("command.submission"),
+  commandId: z.string().min(1),
+  submissionId: z.string().min(1),
+  storeId: z.string().min(1),
+});
+
+export const CommandsQueueMessageSchema = z.discriminatedUnion("kind", [
+  OrderCommandMessageSchema,
+  SubmissionCommandMessageSchema,
+]);
+export type CommandsQueueMessage = z.infer<typeof CommandsQueueMessageSchema>;
+export type OrderCommandMessage = z.infer<typeof OrderCommandMessageSchema>;
+export type SubmissionCommandMessage = z.infer<typeof SubmissionCommandMessageSchema>;
+
+type CommandDraft<T> = T extends unknown ? Draft<T> : never;
+
+export function newCommandsMessage(draft: CommandDraft<CommandsQueueMessage>, now = Date.now()): CommandsQueueMessage {
+  return CommandsQueueMessageSchema.parse({
+    v: MESSAGE_VERSION,
+    messageId: draft.messageId ?? randomUUID(),
+    receivedAt: draft.receivedAt ?? now,
+    ...draft,
+  });
+}
