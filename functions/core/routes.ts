@@ -47,6 +47,13 @@ export const ROUTES = [
   { method: "POST", path: "/v1/stores/{storeId}/availability", function: "sellerApi", auth: "iam" },
   { method: "POST", path: "/v1/listings", function: "sellerApi", auth: "iam" },
   { method: "GET", path: "/v1/submissions/{submissionId}", function: "sellerApi", auth: "iam" },
+  // Seller API: operations (queues, DLQs, quarantined callbacks).
+  { method: "GET", path: "/v1/ops/summary", function: "sellerApi", auth: "iam" },
+  { method: "GET", path: "/v1/ops/dlqs", function: "sellerApi", auth: "iam" },
+  { method: "GET", path: "/v1/ops/dlqs/{queue}/messages", function: "sellerApi", auth: "iam" },
+  { method: "POST", path: "/v1/ops/dlqs/{queue}/redrive", function: "sellerApi", auth: "iam" },
+  { method: "GET", path: "/v1/quarantine", function: "sellerApi", auth: "iam" },
+  { method: "POST", path: "/v1/quarantine/{id}/replay", function: "sellerApi", auth: "iam" },
 ] as const satisfies readonly Route[];
 
 /** `"GET /v1/orders/{orderId}"`: how the seller-api function keys its handlers. */

@@ -16,6 +16,7 @@ import type { StoreRepository } from "#adapters/store-repository.ts";
 import { errorResponse } from "#core/http-response.ts";
 import { createRouter, toProxyResult } from "./router.ts";
 import { ROUTE_HANDLERS } from "./routes/index.ts";
+import type { OpsDeps } from "./routes/ops-common.ts";
 
 /** What issue9-cmd's submit use cases answer (functions/commands/submit.ts). */
 export interface SubmitResult {
@@ -57,6 +58,8 @@ export interface SellerApiDeps {
   metrics: Metrics;
   now?: () => number;
   maxBodyBytes?: number;
+  /** The operations routes' queues and readers (routes/ops-*.ts); absent: those routes answer 503. */
+  ops?: OpsDeps;
 }
 
 export type SellerApiHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;

@@ -11,8 +11,11 @@ import { createLogger, createMetrics } from "#adapters/observability.ts";
 import { createOrderQueryRepository } from "#adapters/order-query-repository.ts";
 import { createPollCheckpointRepository } from "#adapters/poll-checkpoint-repository.ts";
 import { createStoreRepository } from "#adapters/store-repository.ts";
+import type { OpsQueues } from "#core/operations.ts";
 import type { CommandsPort, SellerApiDeps } from "./create-handler.ts";
 import { parseSellerApiEnv } from "./env.ts";
+import type { PendingSubmissions } from "./routes/ops-common.ts";
+import { opsQueuesFromEnv, wireOpsDeps } from "./routes/ops-deps.ts";
 
 export const SELLER_API_SERVICE = "pincode-bridge-seller-api";
 
@@ -27,6 +30,10 @@ export interface SellerApiWiring {
   logger?: Logger;
   metrics?: Metrics;
   now?: () => number;
+  /** The work queues and their DLQs, for the operations routes; absent: those routes answer 503. */
+  opsQueues?: OpsQueues;
+  /** Submissions still waiting for Pincode's result (the command side's reader), for GET /v1/ops/summary. */
+  pendingSubmissions?: (now: number) => Promise<PendingSubmissions>;
 }
 
 /** The command side, wired from issue9-cmd's modules once they are merged; undefined until then. */
@@ -41,9 +48,10 @@ export function wireCommandsPort(_opts: {
 
 export function wireSellerApiDeps(wiring: SellerApiWiring): SellerApiDeps {
   const { dynamo, tableName } = wiring;
+  const stores = createStoreRepository(dynamo, tableName);
   return {
     orders: createOrderQueryRepository(dynamo, tableName),
-    stores: createStoreRepository(dynamo, tableName),
+    stores,
     checkpoints: createPollCheckpointRepository(dynamo, tableName),
     commands:
       wiring.commands ??
@@ -52,6 +60,18 @@ export function wireSellerApiDeps(wiring: SellerApiWiring): SellerApiDeps {
     logger: wiring.logger ?? createLogger(SELLER_API_SERVICE),
     metrics: wiring.metrics ?? createMetrics(SELLER_API_SERVICE),
     ...(wiring.now ? { now: wiring.now } : {}),
+    ...(wiring.opsQueues
+      ? {
+          ops: wireOpsDeps({
+            dynamo,
+            sqs: wiring.sqs,
+            tableName,
+            queues: wiring.opsQueues,
+            listStoreIds: () => stores.listActiveIds(),
+            ...(wiring.pendingSubmissions ? { pendingSubmissions: wiring.pendingSubmissions } : {}),
+          }),
+        }
+      : {}),
   };
 }
 
@@ -63,6 +83,7 @@ export function sellerApiDepsFromEnv(env: NodeJS.ProcessEnv = process.env): Sell
     tableName: config.TABLE_NAME,
     commandsQueueUrl: config.COMMANDS_QUEUE_URL,
     seedStoreIds: config.STORE_IDS,
+    ...(opsQueuesFromEnv(env) ? { opsQueues: opsQueuesFromEnv(env) } : {}),
     logger: createLogger(config.POWERTOOLS_SERVICE_NAME),
     metrics: createMetrics(config.POWERTOOLS_SERVICE_NAME),
   });

@@ -16,6 +16,12 @@ export const SellerApiEnvSchema = z.object({
         .map((s) => s.trim())
         .filter(Boolean),
     ),
+  /** The work queues and their DLQs, for the operations routes (functions/seller-api/routes/ops-*.ts). */
+  EVENTS_QUEUE_URL: z.url().optional(),
+  EVENTS_DLQ_URL: z.url().optional(),
+  POLL_QUEUE_URL: z.url().optional(),
+  POLL_DLQ_URL: z.url().optional(),
+  COMMANDS_DLQ_URL: z.url().optional(),
   POWERTOOLS_SERVICE_NAME: z.string().min(1).default("pincode-bridge-seller-api"),
 });
 export type SellerApiEnv = z.infer<typeof SellerApiEnvSchema>;

@@ -11,6 +11,12 @@ import {
   postOrderActions,
   postStoreAvailability,
 } from "./commands.ts";
+import { getDlqMessages } from "./ops-dlq-messages.ts";
+import { postDlqRedrive } from "./ops-dlq-redrive.ts";
+import { listDlqs } from "./ops-dlqs.ts";
+import { listQuarantine } from "./ops-quarantine.ts";
+import { postQuarantineReplay } from "./ops-quarantine-replay.ts";
+import { getOpsSummary } from "./ops-summary.ts";
 import { getOrder, listOrders } from "./orders.ts";
 import { deleteStore, listStores, putStore } from "./stores.ts";
 import type { RouteHandler } from "./types.ts";
@@ -27,4 +33,10 @@ export const ROUTE_HANDLERS: Readonly<Record<string, RouteHandler>> = {
   "POST /v1/stores/{storeId}/availability": postStoreAvailability,
   "POST /v1/listings": postListings,
   "GET /v1/submissions/{submissionId}": getSubmission,
+  "GET /v1/ops/summary": getOpsSummary,
+  "GET /v1/ops/dlqs": listDlqs,
+  "GET /v1/ops/dlqs/{queue}/messages": getDlqMessages,
+  "POST /v1/ops/dlqs/{queue}/redrive": postDlqRedrive,
+  "GET /v1/quarantine": listQuarantine,
+  "POST /v1/quarantine/{id}/replay": postQuarantineReplay,
 };
