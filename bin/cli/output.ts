@@ -3,7 +3,7 @@
  * human lines and aligned tables. Errors go to stderr with what to do next. Pure formatting, no I/O here except
  * through the `Io` the caller passes.
  */
-import { CliError } from "./exit-codes.ts";
+import type { CliError } from "./exit-codes.ts";
 
 export interface Io {
   out(text: string): void;
