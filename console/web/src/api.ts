@@ -14,6 +14,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The error answer's JSON (e.g. `rows` of a refused listings request). */
+    readonly body: Record<string, unknown> = {},
   ) {
     super(message);
   }
@@ -75,7 +77,7 @@ export async function api<T = Record<string, unknown>>(
     if ((response.status === 401 || response.status === 403) && mode.kind === "key") onUnauthorised();
     const code = typeof body.error === "string" ? body.error : `HTTP_${response.status}`;
     const message = typeof body.message === "string" ? body.message : `the seller API answered ${response.status}`;
-    throw new ApiError(response.status, code, message);
+    throw new ApiError(response.status, code, message, body);
   }
   return body as T;
 }

@@ -4,7 +4,10 @@
  */
 import { CsvError, chunk, parseCsv } from "./csv.ts";
 
-/** PINCODE-API §2.4: at most 100 messages per catalog request. */
+/**
+ * Rows per seller-API request: the API takes up to 500 (and splits them into Pincode requests itself); 100 keeps
+ * the progress bar moving and one refused request small.
+ */
 export const LISTINGS_BATCH = 100;
 
 export interface ListingFile {
@@ -16,28 +19,19 @@ export interface ListingFile {
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
 
-/** CSV cells are text; numbers and booleans become JSON values, so a CSV row and a JSON row read the same. */
-export function cellValue(cell: string): unknown {
-  const t = cell.trim();
-  if (t === "") return undefined;
-  if (/^-?\d+(\.\d+)?$/.test(t) && !/^0\d/.test(t)) return Number(t);
-  if (t === "true" || t === "false") return t === "true";
-  return t;
-}
+/** The seller API's numeric listing fields (functions/core/catalog-requests.ts); every other cell stays text. */
+const NUMERIC_FIELDS = new Set(["mrp", "sellingPrice", "count", "maxOrderQuantity"]);
 
-/** Dotted headers (`price.mrp`) build nested objects. */
-function nest(row: Record<string, string>): Json {
+/**
+ * A CSV row as the seller API's listing row (`{type, storeId, sku, ...}`, one header per field): empty cells are
+ * left out, numeric fields become numbers (a cell that is not a number is sent as text, so the API names the field).
+ */
+export function csvRow(row: Record<string, string>): Json {
   const out: Json = {};
   for (const [header, cell] of Object.entries(row)) {
-    const value = cellValue(cell);
-    if (value === undefined) continue;
-    const path = header.split(".");
-    let target = out;
-    path.slice(0, -1).forEach((part) => {
-      if (!isObject(target[part])) target[part] = {};
-      target = target[part] as Json;
-    });
-    target[path[path.length - 1] ?? header] = value;
+    const value = cell.trim();
+    if (value === "") continue;
+    out[header] = NUMERIC_FIELDS.has(header) && /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
   }
   return out;
 }
@@ -64,7 +58,7 @@ export function readListingFile(name: string, text: string): ListingFile {
     return { rows: list as Json[], origins: list.map((_, i) => `item ${i + 1}`) };
   }
   const table = parseCsv(text);
-  return { rows: table.rows.map(nest), origins: table.lines.map((l) => `line ${l}`) };
+  return { rows: table.rows.map(csvRow), origins: table.lines.map((l) => `line ${l}`) };
 }
 
 export const batches = <T>(rows: readonly T[]) => chunk(rows, LISTINGS_BATCH);

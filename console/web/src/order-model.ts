@@ -54,6 +54,8 @@ export interface OrderModel {
   totalPaise: number | null;
   fulfilments: FulfilmentModel[];
   sellerInvoiceId: string | null;
+  /** The bridge's change counter for the stored view (list entries carry it); 0 when unknown. */
+  version: number;
 }
 
 export const TERMINAL_STATES = ["COMPLETED", "CANCELLED"] as const;
@@ -111,6 +113,11 @@ function readFulfilment(raw: Json): FulfilmentModel {
   };
 }
 
+/** `fulfillments[]` of a view or of a `GET /v1/deadlines` entry. */
+export function readFulfilments(raw: unknown): FulfilmentModel[] {
+  return Array.isArray(raw) ? raw.filter(isObject).map(readFulfilment) : [];
+}
+
 /**
  * Reads an order view, or a list entry that wraps one (`{order}` / `{view}`), or a summary-only list entry
  * (`orderId`, `orderState`, `totalPaise`, `itemCount`, ...): the list may carry less than the detail.
@@ -150,6 +157,7 @@ export function readOrder(input: unknown): OrderModel {
     totalPaise: typeof total === "number" ? total : null,
     fulfilments: fulfilmentsRaw.map(readFulfilment),
     sellerInvoiceId: clientInfo,
+    version: count(outer.version) ?? count(raw.version) ?? 0,
   };
 }
 

@@ -4,7 +4,7 @@
  * every view so a new order rings wherever the staff are.
  */
 import { api, q } from "./api.ts";
-import { isNew, type OrderModel, readOrder } from "./order-model.ts";
+import { isNew, isTerminal, type OrderModel, readFulfilments, readOrder } from "./order-model.ts";
 import { setNewOrders } from "./ring.ts";
 
 export const POLL_MS = 3_000;
@@ -39,14 +39,44 @@ const notify = () => {
 
 function listOf(body: Json): { orders: unknown[]; cursor: string | null } {
   const orders = Array.isArray(body.orders) ? body.orders : Array.isArray(body.items) ? body.items : [];
-  const next = body.nextCursor ?? body.cursor ?? null;
+  const next = body.next ?? body.nextCursor ?? null;
   return { orders, cursor: typeof next === "string" && next ? next : null };
 }
+
+/** Fulfilment histories (promised times) by order id, with the order version they were read at. */
+const deadlines = new Map<string, { version: number; fulfilments: OrderModel["fulfilments"] }>();
 
 function merge(entries: unknown[]): void {
   for (const entry of entries) {
     const order = readOrder(entry);
-    if (order.id) feed.orders.set(order.id, order);
+    if (!order.id) continue;
+    const known = deadlines.get(order.id);
+    if (known && known.version === order.version) order.fulfilments = known.fulfilments;
+    feed.orders.set(order.id, order);
+  }
+}
+
+/**
+ * The list carries states, not Pincode's promised times: `GET /v1/deadlines` adds them for the open orders whose
+ * version changed (ids, states and times only; no buyer data reaches the list).
+ */
+async function fillDeadlines(): Promise<void> {
+  const stale = [...feed.orders.values()]
+    .filter((o) => !isTerminal(o) && deadlines.get(o.id)?.version !== o.version)
+    .map((o) => o.id);
+  for (let i = 0; i < stale.length; i += 100) {
+    const ids = stale.slice(i, i + 100);
+    const body = await api<Json>(`/v1/deadlines${q({ orderIds: ids.join(",") })}`);
+    for (const entry of Array.isArray(body.deadlines) ? body.deadlines : []) {
+      const e = entry as Json;
+      const id = typeof e.orderId === "string" ? e.orderId : "";
+      const order = feed.orders.get(id);
+      if (!order) continue;
+      const version = typeof e.version === "number" ? e.version : order.version;
+      const fulfilments = readFulfilments(e.fulfillments);
+      deadlines.set(id, { version, fulfilments });
+      if (version === order.version) order.fulfilments = fulfilments;
+    }
   }
 }
 
@@ -60,6 +90,7 @@ export async function reload(): Promise<void> {
   merge(orders);
   feed.cursor = cursor;
   fullAt = Date.now();
+  await fillDeadlines();
   feed.loadedAt = Date.now();
   feed.error = null;
   notify();
@@ -71,6 +102,7 @@ export async function loadMore(): Promise<void> {
   const { orders, cursor } = listOf(body);
   merge(orders);
   feed.cursor = cursor;
+  await fillDeadlines();
   notify();
 }
 
@@ -84,6 +116,7 @@ async function tick(): Promise<void> {
     const since = Math.max(0, newest - OVERLAP_MS);
     const body = await api<Json>(`/v1/orders${q({ storeId: feed.storeId, updatedSince: since, limit: 100 })}`);
     merge(listOf(body).orders);
+    await fillDeadlines();
     feed.loadedAt = Date.now();
     feed.error = null;
     notify();

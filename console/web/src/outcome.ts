@@ -33,7 +33,7 @@ function pincodeError(command: Json): { code?: string; message?: string } {
     }
   }
   const code = text(command.errorCode);
-  const message = text(command.message) ?? text(command.reason);
+  const message = text(command.message) ?? text(command.reason) ?? text(command.lastError);
   return { ...(code ? { code } : {}), ...(message ? { message } : {}) };
 }
 

@@ -2,7 +2,7 @@
 import { api } from "./api.ts";
 import { isSettled, readSubmission, type SubmissionView } from "./submission-view.ts";
 
-export { readSubmission, type SubmissionView, submissionIds } from "./submission-view.ts";
+export { readSubmission, type SubmissionMessage, type SubmissionView, submissionIds } from "./submission-view.ts";
 
 /** Polls a submission until Pincode's result callback has settled it (or the time runs out). */
 export async function followSubmission(

@@ -5,7 +5,7 @@ import { CsvError, parseCsv } from "../../../console/web/src/csv.ts";
 import { age, countdown, duration, rupees } from "../../../console/web/src/format.ts";
 import { batches, LISTINGS_BATCH, readListingFile } from "../../../console/web/src/listings.ts";
 import { describeCommand } from "../../../console/web/src/outcome.ts";
-import { readSubmission, submissionIds } from "../../../console/web/src/submission-view.ts";
+import { isSettled, readSubmission, submissionIds } from "../../../console/web/src/submission-view.ts";
 
 const NOW = 1_722_572_000_000;
 
@@ -50,23 +50,29 @@ describe("CSV in the browser", () => {
     expect(() => parseCsv("sku,sku\nA,B")).toThrow('column "sku" appears twice');
   });
 
-  it("turns a CSV into the same rows as the equivalent JSON, nesting dotted headers", () => {
+  it("turns a CSV into the seller API's listing rows, the same as the equivalent JSON", () => {
     const csv = readListingFile(
       "l.csv",
-      "serviceProviderItemId,price.mrp,price.sellingPrice,status,title\nA-1,30000,28000,ACTIVE,007 Atta\n",
+      "type,storeId,sku,psin,mrp,sellingPrice,count,status,ean\nCREATE,S01,00123,U0000000000000000000001,30000,28000,5,ACTIVE,\n",
     );
     const json = readListingFile(
       "l.json",
-      JSON.stringify([
-        {
-          serviceProviderItemId: "A-1",
-          price: { mrp: 30000, sellingPrice: 28000 },
-          status: "ACTIVE",
-          title: "007 Atta",
-        },
-      ]),
+      JSON.stringify({
+        listings: [
+          {
+            type: "CREATE",
+            storeId: "S01",
+            sku: "00123",
+            psin: "U0000000000000000000001",
+            mrp: 30000,
+            sellingPrice: 28000,
+            count: 5,
+            status: "ACTIVE",
+          },
+        ],
+      }),
     );
-    expect(csv.rows).toEqual(json.rows);
+    expect(csv.rows).toEqual(json.rows); // sku stays text (leading zeros), the empty ean is left out
     expect(csv.origins).toEqual(["line 2"]);
     expect(json.origins).toEqual(["item 1"]);
     expect(() => readListingFile("l.json", "{")).toThrow("not valid JSON");
@@ -81,9 +87,16 @@ describe("CSV in the browser", () => {
 
 describe("command outcomes in words", () => {
   it("says what Pincode said when it refused", () => {
+    // The seller API's command view (functions/adapters/command-repository.ts CommandView).
     const outcome = describeCommand({
+      commandId: "c-1",
       status: "REJECTED",
-      rejection: { errorCode: "ACTION_NOT_ALLOWED", message: "order cannot move from CREATED to COMPLETED" },
+      outcome: {
+        errorCode: "ACTION_NOT_ALLOWED",
+        message: "order cannot move from CREATED to COMPLETED",
+        httpStatus: 400,
+      },
+      lastError: null,
     });
     expect(outcome).toMatchObject({ tone: "refused", done: true });
     expect(outcome.text).toContain("ACTION_NOT_ALLOWED");
@@ -93,36 +106,37 @@ describe("command outcomes in words", () => {
 
   it("tells success, failure and waiting apart", () => {
     expect(describeCommand({ status: "SUCCEEDED" })).toMatchObject({ tone: "ok", done: true });
-    expect(describeCommand({ status: "FAILED", reason: "Pincode kept answering 500" })).toMatchObject({
+    expect(describeCommand({ status: "FAILED", outcome: { reason: "Pincode kept answering 500" } })).toMatchObject({
       tone: "failed",
       text: "Failed: Pincode kept answering 500. Try again.",
     });
-    expect(describeCommand({ status: "PENDING" })).toMatchObject({ tone: "pending", done: false });
+    expect(describeCommand({ status: "QUEUED" })).toMatchObject({ tone: "pending", done: false });
+    expect(describeCommand({ status: "SENT" })).toMatchObject({ tone: "pending", done: false });
     expect(describeCommand(undefined)).toMatchObject({ done: false });
   });
 
-  it("reads submissions and their per-message issues", () => {
+  it("reads a submission's per-row outcome and Pincode's issues", () => {
+    // The seller API's submission view (functions/adapters/submission-repository.ts SubmissionView).
     const s = readSubmission({
-      submissionId: "123",
+      submissionId: "c-1.1",
       status: "COMPLETED",
-      issues: [
+      messages: [
+        { messageId: "c-1.1.1", row: 0, outcome: "SUCCEEDED", issues: [] },
         {
-          messageId: "m-1",
-          code: "90221",
-          severity: "ERROR",
-          message: "Valid Till Timing is Incorrect",
-          attribute_errors: [{ validTill: "epoch ms" }],
+          messageId: "c-1.1.2",
+          row: 1,
+          outcome: "FAILED",
+          issues: [{ code: "90101", severity: "ERROR", message: "psin not found" }],
         },
       ],
+      error: null,
     });
-    expect(s.issues).toEqual([
-      {
-        messageId: "m-1",
-        code: "90221",
-        severity: "ERROR",
-        message: "Valid Till Timing is Incorrect; validTill: epoch ms",
-      },
+    expect(isSettled(s)).toBe(true);
+    expect(s.messages.map((m) => [m.row, m.outcome, m.issues.map((i) => i.code)])).toEqual([
+      [0, "SUCCEEDED", []],
+      [1, "FAILED", ["90101"]],
     ]);
+    expect(isSettled(readSubmission({ submissionId: "x", status: "PENDING", messages: [] }))).toBe(false);
     expect(submissionIds({ submissions: [{ submissionId: "a" }, { submissionId: "b" }] })).toEqual(["a", "b"]);
     expect(submissionIds({ submissionId: "c", status: "PENDING" })).toEqual(["c"]);
   });

@@ -2,9 +2,28 @@
 import { type ApiError, api } from "../api.ts";
 import { field, h, replace } from "../dom.ts";
 import { batches, type ListingFile, readListingFile } from "../listings.ts";
-import { followSubmission, type SubmissionView, submissionIds } from "../submission.ts";
+import { followSubmission, type SubmissionMessage, submissionIds } from "../submission.ts";
 
 type Json = Record<string, unknown>;
+
+/** `400 {rows: [{index, message}]}`: the refused rows of a request. */
+function rowProblems(body: unknown): Map<number, string> {
+  const rows = typeof body === "object" && body !== null ? (body as Json).rows : undefined;
+  const out = new Map<number, string>();
+  for (const r of Array.isArray(rows) ? rows : []) {
+    const row = r as Json;
+    if (typeof row.index === "number") out.set(row.index, String(row.message ?? ""));
+  }
+  return out;
+}
+
+function rowOutcome(origin: string, m: SubmissionMessage): RowOutcome {
+  const words = m.issues.map((i) => [i.code, i.message].filter(Boolean).join(" ")).join("; ");
+  if (m.outcome === "SUCCEEDED") return { origin, outcome: "accepted", tone: "ok" };
+  if (m.outcome === "WARNING") return { origin, outcome: `accepted with warnings: ${words}`, tone: "warn" };
+  if (m.outcome === "PENDING") return { origin, outcome: "sent; Pincode has not answered yet", tone: "pending" };
+  return { origin, outcome: `refused: ${words || m.outcome.toLowerCase()}`, tone: "refused" };
+}
 
 interface RowOutcome {
   origin: string;
@@ -69,50 +88,37 @@ export function renderCatalog(root: HTMLElement): () => void {
           headers: { "idempotency-key": crypto.randomUUID() },
         });
       } catch (error) {
+        // 400 names each refused row ({index, message}); the rest of the request was not sent either.
         const e = error as ApiError;
-        for (const p of part) outcomes.push({ origin: p.origin, outcome: `not sent: ${e.message}`, tone: "refused" });
+        const rows = rowProblems(e.body);
+        for (const [i, p] of part.entries()) {
+          const problem = rows.get(i);
+          outcomes.push({
+            origin: p.origin,
+            outcome: problem
+              ? `refused: ${problem}`
+              : `not sent: ${rows.size > 0 ? "another row of this request was refused" : e.message}`,
+            tone: "refused",
+          });
+        }
         bar.value += 2;
         draw();
         continue;
       }
       bar.value += 1;
-      const ids = submissionIds(answer);
-      const settled: SubmissionView[] = [];
-      for (const id of ids) {
-        const s = await followSubmission(id, () => {}, 30_000);
-        if (s) settled.push(s);
+      summary.textContent = `Request ${index + 1} of ${parts.length} sent; waiting for Pincode's result…`;
+      const byRow = new Map<number, RowOutcome>();
+      for (const id of submissionIds(answer)) {
+        const settled = await followSubmission(id, () => {}, 30_000);
+        for (const m of settled?.messages ?? [])
+          byRow.set(m.row, rowOutcome(part[m.row]?.origin ?? `row ${m.row + 1}`, m));
       }
       bar.value += 1;
-      const rejected = Array.isArray(answer.rejected) ? answer.rejected : [];
-      part.forEach((p, i) => {
-        const mine = settled.flatMap((s) =>
-          s.issues.filter((issue) => issue.messageId !== null && String(issue.messageId).endsWith(`-${i}`)),
+      for (const [i, p] of part.entries()) {
+        outcomes.push(
+          byRow.get(i) ?? { origin: p.origin, outcome: "sent; Pincode has not answered yet", tone: "pending" },
         );
-        const rowRejection = rejected.find((r) => typeof r === "object" && r !== null && (r as Json).index === i) as
-          | Json
-          | undefined;
-        if (rowRejection) {
-          outcomes.push({
-            origin: p.origin,
-            outcome: `refused: ${String(rowRejection.message ?? "")}`,
-            tone: "refused",
-          });
-        } else if (settled.length === 0) {
-          outcomes.push({ origin: p.origin, outcome: "sent; Pincode has not answered yet", tone: "pending" });
-        } else if (mine.some((m) => m.severity === "ERROR")) {
-          outcomes.push({
-            origin: p.origin,
-            outcome: `refused: ${mine.map((m) => `${m.code ?? ""} ${m.message}`).join("; ")}`,
-            tone: "refused",
-          });
-        } else if (mine.length > 0) {
-          outcomes.push({
-            origin: p.origin,
-            outcome: `accepted with warnings: ${mine.map((m) => m.message).join("; ")}`,
-            tone: "warn",
-          });
-        } else outcomes.push({ origin: p.origin, outcome: "accepted", tone: "ok" });
-      });
+      }
       draw();
     }
     const refused = outcomes.filter((o) => o.tone === "refused").length;

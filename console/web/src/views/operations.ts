@@ -87,7 +87,7 @@ export function renderOperations(root: HTMLElement): () => void {
     replace(inside, h("p", {}, `Reading ${queue}…`));
     try {
       const body = await api<Json>(`/v1/ops/dlqs/${encodeURIComponent(queue)}/messages?limit=10`);
-      const messages = listIn(body, "messages", "items");
+      const messages = listIn(body, "items");
       replace(
         inside,
         h("h3", {}, `Inside ${queue} (first ${messages.length})`),
@@ -96,6 +96,7 @@ export function renderOperations(root: HTMLElement): () => void {
           : h(
               "ol",
               { class: "messages" },
+              // The summary only (kind, ids, source, counts): bodies can hold buyer data and stay out of the page.
               messages.map((m) => {
                 const { body: _body, ...meta } = m;
                 return h("li", {}, h("pre", {}, JSON.stringify(meta, null, 2)));
@@ -107,13 +108,32 @@ export function renderOperations(root: HTMLElement): () => void {
     }
   }
 
-  async function redrive(queue: string, count: number): Promise<void> {
-    if (!confirm(`Move ${count} message(s) from ${queue} back to its source queue?`)) return;
-    status.textContent = `Redriving ${queue}…`;
+  /** Dry run first (what would move), then the move after a confirmation, as the CLI does. */
+  async function redrive(queue: string): Promise<void> {
+    status.textContent = `Checking ${queue}…`;
     try {
-      const body = await api<Json>(`/v1/ops/dlqs/${encodeURIComponent(queue)}/redrive`, { method: "POST", body: {} });
-      const moved = num(body.moved) ?? num(body.redriven) ?? num(body.count);
-      status.textContent = `Redrive of ${queue} started${moved !== null ? `: ${moved} message(s) moved` : ""}.`;
+      const dry = await api<Json>(`/v1/ops/dlqs/${encodeURIComponent(queue)}/redrive`, {
+        method: "POST",
+        body: { dryRun: true },
+      });
+      const wouldMove = num(dry.wouldMove) ?? 0;
+      if (wouldMove === 0) {
+        status.textContent = `${queue}: nothing to redrive.`;
+        return;
+      }
+      if (
+        !confirm(
+          `Move ${wouldMove} message(s) from ${String(dry.from ?? queue)} back to ${String(dry.to ?? "its queue")}?`,
+        )
+      ) {
+        status.textContent = "Redrive cancelled.";
+        return;
+      }
+      const done = await api<Json>(`/v1/ops/dlqs/${encodeURIComponent(queue)}/redrive`, {
+        method: "POST",
+        body: { dryRun: false },
+      });
+      status.textContent = `Redrive of ${queue}: ${num(done.moved) ?? 0} moved, ${num(done.failed) ?? 0} failed, ${num(done.remaining) ?? 0} left.`;
     } catch (error) {
       status.textContent = `Redrive refused: ${(error as Error).message}`;
     }
@@ -140,32 +160,26 @@ export function renderOperations(root: HTMLElement): () => void {
     ]);
     if (stopped) return;
     if (summary.status === "fulfilled") {
-      const facts = Object.entries(summary.value).filter(([, v]) => typeof v === "number" || typeof v === "string");
-      const nested = Object.entries(summary.value).filter(([, v]) => isObject(v));
+      const sum = summary.value;
+      const queues = listIn(sum, "queues");
+      const depth = (d: unknown) => (isObject(d) ? (num(d.visible) ?? 0) + (num(d.inFlight) ?? 0) : 0);
+      const stores = listIn(sum, "stores");
+      const worstLag = Math.max(0, ...stores.map((st) => num(st.lagMs) ?? 0));
+      const pending = isObject(sum.pendingSubmissions) ? sum.pendingSubmissions : null;
+      const stat = (label: string, value: string, bad = false) =>
+        h(
+          "div",
+          { class: `card stat${bad ? " bad" : ""}` },
+          h("span", { class: "stat-label" }, label),
+          h("span", { class: "stat-value" }, value),
+        );
       replace(
         summaryBox,
-        facts.map(([k, v]) =>
-          h(
-            "div",
-            { class: "card stat" },
-            h("span", { class: "stat-label" }, k),
-            h("span", { class: "stat-value" }, String(v)),
-          ),
-        ),
-        nested.map(([k, v]) =>
-          h(
-            "div",
-            { class: "card stat" },
-            h("span", { class: "stat-label" }, k),
-            h(
-              "span",
-              { class: "stat-small" },
-              Object.entries(v as Json)
-                .map(([a, b]) => `${a}: ${isObject(b) ? JSON.stringify(b) : String(b)}`)
-                .join(" · "),
-            ),
-          ),
-        ),
+        queues.map((qq) => stat(`${String(qq.name)} queue`, String(depth(qq.queue)))),
+        stat("DLQ messages", String(num(sum.dlqMessages) ?? 0), (num(sum.dlqMessages) ?? 0) > 0),
+        stat("Quarantined (7 days)", String(isObject(sum.quarantine) ? (num(sum.quarantine.total) ?? 0) : 0)),
+        stat("Worst poll lag", stores.length ? duration(worstLag) : "—", worstLag > 5 * 60_000),
+        pending ? stat("Pending submissions", String(num(pending.count) ?? 0)) : null,
       );
     } else showError(summaryBox, summary.reason);
     if (arrivals.status === "fulfilled") replace(chartBox, chart(arrivals.value));
@@ -183,22 +197,21 @@ export function renderOperations(root: HTMLElement): () => void {
             h(
               "tr",
               {},
-              ["Queue", "Messages", "Oldest", ""].map((t) => h("th", { scope: "col" }, t)),
+              ["Queue", "Messages", "DLQ → redrives to", ""].map((t) => h("th", { scope: "col" }, t)),
             ),
           ),
           h(
             "tbody",
             {},
             queues.map((q) => {
-              const name = String(q.queue ?? q.name ?? q.id ?? "");
-              const count = num(q.messages) ?? num(q.count) ?? num(q.approximateNumberOfMessages) ?? 0;
-              const oldest = num(q.oldestAgeSeconds) ?? num(q.oldestMessageAgeSeconds);
+              const name = String(q.queue ?? "");
+              const count = num(q.messages) ?? 0;
               return h(
                 "tr",
                 { class: count > 0 ? "late" : null },
                 h("th", { scope: "row" }, name),
                 h("td", { class: "num" }, String(count)),
-                h("td", {}, oldest !== null ? duration(oldest * 1000) : "—"),
+                h("td", {}, `${String(q.dlqName ?? "")} → ${String(q.redrivesTo ?? "")}`),
                 h(
                   "td",
                   {},
@@ -214,7 +227,7 @@ export function renderOperations(root: HTMLElement): () => void {
                       type: "button",
                       class: "secondary",
                       disabled: count === 0,
-                      onclick: () => void redrive(name, count),
+                      onclick: () => void redrive(name),
                     },
                     `Redrive ${name}`,
                   ),
@@ -226,7 +239,7 @@ export function renderOperations(root: HTMLElement): () => void {
       );
     } else showError(dlqBox, dlqs.reason);
     if (quarantine.status === "fulfilled") {
-      const items = listIn(quarantine.value, "items", "quarantine", "callbacks");
+      const items = listIn(quarantine.value, "items");
       replace(
         quarantineBox,
         items.length === 0
@@ -240,7 +253,7 @@ export function renderOperations(root: HTMLElement): () => void {
                 h(
                   "tr",
                   {},
-                  ["When", "Reason", ""].map((t) => h("th", { scope: "col" }, t)),
+                  ["When", "Code", "Reason", ""].map((t) => h("th", { scope: "col" }, t)),
                 ),
               ),
               h(

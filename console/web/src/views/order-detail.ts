@@ -65,8 +65,9 @@ function timeline(history: unknown[], commands: unknown[]): TimelineEntry[] {
   }
   for (const raw of commands.filter(isObject)) {
     const at = num(raw.createdAt) ?? num(raw.submittedAt) ?? num(raw.updatedAt) ?? 0;
-    const actions = Array.isArray(raw.actions)
-      ? raw.actions
+    const request = isObject(raw.request) ? raw.request : raw;
+    const actions = Array.isArray(request.actions)
+      ? request.actions
           .filter(isObject)
           .map((a) => [text(a.type), text(a.reason)].filter(Boolean).join(" "))
           .join(", ")

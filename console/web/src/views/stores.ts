@@ -8,18 +8,14 @@ type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
 const num = (v: unknown) => (typeof v === "number" ? v : null);
 
-function pollLag(store: Json, now: number): number | null {
-  const lag = num(store.pollLagMs) ?? num(store.lagMs);
-  if (lag !== null) return lag;
-  const poll = isObject(store.poll) ? store.poll : store;
-  const lagS = num(poll.pollLagSeconds) ?? num(poll.lagSeconds);
-  if (lagS !== null) return lagS * 1000;
-  const last = num(poll.lastPolledAt) ?? num(poll.lastPollAt) ?? num(poll.windowEnd) ?? num(poll.checkpoint);
-  return last === null ? null : now - last;
+function pollLag(store: Json): number | null {
+  const poll = isObject(store.poll) ? store.poll : {};
+  return num(poll.lagMs);
 }
 
 function ordersByState(store: Json): Array<[string, number]> {
-  const counts = isObject(store.ordersByState) ? store.ordersByState : isObject(store.orders) ? store.orders : {};
+  const orders = isObject(store.orders) ? store.orders : {};
+  const counts = isObject(orders.byState) ? orders.byState : {};
   return Object.entries(counts).filter((e): e is [string, number] => typeof e[1] === "number");
 }
 
@@ -28,8 +24,7 @@ function storeCard(store: Json, reload: () => Promise<void>): HTMLElement {
   const availability = isObject(store.availability) ? store.availability : {};
   const open = availability.status !== "DISABLED";
   const validTill = num(availability.validTill);
-  const now = Date.now();
-  const lag = pollLag(store, now);
+  const lag = pollLag(store);
   const status = h("p", { class: "outcome", role: "status", "aria-live": "polite" });
   const until = h("input", { type: "datetime-local", name: "closed-until" });
 
