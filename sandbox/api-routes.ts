@@ -118,7 +118,18 @@ export async function handleTsp(
       });
     }
     if (fault?.kind === "error") throw new SandboxError(500, "INTERNAL_SERVER_ERROR", "injected server error");
-    respond(200, route(engine, body));
+    const answer = route(engine, body);
+    if (path === PATHS.update) {
+      // updateResponseLossRate: the update above was applied (and counted in updatesByOrder); its answer is lost.
+      const loss = engine.dice.updateResponseLoss(faults);
+      if (loss === "drop-connection") {
+        engine.stats.countCall(endpoint, 0);
+        res.socket?.destroy();
+        return;
+      }
+      if (loss === "bad-gateway") throw new SandboxError(502, "BAD_GATEWAY", "injected loss of the update's response");
+    }
+    respond(200, answer);
   } catch (error) {
     if (error instanceof SandboxError) return fail(error);
     throw error;

@@ -24,6 +24,11 @@ export interface Faults {
   tokenExpiresEarlyMs: number;
   /** The Retry-After value sent with an injected 429, seconds. */
   retryAfterSeconds: number;
+  /**
+   * Share of Order Update calls that are APPLIED and then lose their response (0-1): half of them by dropping the
+   * connection, half by answering 502. The failure that makes exactly-once hard (issue 9).
+   */
+  updateResponseLossRate: number;
 }
 
 export const NO_FAULTS: Faults = {
@@ -36,6 +41,7 @@ export const NO_FAULTS: Faults = {
   latencyMs: 0,
   tokenExpiresEarlyMs: 0,
   retryAfterSeconds: 1,
+  updateResponseLossRate: 0,
 };
 
 const rate = z.number().min(0, "must be between 0 and 1").max(1, "must be between 0 and 1");
@@ -52,6 +58,7 @@ export const FaultsInputSchema = z.strictObject({
   latencyMs: ms.optional(),
   tokenExpiresEarlyMs: z.number().int().min(0).optional(),
   retryAfterSeconds: z.number().int().min(0).max(3600).optional(),
+  updateResponseLossRate: rate.optional(),
 });
 
 export function completeFaults(input: Partial<Faults> | undefined): Faults {
@@ -59,6 +66,9 @@ export function completeFaults(input: Partial<Faults> | undefined): Faults {
 }
 
 export type ApiFault = { kind: "rate-limit"; retryAfterSeconds: number } | { kind: "error" } | undefined;
+
+/** How an applied Order Update loses its response. */
+export type ResponseLoss = "drop-connection" | "bad-gateway" | undefined;
 
 export interface CallbackDecision {
   drop: boolean;
@@ -74,11 +84,23 @@ export class FaultDice {
   constructor(private readonly seed: number) {
     this.api = mulberry32(deriveSeed(seed, "api-faults"));
     this.callbacks = mulberry32(deriveSeed(seed, "callback-faults"));
+    this.updateLoss = mulberry32(deriveSeed(seed, "update-response-loss"));
+  }
+
+  private updateLoss: Prng;
+
+  /** Whether an applied Order Update's response is lost, and how (its own stream: other rates do not shift it). */
+  updateResponseLoss(faults: Faults): ResponseLoss {
+    const lost = this.updateLoss.chance(faults.updateResponseLossRate);
+    const drop = this.updateLoss.chance(0.5);
+    if (!lost) return undefined;
+    return drop ? "drop-connection" : "bad-gateway";
   }
 
   reset(): void {
     this.api = mulberry32(deriveSeed(this.seed, "api-faults"));
     this.callbacks = mulberry32(deriveSeed(this.seed, "callback-faults"));
+    this.updateLoss = mulberry32(deriveSeed(this.seed, "update-response-loss"));
   }
 
   apiFault(faults: Faults): ApiFault {

@@ -8,7 +8,7 @@ import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { createServer, type Server, type ServerResponse } from "node:http";
 import { join } from "node:path";
 import { CONSOLE_PATH, isConsolePath, loadConsoleAssets, serveConsole } from "../../console/assets.ts";
-import { createRecordingEventPublisher, type DomainEvent } from "../../functions/adapters/event-publisher.ts";
+import { type BridgeEvent, createRecordingEventPublisher } from "../../functions/adapters/event-publisher.ts";
 import { createLogger, createMetrics } from "../../functions/adapters/observability.ts";
 import { createQuarantineRepository } from "../../functions/adapters/quarantine-repository.ts";
 import { createQueuePublisher } from "../../functions/adapters/queue-publisher.ts";
@@ -165,7 +165,7 @@ export async function startLocalPipeline(
     const eventsFile = config.inMemory ? undefined : join(config.dataDir, "events.jsonl");
     const counters = { acked: 0, rejected: 0, events: 0 };
     let eventWrites = Promise.resolve();
-    const events = createRecordingEventPublisher((event: DomainEvent) => {
+    const events = createRecordingEventPublisher((event: BridgeEvent) => {
       counters.events++;
       if (eventsFile) {
         eventWrites = eventWrites.then(() => appendFile(eventsFile, `${JSON.stringify(event)}\n`)).catch(() => {});

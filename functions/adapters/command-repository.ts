@@ -60,6 +60,8 @@ export interface CommandRecord {
   createdAt: number;
   updatedAt: number;
   completedAt?: number;
+  /** The final status's event (CommandSucceeded / CommandRejected) is not yet confirmed published. */
+  eventPending?: boolean;
 }
 
 /** What the seller API returns for a command (JSON-ready, no internal fields). */
@@ -126,7 +128,10 @@ export interface CommandRepository {
     status: "SUCCEEDED" | "REJECTED" | "FAILED",
     outcome: CommandOutcome,
     now: number,
+    options?: { announce?: boolean },
   ): Promise<boolean>;
+  /** The final status's event was published. */
+  clearEventPending(commandId: string): Promise<void>;
   /** JSON-ready reads for the seller API. */
   getCommand(commandId: string): Promise<CommandView | undefined>;
   listOrderCommands(orderId: string): Promise<CommandView[]>;
@@ -164,6 +169,7 @@ const FIELDS = [
   "createdAt",
   "updatedAt",
   "completedAt",
+  "eventPending",
 ] as const;
 
 function fromItem(item: Record<string, unknown>): CommandRecord {
@@ -311,23 +317,40 @@ export function createCommandRepository(dynamo: DynamoDBClient, tableName: strin
       });
     },
 
-    complete(commandId, status, outcome, now) {
+    complete(commandId, status, outcome, now, options = {}) {
       return conditionalUpdate({
         TableName: tableName,
         Key: keys.command(commandId),
         UpdateExpression:
-          "SET #status = :status, outcome = :outcome, inFlight = :false, completedAt = :now, updatedAt = :now",
+          "SET #status = :status, outcome = :outcome, inFlight = :false, completedAt = :now, updatedAt = :now, " +
+          "eventPending = :announce",
         ConditionExpression: "#status IN (:queued, :sent)",
         ExpressionAttributeNames: { "#status": "status" },
         ExpressionAttributeValues: {
           ":status": status,
           ":outcome": outcome,
+          ":announce": options.announce ?? true,
           ":false": false,
           ":now": now,
           ":queued": "QUEUED",
           ":sent": "SENT",
         },
       });
+    },
+
+    async clearEventPending(commandId) {
+      await doc
+        .send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: keys.command(commandId),
+            UpdateExpression: "REMOVE eventPending",
+            ConditionExpression: "attribute_exists(pk)",
+          }),
+        )
+        .catch((error: unknown) => {
+          if (!isConditionFailure(error)) throw error;
+        });
     },
 
     async getCommand(commandId) {

@@ -27,8 +27,69 @@ export interface DomainEvent {
   detail: OrderChangedDetail;
 }
 
+// --- Command-side events (issue 9). JSON Schemas: docs/events/*.json --------------------------------------------
+
+export const COMMAND_SUCCEEDED = "CommandSucceeded";
+export const COMMAND_REJECTED = "CommandRejected";
+export const SUBMISSION_COMPLETED = "SubmissionCompleted";
+
+/** A seller command reached Pincode and took effect. */
+export interface CommandSucceededDetail {
+  commandId: string;
+  orderId: string;
+  storeId: string | null;
+  /** The Pincode Order Update action types sent, in order. */
+  actions: string[];
+  orderState: string | null;
+  fulfillments: { fulfillmentId: string; type: string | null; fulfillmentState: string | null }[];
+  /** "order-update": Pincode's reply; "status-check": a Status Check after an ambiguous failure proved it. */
+  decidedBy: "order-update" | "status-check";
+  attempts: number;
+  completedAt: number;
+}
+
+/** Pincode refused a seller command (e.g. ACTION_NOT_ALLOWED, INVALID_ITEM_UNITS, ORDER_NOT_FOUND). */
+export interface CommandRejectedDetail {
+  commandId: string;
+  orderId: string;
+  storeId: string | null;
+  actions: string[];
+  errorCode: string | null;
+  message: string | null;
+  httpStatus: number | null;
+  attempts: number;
+  completedAt: number;
+}
+
+/** The result callback of a catalog/store submission was processed: per-message outcome. */
+export interface SubmissionCompletedDetail {
+  submissionId: string;
+  pincodeSubmissionId: string;
+  commandId: string;
+  type: "store-toggle" | "listings";
+  storeId: string;
+  /** SUCCEEDED, FAILED or PARTIAL (submission-result-repository.ts). */
+  outcome: string;
+  processingStatus: string;
+  counts: { messages: number; succeeded: number; warnings: number; failed: number };
+  messages: {
+    messageId: string;
+    row: number;
+    serviceProviderItemId: string | null;
+    outcome: string;
+    issueCodes: string[];
+  }[];
+  completedAt: number;
+}
+
+export type BridgeEvent =
+  | DomainEvent
+  | { detailType: typeof COMMAND_SUCCEEDED; detail: CommandSucceededDetail }
+  | { detailType: typeof COMMAND_REJECTED; detail: CommandRejectedDetail }
+  | { detailType: typeof SUBMISSION_COMPLETED; detail: SubmissionCompletedDetail };
+
 export interface EventPublisher {
-  publish(events: readonly DomainEvent[]): Promise<void>;
+  publish(events: readonly BridgeEvent[]): Promise<void>;
 }
 
 export class EventPublishError extends Error {
@@ -67,16 +128,21 @@ export function createEventBridgePublisher(client: EventBridgeClient, eventBusNa
 
 /** Keeps events in memory: tests read them back, local mode can print them. */
 export interface RecordingEventPublisher extends EventPublisher {
+  /** The OrderChanged events (kept apart so existing readers stay typed). */
   readonly events: DomainEvent[];
+  /** Every event, of every kind, in publish order. */
+  readonly all: BridgeEvent[];
   /** Make the next `count` publish calls throw, to exercise the retry path. */
   failNext(count?: number): void;
 }
 
-export function createRecordingEventPublisher(onEvent?: (event: DomainEvent) => void): RecordingEventPublisher {
+export function createRecordingEventPublisher(onEvent?: (event: BridgeEvent) => void): RecordingEventPublisher {
   const events: DomainEvent[] = [];
+  const all: BridgeEvent[] = [];
   let failures = 0;
   return {
     events,
+    all,
     failNext(count = 1) {
       failures += count;
     },
@@ -86,7 +152,8 @@ export function createRecordingEventPublisher(onEvent?: (event: DomainEvent) => 
         throw new EventPublishError("publish refused (injected failure)", batch.length);
       }
       for (const event of batch) {
-        events.push(structuredClone(event));
+        all.push(structuredClone(event));
+        if (event.detailType === ORDER_CHANGED) events.push(structuredClone(event));
         onEvent?.(event);
       }
     },

@@ -12,6 +12,16 @@ export interface FulfillmentSummary {
   fulfillmentState: string | null;
 }
 
+/** An order line without buyer data: ids, product, units (issue 9: OrderChanged carries items). */
+export interface ItemSummary {
+  itemId: string;
+  /** The seller's SKU. */
+  serviceProviderItemId: string | null;
+  name: string | null;
+  units: number | null;
+  fulfillmentId: string | null;
+}
+
 export interface OrderSummary {
   orderId: string;
   /** `serviceProvider.id`: the Pincode store (serviceProviderId). */
@@ -27,6 +37,8 @@ export interface OrderSummary {
   unitCount: number;
   /** `quote.price.value`. A3: order money is most likely paise (unstated). */
   totalPaise: number | null;
+  /** The order lines (absent in summaries stored before issue 9). */
+  items?: ItemSummary[];
 }
 
 export function summarise(order: Order): OrderSummary {
@@ -45,5 +57,12 @@ export function summarise(order: Order): OrderSummary {
     itemCount: items.length,
     unitCount: items.reduce((sum, item) => sum + (item.quantity?.count ?? 0), 0),
     totalPaise: order.quote?.price?.value ?? null,
+    items: items.map((item) => ({
+      itemId: item.itemId,
+      serviceProviderItemId: item.serviceProviderItemId ?? null,
+      name: item.name ?? null,
+      units: item.quantity?.count ?? null,
+      fulfillmentId: item.fulfillmentId ?? null,
+    })),
   };
 }

@@ -114,6 +114,16 @@ export interface CallOptions {
   timeLeftMs?: number;
 }
 
+/**
+ * Per-call options of a seller command (Order Update, Store Toggle, Listing): issue 9's exactly-once execution.
+ * With `requestId`, every attempt carries that requestId, and a failure whose effect is unknown (timeout, network
+ * error, 5xx) is NOT retried by the client: the caller records it and decides (Status Check) before sending again.
+ * 401/412 (token renewed once) and 429 (Retry-After) are still retried: the request did not reach the order logic.
+ */
+export interface CommandCallOptions extends CallOptions {
+  requestId?: string;
+}
+
 export interface PollOrdersResult {
   orderIds: string[];
   /** null on the last page. */
@@ -232,41 +242,51 @@ export class PincodeClient {
   }
 
   /** Order Update (§2.2): applies the actions in order and returns the order after the update. */
-  async updateOrder(orderId: string, actions: OrderUpdateActionInput[]): Promise<Order> {
+  async updateOrder(
+    orderId: string,
+    actions: OrderUpdateActionInput[],
+    options: CommandCallOptions = {},
+  ): Promise<Order> {
     const path = PINCODE_PATHS.orderUpdate;
-    const updated = await this.execute<Order | undefined>({
-      path,
-      family: "update",
-      schema: OrderUpdateRequestSchema,
-      build: (requestId) => ({
-        requestContext: { requestId, transactionId: orderId, actionType: "UPDATE" },
-        orderId,
-        actions,
-      }),
-      onSuccess: (answer, requestId) =>
-        answer.text.trim() === ""
-          ? undefined
-          : this.parseBody(path, answer, requestId, OrderUpdateResponseSchema).response,
-    });
+    const updated = await this.execute<Order | undefined>(
+      {
+        path,
+        family: "update",
+        schema: OrderUpdateRequestSchema,
+        build: (requestId) => ({
+          requestContext: { requestId, transactionId: orderId, actionType: "UPDATE" },
+          orderId,
+          actions,
+        }),
+        onSuccess: (answer, requestId) =>
+          answer.text.trim() === ""
+            ? undefined
+            : this.parseBody(path, answer, requestId, OrderUpdateResponseSchema).response,
+      },
+      options,
+    );
     // A7: a 2xx may come without a body; the update was accepted, so read the order it produced.
-    return updated ?? this.getOrderStatus(orderId);
+    return (
+      updated ??
+      this.getOrderStatus(orderId, options.timeLeftMs !== undefined ? { timeLeftMs: options.timeLeftMs } : {})
+    );
   }
 
   /** Store Toggle (§2.4). The outcome arrives later as a STORE_UPDATE callback. */
-  toggleStore(messages: StoreToggleMessage[]): Promise<SubmissionResult> {
+  toggleStore(messages: StoreToggleMessage[], options: CommandCallOptions = {}): Promise<SubmissionResult> {
     // §1.4: store toggle sends no transactionId.
-    return this.submit(PINCODE_PATHS.storeToggle, StoreToggleRequestSchema, messages, false);
+    return this.submit(PINCODE_PATHS.storeToggle, StoreToggleRequestSchema, messages, false, options);
   }
 
   /** Listing Create (§2.5). */
-  createListings(messages: ListingCreateMessage[]): Promise<SubmissionResult> {
+  createListings(messages: ListingCreateMessage[], options: CommandCallOptions = {}): Promise<SubmissionResult> {
     // §1.4: listing samples send transactionId equal to requestId.
-    return this.submit(PINCODE_PATHS.listing, ListingCreateRequestSchema, messages, true);
+    return this.submit(PINCODE_PATHS.listing, ListingCreateRequestSchema, messages, true, options);
   }
 
   /** Listing Update (§2.6): PRICE, STATUS, QUANTITY_LIMIT or absolute INVENTORY per message. */
-  updateListings(messages: ListingUpdateMessage[]): Promise<SubmissionResult> {
-    return this.submit(PINCODE_PATHS.listing, ListingUpdateRequestSchema, messages, true);
+  updateListings(messages: ListingUpdateMessage[], options: CommandCallOptions = {}): Promise<SubmissionResult> {
+    return this.submit(PINCODE_PATHS.listing, ListingUpdateRequestSchema, messages, true, options);
   }
 
   /** [Stage only, A12] Stock Inward (§2.7). */
@@ -284,23 +304,28 @@ export class PincodeClient {
     schema: z.ZodType,
     messages: unknown[],
     withTransactionId: boolean,
+    options: CommandCallOptions = {},
   ): Promise<SubmissionResult> {
-    return this.execute({
-      path,
-      family: "catalog",
-      schema,
-      build: (requestId) => ({
-        requestContext: withTransactionId ? { requestId, transactionId: requestId } : { requestId },
-        messages,
-      }),
-      onSuccess: (answer, requestId) => {
-        // A7: any 2xx is success; 204 ACCEPTED has no body, and an odd body must not turn success into failure.
-        const json = readJson(answer.text);
-        const parsed = json.ok && json.value !== undefined ? SubmissionResponseSchema.safeParse(json.value) : undefined;
-        const submissionId = parsed?.success ? (parsed.data.response?.submissionId ?? null) : null;
-        return { submissionId, requestId };
+    return this.execute(
+      {
+        path,
+        family: "catalog",
+        schema,
+        build: (requestId) => ({
+          requestContext: withTransactionId ? { requestId, transactionId: requestId } : { requestId },
+          messages,
+        }),
+        onSuccess: (answer, requestId) => {
+          // A7: any 2xx is success; 204 ACCEPTED has no body, and an odd body must not turn success into failure.
+          const json = readJson(answer.text);
+          const parsed =
+            json.ok && json.value !== undefined ? SubmissionResponseSchema.safeParse(json.value) : undefined;
+          const submissionId = parsed?.success ? (parsed.data.response?.submissionId ?? null) : null;
+          return { submissionId, requestId };
+        },
       },
-    });
+      options,
+    );
   }
 
   private parseBody<S extends z.ZodType>(
@@ -334,10 +359,12 @@ export class PincodeClient {
    * One logical call: validate, then attempts until success or a final failure. Every attempt takes a throttle
    * token and a fresh requestId (A10: unique per call, and we never reuse one on retry).
    */
-  private async execute<T>(spec: CallSpec<T>, options: CallOptions = {}): Promise<T> {
+  private async execute<T>(spec: CallSpec<T>, options: CommandCallOptions = {}): Promise<T> {
     const url = joinUrl(this.config.baseUrl, spec.path);
     const deadline = this.now() + Math.min(this.retry.deadlineMs, options.timeLeftMs ?? Number.POSITIVE_INFINITY);
-    let requestId = this.newRequestId();
+    // Issue 9: a seller command keeps one requestId on every attempt and leaves ambiguous failures to its caller.
+    const fixedRequestId = options.requestId;
+    let requestId = fixedRequestId ?? this.newRequestId();
     // Validated before any token fetch or HTTP call: a bad request never leaves the process.
     let body = this.validate(spec.path, spec.schema, spec.build(requestId));
     let attempt = 0;
@@ -356,7 +383,7 @@ export class PincodeClient {
 
     for (;;) {
       attempt += 1;
-      if (attempt > 1) {
+      if (attempt > 1 && fixedRequestId === undefined) {
         requestId = this.newRequestId();
         body = this.validate(spec.path, spec.schema, spec.build(requestId));
       }
@@ -408,6 +435,15 @@ export class PincodeClient {
           outcome: reason === "timeout" ? "timeout" : "network_error",
           latencyMs: this.now() - startedAt,
         });
+        const transportError = new PincodeTransportError({
+          endpoint: spec.path,
+          reason,
+          requestId,
+          attempts: attempt,
+          detail: error instanceof Error ? error.message : undefined,
+          cause: error,
+        });
+        if (fixedRequestId !== undefined) throw transportError; // ambiguous: the caller checks before resending
         await backOffOrThrow(
           new PincodeTransportError({
             endpoint: spec.path,
@@ -449,6 +485,8 @@ export class PincodeClient {
         continue;
       }
       if (isRetryableStatus(answer.status)) {
+        // A 5xx may come after the update was applied: a command's caller checks before resending (issue 9).
+        if (fixedRequestId !== undefined && answer.status !== 429) throw error;
         await backOffOrThrow(error, parseRetryAfterMs(answer.headers.get("retry-after"), this.now()));
         continue;
       }

@@ -46,14 +46,25 @@ export async function startCommandsEnv(options: { sandbox?: SandboxOptions; visi
 export async function seedOrder(env: Pick<CommandsEnv, "dynamo" | "sandbox">, storeId = "S01") {
   const view = env.sandbox.createOrder({ storeId });
   const order = OrderSchema.parse(view);
-  await createOrderRepository(env.dynamo.client, env.dynamo.tableName).upsert({
+  await storeView(env, order);
+  return order;
+}
+
+/** Stores a snapshot as the processor would (its OrderChanged event counted as published). */
+export async function storeView(
+  env: Pick<CommandsEnv, "dynamo">,
+  order: import("../../functions/pincode/schemas.ts").Order,
+) {
+  const orders = createOrderRepository(env.dynamo.client, env.dynamo.tableName);
+  const result = await orders.upsert({
     order,
     source: "callback",
     receivedAt: Date.now(),
     syncedAt: Date.now(),
     messageId: randomUUID(),
   });
-  return order;
+  await orders.clearPendingEvents(order.id, result.view.version);
+  return result;
 }
 
 /** The store config item as the seller API's store repository writes it (SHARED-FILES.md layout). */

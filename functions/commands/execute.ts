@@ -1,0 +1,445 @@
+/**
+ * Command execution (issue 9): one effect per command, even across retries, redeliveries and a Lambda timeout
+ * mid-call. See docs/commands.md for the design; in short:
+ *
+ * - The command item is the execution record. Before a call it is claimed (status SENT, attempts + 1, inFlight) with
+ *   a conditional write; the call carries the command's one Pincode requestId.
+ * - A clear answer ends the command: SUCCEEDED (the returned order view stored through the freshness guard),
+ *   REJECTED (Pincode's errorCode and message). A failure that did not reach Pincode's order logic (429, auth)
+ *   clears inFlight and is retried through SQS.
+ * - An ambiguous failure (timeout, network, 5xx, unreadable 2xx) leaves inFlight set and fails the record. The next
+ *   delivery, or the one after a Lambda timeout, finds inFlight and asks Status Check first: the actions already in
+ *   effect are not sent again.
+ * - After MAX_ATTEMPTS attempts the command is FAILED with the last reason.
+ *
+ * Catalog and store submissions have no status query at Pincode (PINCODE-API A5), so after an ambiguous failure the
+ * same request (same requestId, same messageIds) is sent again: every message sets an absolute value (price, status,
+ * count, toggle), so a second application changes nothing.
+ */
+import type { Logger } from "@aws-lambda-powertools/logger";
+import type { Metrics } from "@aws-lambda-powertools/metrics";
+import type { CommandOutcome, CommandRecord, CommandRepository } from "#adapters/command-repository.ts";
+import {
+  type BridgeEvent,
+  COMMAND_REJECTED,
+  COMMAND_SUCCEEDED,
+  type EventPublisher,
+  ORDER_CHANGED,
+  SUBMISSION_COMPLETED,
+  type SubmissionCompletedDetail,
+} from "#adapters/event-publisher.ts";
+import { countMetric } from "#adapters/metric-helpers.ts";
+import type { OrderChange, OrderRepository, StoredOrderView } from "#adapters/order-repository.ts";
+import {
+  messageViews,
+  type SubmissionRecord,
+  type SubmissionRepository,
+  type SubmissionResultPart,
+} from "#adapters/submission-repository.ts";
+import { actionInEffect } from "#core/order-actions.ts";
+import type { CommandCallOptions, SubmissionResult } from "#pincode/client.ts";
+import {
+  PincodeApiError,
+  PincodeAuthError,
+  PincodeResponseError,
+  PincodeTransportError,
+  PincodeValidationError,
+} from "#pincode/errors.ts";
+import type { Order, OrderUpdateAction } from "#pincode/schemas.ts";
+
+/** The Pincode calls the commands function makes; the real PincodeClient satisfies it. */
+export interface PincodeCommandClient {
+  updateOrder(orderId: string, actions: OrderUpdateAction[], options?: CommandCallOptions): Promise<Order>;
+  getOrderStatus(orderId: string, options?: CommandCallOptions): Promise<Order>;
+  toggleStore(messages: never[], options?: CommandCallOptions): Promise<SubmissionResult>;
+  createListings(messages: never[], options?: CommandCallOptions): Promise<SubmissionResult>;
+  updateListings(messages: never[], options?: CommandCallOptions): Promise<SubmissionResult>;
+}
+
+export interface ExecutorDeps {
+  commands: CommandRepository;
+  submissions: SubmissionRepository;
+  orders: OrderRepository;
+  events: EventPublisher;
+  pincode: PincodeCommandClient;
+  logger: Logger;
+  metrics: Metrics;
+  now: () => number;
+  /** Attempts (calls that may have reached Pincode, or were refused before it) before a command is FAILED. */
+  maxAttempts?: number;
+}
+
+export const DEFAULT_MAX_ATTEMPTS = 5;
+
+/** A message that can never succeed: it ends in the DLQ with this reason logged. */
+export class PoisonCommandError extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = "PoisonCommandError";
+  }
+}
+
+/** The record failed and SQS must redeliver it (the command item says what happened). */
+export class RetryLaterError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "RetryLaterError";
+  }
+}
+
+export type CallFailure =
+  | { kind: "rejected"; errorCode: string | null; message: string | null; httpStatus: number | null }
+  | { kind: "not-sent"; reason: string }
+  | { kind: "ambiguous"; reason: string }
+  | { kind: "invalid"; reason: string };
+
+/**
+ * What a failed Pincode call means for a command. Only an answer from Pincode's order logic (a 4xx other than
+ * 401/412/429) is a rejection; a call refused before it (throttled, token) was not applied; everything else may
+ * have been applied.
+ */
+export function classifyFailure(error: unknown, endpoint: string): CallFailure {
+  if (error instanceof PincodeValidationError) {
+    return { kind: "invalid", reason: `request failed Pincode's contract: ${error.message}` };
+  }
+  if (error instanceof PincodeAuthError) return { kind: "not-sent", reason: `token: ${error.message}` };
+  if (error instanceof PincodeTransportError) {
+    // The token endpoint's failures, and a deadline spent before sending, never reached the order logic.
+    if (error.endpoint !== endpoint || error.reason === "deadline") return { kind: "not-sent", reason: error.message };
+    return { kind: "ambiguous", reason: `${error.reason}: no answer from Pincode` };
+  }
+  if (error instanceof PincodeApiError) {
+    if (error.status === 429 || error.status === 401 || error.status === 412) {
+      return { kind: "not-sent", reason: `HTTP ${error.status} ${error.errorCode ?? ""}`.trim() };
+    }
+    if (error.status >= 400 && error.status < 500 && error.status !== 408) {
+      return {
+        kind: "rejected",
+        errorCode: error.errorCode ?? null,
+        message: error.pincodeMessage ?? null,
+        httpStatus: error.status,
+      };
+    }
+    return { kind: "ambiguous", reason: `HTTP ${error.status} ${error.errorCode ?? ""}`.trim() };
+  }
+  if (error instanceof PincodeResponseError)
+    return { kind: "ambiguous", reason: `unreadable answer: ${error.message}` };
+  return { kind: "ambiguous", reason: error instanceof Error ? error.message : String(error) };
+}
+
+const summaryOf = (view: StoredOrderView) => ({
+  orderState: view.summary?.orderState ?? null,
+  fulfillments: view.summary?.fulfillments ?? [],
+});
+
+const orderChangedEvent = (change: OrderChange): BridgeEvent => ({
+  detailType: ORDER_CHANGED,
+  detail: {
+    orderId: change.orderId,
+    storeId: change.storeId,
+    before: change.before,
+    after: change.after,
+    source: change.source,
+    receivedAt: change.receivedAt,
+    version: change.version,
+  },
+});
+
+function commandEvent(command: CommandRecord): BridgeEvent | undefined {
+  const outcome = command.outcome ?? {};
+  const base = {
+    commandId: command.commandId,
+    orderId: command.orderId ?? "",
+    storeId: command.storeId ?? null,
+    actions: (command.pincodeActions ?? []).map((a) => a.type),
+    attempts: command.attempts,
+    completedAt: command.completedAt ?? command.updatedAt,
+  };
+  if (command.status === "SUCCEEDED") {
+    return {
+      detailType: COMMAND_SUCCEEDED,
+      detail: {
+        ...base,
+        orderState: outcome.orderState ?? null,
+        fulfillments: outcome.fulfillments ?? [],
+        decidedBy: outcome.decidedBy ?? "order-update",
+      },
+    };
+  }
+  if (command.status === "REJECTED") {
+    return {
+      detailType: COMMAND_REJECTED,
+      detail: {
+        ...base,
+        errorCode: outcome.errorCode ?? null,
+        message: outcome.message ?? null,
+        httpStatus: outcome.httpStatus ?? null,
+      },
+    };
+  }
+  return undefined;
+}
+
+/** Publishes a final command's event and the order's unconfirmed OrderChanged events, then marks them published. */
+async function announce(deps: ExecutorDeps, command: CommandRecord): Promise<void> {
+  const view = command.orderId ? await deps.orders.get(command.orderId) : undefined;
+  const events: BridgeEvent[] = (view?.pendingEvents ?? []).map(orderChangedEvent);
+  const event = commandEvent(command);
+  if (event) events.push(event);
+  if (events.length > 0) await deps.events.publish(events);
+  if (view && view.pendingEvents.length > 0) await deps.orders.clearPendingEvents(view.orderId, view.version);
+  await deps.commands.clearEventPending(command.commandId);
+}
+
+export type ExecutionResult = "SUCCEEDED" | "REJECTED" | "FAILED" | "duplicate";
+
+/** Executes the order command `commandId` (a commands-queue `command.order` message). */
+export async function executeOrderCommand(
+  deps: ExecutorDeps,
+  commandId: string,
+  timeLeftMs: () => number = () => Number.POSITIVE_INFINITY,
+  options: { skipPredecessors?: boolean } = {},
+): Promise<ExecutionResult> {
+  const { logger, metrics } = deps;
+  const maxAttempts = deps.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+  const command = await deps.commands.get(commandId);
+  if (!command) throw new PoisonCommandError(`command ${commandId} does not exist`);
+  if (command.type !== "order-actions" || !command.orderId || !command.pincodeActions?.length) {
+    throw new PoisonCommandError(`command ${commandId} is not an order command with actions`);
+  }
+  const orderId = command.orderId;
+  const budget = () => ({ timeLeftMs: Math.max(0, timeLeftMs()) });
+
+  if (command.status === "SUCCEEDED" || command.status === "REJECTED" || command.status === "FAILED") {
+    // A redelivery: the effect happened once; only an unconfirmed event is still owed.
+    if (command.eventPending) await announce(deps, command);
+    countMetric(metrics, "CommandDuplicates");
+    return "duplicate";
+  }
+
+  const finish = async (status: "SUCCEEDED" | "REJECTED" | "FAILED", outcome: CommandOutcome) => {
+    const at = deps.now();
+    const won = await deps.commands.complete(commandId, status, outcome, at);
+    const final = await deps.commands.get(commandId);
+    if (final && won) await announce(deps, final);
+    countMetric(metrics, `Commands${status[0]}${status.slice(1).toLowerCase()}`);
+    logger.info("command finished", { commandId, orderId, status, decidedBy: outcome.decidedBy ?? null });
+    return won ? status : "duplicate";
+  };
+
+  const store = async (order: Order, decidedBy: "order-update" | "status-check", receivedAt: number) => {
+    if (order.id !== orderId) throw new PoisonCommandError(`Pincode answered for another order than ${orderId}`);
+    const result = await deps.orders.upsert({
+      order,
+      source: "order-update",
+      receivedAt,
+      syncedAt: receivedAt,
+      // One history item per command: a redelivery rewrites the same one.
+      messageId: `command-${commandId}`,
+      requestId: command.requestId,
+    });
+    return finish("SUCCEEDED", { ...summaryOf(result.view), decidedBy });
+  };
+
+  // Creation order is execution order: a command submitted earlier for this order whose queue message is not yet
+  // here (two submits racing to SendMessage) runs first, so "pack" never overtakes "accept".
+  if (!options.skipPredecessors) {
+    const earlier = (await deps.commands.listForOrder(orderId)).filter(
+      (c) =>
+        (c.status === "QUEUED" || c.status === "SENT") &&
+        c.commandId !== commandId &&
+        (c.createdAt < command.createdAt || (c.createdAt === command.createdAt && c.commandId < commandId)),
+    );
+    for (const predecessor of earlier) {
+      logger.info("running an earlier command of the order first", { commandId, predecessor: predecessor.commandId });
+      await executeOrderCommand(deps, predecessor.commandId, timeLeftMs, { skipPredecessors: true });
+    }
+  }
+
+  let actions = command.pincodeActions;
+  if (command.inFlight) {
+    // An earlier attempt may have taken effect without us hearing the answer: Pincode decides, not a resend.
+    const checkedAt = deps.now();
+    const order = await deps.pincode.getOrderStatus(orderId, budget());
+    countMetric(metrics, "CommandStatusChecks");
+    const missing = actions.filter((action) => !actionInEffect(action, order));
+    if (missing.length === 0) {
+      logger.info("ambiguous attempt had taken effect (Status Check)", { commandId, orderId });
+      return store(order, "status-check", checkedAt);
+    }
+    // Pincode applies a request's actions in order; resend only what is not yet in effect.
+    actions = missing;
+  }
+  if (command.attempts >= maxAttempts) {
+    return finish("FAILED", {
+      reason: `gave up after ${command.attempts} attempt(s): ${command.lastError ?? "no answer"}`,
+    });
+  }
+
+  const claimed = await deps.commands.claim(commandId, command.attempts, deps.now());
+  if (!claimed) throw new RetryLaterError(`command ${commandId} changed while starting an attempt`);
+  const sentAt = deps.now();
+  try {
+    const order = await deps.pincode.updateOrder(orderId, actions, { requestId: command.requestId, ...budget() });
+    return await store(order, "order-update", sentAt);
+  } catch (error) {
+    if (error instanceof PoisonCommandError) throw error;
+    const failure = classifyFailure(error, "/tsp/order/v1/update");
+    switch (failure.kind) {
+      case "rejected":
+        logger.warn("Pincode rejected the command", { commandId, orderId, errorCode: failure.errorCode });
+        return finish("REJECTED", {
+          errorCode: failure.errorCode,
+          message: failure.message,
+          httpStatus: failure.httpStatus,
+        });
+      case "invalid":
+        return finish("FAILED", { reason: failure.reason });
+      case "not-sent":
+        await deps.commands.releaseNotSent(commandId, claimed.attempts, failure.reason, deps.now());
+        throw new RetryLaterError(`command ${commandId} not sent: ${failure.reason}`);
+      case "ambiguous":
+        countMetric(metrics, "CommandAmbiguousFailures");
+        await deps.commands.recordAmbiguous(commandId, claimed.attempts, failure.reason, deps.now());
+        throw new RetryLaterError(`command ${commandId} outcome unknown (${failure.reason}); Status Check next`);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Submissions
+// ---------------------------------------------------------------------------------------------------------------
+
+/** The SubmissionCompleted event for a submission whose result callback has been processed. */
+export function submissionCompletedEvent(
+  record: SubmissionRecord,
+  result: SubmissionResultPart,
+  pincodeSubmissionId: string,
+): BridgeEvent {
+  const messages = messageViews(record, result);
+  const count = (outcome: string) => messages.filter((m) => m.outcome === outcome).length;
+  const detail: SubmissionCompletedDetail = {
+    submissionId: record.submissionId,
+    pincodeSubmissionId,
+    commandId: record.commandId,
+    type: record.type,
+    storeId: record.storeId,
+    outcome: result.resultOutcome,
+    processingStatus: result.processingStatus,
+    counts: {
+      messages: messages.length,
+      succeeded: count("SUCCEEDED"),
+      warnings: count("WARNING"),
+      failed: count("FAILED"),
+    },
+    messages: messages.map((m) => ({
+      messageId: m.messageId,
+      row: m.row,
+      serviceProviderItemId: m.serviceProviderItemId,
+      outcome: m.outcome,
+      issueCodes: m.issues.map((i) => i.code ?? "").filter(Boolean),
+    })),
+    completedAt: result.resultReceivedAt,
+  };
+  return { detailType: SUBMISSION_COMPLETED, detail };
+}
+
+/** Once every submission of a catalog command is past sending, the command gets its final status. */
+async function settleCatalogCommand(deps: ExecutorDeps, commandId: string): Promise<void> {
+  const command = await deps.commands.get(commandId);
+  if (!command || command.status === "SUCCEEDED" || command.status === "REJECTED" || command.status === "FAILED") {
+    return;
+  }
+  const subs = await Promise.all((command.submissionIds ?? []).map((id) => deps.submissions.get(id)));
+  if (subs.some((s) => !s || (s.status === "PENDING" && s.stage !== "SUBMITTED"))) return;
+  const rejected = subs.find((s) => s?.status === "REJECTED");
+  const failed = subs.find((s) => s?.status === "FAILED");
+  const status = rejected ? "REJECTED" : failed ? "FAILED" : "SUCCEEDED";
+  await deps.commands.complete(
+    commandId,
+    status,
+    {
+      ...(rejected?.error
+        ? { errorCode: rejected.error.errorCode ?? null, message: rejected.error.message ?? null }
+        : {}),
+      ...(failed?.error?.reason ? { reason: failed.error.reason } : {}),
+    },
+    deps.now(),
+    { announce: false },
+  );
+}
+
+/** Sends the submission `submissionId` (a commands-queue `command.submission` message). */
+export async function executeSubmission(
+  deps: ExecutorDeps,
+  submissionId: string,
+  timeLeftMs: () => number = () => Number.POSITIVE_INFINITY,
+): Promise<ExecutionResult> {
+  const { logger, metrics } = deps;
+  const maxAttempts = deps.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+  const record = await deps.submissions.get(submissionId);
+  if (!record) throw new PoisonCommandError(`submission ${submissionId} does not exist`);
+  if (record.status !== "PENDING" || record.stage === "SUBMITTED") {
+    await settleCatalogCommand(deps, record.commandId);
+    countMetric(metrics, "CommandDuplicates");
+    return "duplicate";
+  }
+  const finalise = async (status: "REJECTED" | "FAILED", error: Parameters<SubmissionRepository["markFinal"]>[2]) => {
+    await deps.submissions.markFinal(submissionId, status, error, deps.now());
+    await settleCatalogCommand(deps, record.commandId);
+    countMetric(metrics, `Submissions${status[0]}${status.slice(1).toLowerCase()}`);
+    logger.warn("submission not accepted by Pincode", { submissionId, status, errorCode: error.errorCode ?? null });
+    return status;
+  };
+  if (record.attempts >= maxAttempts) {
+    return finalise("FAILED", { reason: `gave up after ${record.attempts} attempt(s)` });
+  }
+  const claimed = await deps.submissions.claim(submissionId, record.attempts, deps.now());
+  if (!claimed) throw new RetryLaterError(`submission ${submissionId} changed while starting an attempt`);
+  const options = { requestId: record.requestId, timeLeftMs: Math.max(0, timeLeftMs()) };
+  const messages = record.messages as never[];
+  const endpoint = record.operation === "STORE_TOGGLE" ? "/tsp/catalog/v1/store" : "/tsp/catalog/v1/listing";
+  let answer: SubmissionResult;
+  try {
+    answer =
+      record.operation === "STORE_TOGGLE"
+        ? await deps.pincode.toggleStore(messages, options)
+        : record.operation === "CREATE"
+          ? await deps.pincode.createListings(messages, options)
+          : await deps.pincode.updateListings(messages, options);
+  } catch (error) {
+    const failure = classifyFailure(error, endpoint);
+    switch (failure.kind) {
+      case "rejected":
+        return finalise("REJECTED", {
+          errorCode: failure.errorCode,
+          message: failure.message,
+          httpStatus: failure.httpStatus,
+        });
+      case "invalid":
+        return finalise("FAILED", { reason: failure.reason });
+      case "not-sent":
+        await deps.submissions.releaseNotSent(submissionId, claimed.attempts, failure.reason, deps.now());
+        throw new RetryLaterError(`submission ${submissionId} not sent: ${failure.reason}`);
+      case "ambiguous":
+        await deps.submissions.recordAmbiguous(submissionId, claimed.attempts, failure.reason, deps.now());
+        throw new RetryLaterError(`submission ${submissionId} outcome unknown (${failure.reason}); resent next`);
+    }
+  }
+  // A7: a 2xx without a submissionId (204 ACCEPTED) leaves nothing to correlate the result callback with.
+  const pincodeSubmissionId = answer.submissionId ?? `none:${record.requestId}`;
+  const { result } = await deps.submissions.markSubmitted(submissionId, pincodeSubmissionId, deps.now());
+  if (result) {
+    // The result callback was processed before we linked it: we announce the completion.
+    const linked = await deps.submissions.get(submissionId);
+    if (linked) await deps.events.publish([submissionCompletedEvent(linked, result, pincodeSubmissionId)]);
+  }
+  await settleCatalogCommand(deps, record.commandId);
+  countMetric(metrics, "SubmissionsSent");
+  logger.info("submission accepted by Pincode", {
+    submissionId,
+    pincodeSubmissionId,
+    messages: record.messages.length,
+  });
+  return "SUCCEEDED";
+}
