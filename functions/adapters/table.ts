@@ -21,6 +21,11 @@ export const keys = {
   storeConfig: (storeId: string) => ({ pk: `STORE#${storeId}`, sk: "CONFIG" }),
   /** The store directory: one small item per store under one partition, so stores are listed by a Query, never a Scan. */
   storeDirectory: (storeId: string) => ({ pk: "STORES", sk: `STORE#${storeId}` }),
+  /** Pending submissions by age: one small item per submission waiting for its result callback (oldest first). */
+  pendingSubmission: (since: number, submissionId: string) => ({
+    pk: "SUBMISSIONS#PENDING",
+    sk: `${String(since).padStart(15, "0")}#${submissionId}`,
+  }),
   quarantine: (at: number, id: string) => ({
     pk: `QUARANTINE#${new Date(at).toISOString().slice(0, 10)}`,
     sk: `${String(at).padStart(15, "0")}#${id}`,

@@ -13,7 +13,9 @@ import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import middy from "@middy/core";
 import type { Context, ScheduledEvent, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { countMetric } from "#adapters/metric-helpers.ts";
+import { MetricUnit } from "#adapters/observability.ts";
 import type { OrderRepository } from "#adapters/order-repository.ts";
+import type { PendingSubmissionIndex } from "#adapters/pending-submission-index.ts";
 import type { PollCheckpointRepository } from "#adapters/poll-checkpoint-repository.ts";
 import type { QueuePublisher } from "#adapters/queue-publisher.ts";
 import type { StoreRepository } from "#adapters/store-repository.ts";
@@ -29,6 +31,8 @@ export interface PollerDeps {
    * followed without a redeploy.
    */
   stores?: Pick<StoreRepository, "seed" | "listActiveIds">;
+  /** When set, each scheduled run emits OldestPendingSubmissionAgeMs (0 when none is pending) for the alarm. */
+  pendingSubmissions?: Pick<PendingSubmissionIndex, "oldestPending">;
   checkpoints: PollCheckpointRepository;
   orders: Pick<OrderRepository, "getSyncedAt">;
   queue: QueuePublisher;
@@ -93,14 +97,29 @@ export function createPollerHandler(deps: PollerDeps): PollerHandler {
     return stores.listActiveIds();
   }
 
+  /** A failure here is logged, never fails the fan-out: polling matters more than this metric. */
+  async function reportPendingSubmissions() {
+    if (!deps.pendingSubmissions) return;
+    try {
+      const oldest = await deps.pendingSubmissions.oldestPending();
+      const ageMs = oldest ? Math.max(0, now() - oldest.since) : 0;
+      metrics.addMetric("OldestPendingSubmissionAgeMs", MetricUnit.Milliseconds, ageMs);
+      if (oldest) logger.info("oldest pending submission", { submissionId: oldest.submissionId, ageMs });
+    } catch (error) {
+      logger.warn("pending submissions could not be read", { errorName: error instanceof Error ? error.name : "" });
+    }
+  }
+
   async function fanOut(event: ScheduledEvent): Promise<FanOutResult> {
     const scheduledAt = Date.parse(event.time) || now();
     const storeIds = await storesToPoll();
     const tasks = storeIds.map((storeId) => newPollTask(storeId, scheduledAt, now()));
-    if (tasks.length === 0) logger.warn("no active stores (STORE_IDS seeds them; PUT /v1/stores adds): nothing to poll");
+    if (tasks.length === 0)
+      logger.warn("no active stores (STORE_IDS seeds them; PUT /v1/stores adds): nothing to poll");
     await deps.queue.sendAll(deps.pollQueueUrl, tasks);
     countMetric(metrics, "PollTasksScheduled", tasks.length);
     logger.info("poll tasks fanned out", { tasks: tasks.length, scheduledAt });
+    await reportPendingSubmissions();
     return { scheduledAt, tasks: tasks.length };
   }
 

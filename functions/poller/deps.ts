@@ -12,6 +12,7 @@ import { createDynamoClient, createSecretsClient, createSqsClient } from "#adapt
 import { pincodeMetricSink } from "#adapters/metric-helpers.ts";
 import { createLogger, createMetrics } from "#adapters/observability.ts";
 import { createOrderRepository } from "#adapters/order-repository.ts";
+import { createPendingSubmissionIndex } from "#adapters/pending-submission-index.ts";
 import { createPollCheckpointRepository } from "#adapters/poll-checkpoint-repository.ts";
 import { createQueuePublisher } from "#adapters/queue-publisher.ts";
 import { loadJsonSecret, PincodeCredentialsSchema } from "#adapters/secrets.ts";
@@ -30,7 +31,10 @@ export interface PollerWiring {
   pollQueueUrl: string;
   eventsQueueUrl: string;
   storeIds: readonly string[];
-  /** Fan out to the ACTIVE stores in the table, seeded from `storeIds` (stores as data). Default: `storeIds` only. */
+  /**
+   * Fan out to the ACTIVE stores in the table, seeded from `storeIds` (stores as data), and report the oldest pending
+   * submission's age. Default: `storeIds` only, no submission metric.
+   */
   storesFromTable?: boolean;
   /** A Pincode client config (its onMetric is wired to our metrics) or a ready Order Poll implementation. */
   pincode: Omit<PincodeClientConfig, "onMetric"> | OrderPoller;
@@ -49,7 +53,12 @@ export function wirePollerDeps(wiring: PollerWiring): PollerDeps {
       : createPincodeClient({ ...wiring.pincode, onMetric: pincodeMetricSink(metrics) });
   return {
     storeIds: wiring.storeIds,
-    ...(wiring.storesFromTable ? { stores: createStoreRepository(wiring.dynamo, wiring.tableName) } : {}),
+    ...(wiring.storesFromTable
+      ? {
+          stores: createStoreRepository(wiring.dynamo, wiring.tableName),
+          pendingSubmissions: createPendingSubmissionIndex(wiring.dynamo, wiring.tableName),
+        }
+      : {}),
     checkpoints: createPollCheckpointRepository(wiring.dynamo, wiring.tableName),
     orders: createOrderRepository(wiring.dynamo, wiring.tableName),
     queue: createQueuePublisher(wiring.sqs),

@@ -9,7 +9,7 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Metrics } from "@aws-lambda-powertools/metrics";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
-import { MetricUnit } from "#adapters/observability.ts";
+import { countMetric } from "#adapters/metric-helpers.ts";
 import type { OrderQueryRepository } from "#adapters/order-query-repository.ts";
 import type { PollCheckpointRepository } from "#adapters/poll-checkpoint-repository.ts";
 import type { StoreRepository } from "#adapters/store-repository.ts";
@@ -92,15 +92,12 @@ export function createSellerApiHandler(deps: SellerApiDeps): SellerApiHandler {
       const log = { route: route ?? null, status: response.status, ms, apiRequestId: requestId };
       if (response.status >= 500) logger.error("seller api request failed", log);
       else logger.info("seller api request", log);
-      metrics.addMetric(
-        response.status >= 500 ? "SellerApi5xx" : response.status >= 400 ? "SellerApi4xx" : "SellerApiOk",
-        MetricUnit.Count,
-        1,
-      );
+      countMetric(metrics, "SellerApiRequests");
+      if (response.status >= 500) countMetric(metrics, "SellerApiServerErrors");
       return toProxyResult(response, requestId);
     } catch (error) {
       logger.error("seller api handler failed", { apiRequestId: requestId, error: errorName(error) });
-      metrics.addMetric("SellerApi5xx", MetricUnit.Count, 1);
+      countMetric(metrics, "SellerApiServerErrors");
       return errorResponse(500, "INTERNAL_ERROR", "the request could not be processed; retry later", {
         "X-Request-Id": requestId,
       });

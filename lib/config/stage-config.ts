@@ -53,6 +53,8 @@ export const StageConfigSchema = z
     }),
     callback: functionSettings,
     callbackAuth: functionSettings,
+    /** The seller API function (`/v1/*`). */
+    sellerApi: functionSettings,
     api: z.object({
       throttlingRateLimit: z.number().positive(),
       throttlingBurstLimit: z.number().int().positive(),
@@ -79,6 +81,14 @@ export const StageConfigSchema = z
       api5xx: z.object({
         threshold: z.number().int().positive(),
         evaluationPeriods: z.number().int().min(1),
+      }),
+      /** A Store Toggle / Listing submission still PENDING (no result callback) after this long alarms. */
+      submissionPending: z.object({
+        thresholdMinutes: z
+          .number()
+          .int()
+          .min(1)
+          .max(7 * 24 * 60),
       }),
       /** Optional address subscribed to the alarm topic (`-c alarmEmail=ops@example.com`). */
       email: z.email().optional(),
@@ -122,12 +132,14 @@ const common = {
   },
   callback: { memoryMb: 256, timeoutSeconds: 10 },
   callbackAuth: { memoryMb: 256, timeoutSeconds: 10 },
+  sellerApi: { memoryMb: 512, timeoutSeconds: 15 },
   alarms: {
     eventsQueueMaxAgeSeconds: 300,
     periodMinutes: 5,
     pollLag: { thresholdMinutes: 15, evaluationPeriods: 2, missingDataBreaches: false },
     functionErrors: { threshold: 1, evaluationPeriods: 2 },
     api5xx: { threshold: 3, evaluationPeriods: 1 },
+    submissionPending: { thresholdMinutes: 30 },
   },
 } as const satisfies Partial<StageConfig>;
 
@@ -168,8 +180,14 @@ export const CONTEXT_OVERRIDES = [
   "pincodeApiBaseUrl",
   "pincodeAuthUrl",
   "alarmEmail",
+  "submissionPendingAlarmMinutes",
 ] as const;
 export type ContextOverrides = Partial<Record<(typeof CONTEXT_OVERRIDES)[number], unknown>>;
+
+/** `-c key=30` arrives as a string; a non-number stays as it is so the schema names the key. */
+function toNumber(value: unknown): unknown {
+  return typeof value === "string" && /^\d+$/.test(value.trim()) ? Number(value) : value;
+}
 
 function splitList(value: unknown): unknown {
   if (typeof value !== "string") return value;
@@ -197,7 +215,13 @@ export function loadStageConfig(stage: unknown, overrides: ContextOverrides = {}
       apiBaseUrl: overrides.pincodeApiBaseUrl ?? base.pincode.apiBaseUrl,
       authUrl: overrides.pincodeAuthUrl ?? base.pincode.authUrl,
     },
-    alarms: { ...base.alarms, ...(overrides.alarmEmail === undefined ? {} : { email: overrides.alarmEmail }) },
+    alarms: {
+      ...base.alarms,
+      ...(overrides.alarmEmail === undefined ? {} : { email: overrides.alarmEmail }),
+      ...(overrides.submissionPendingAlarmMinutes === undefined
+        ? {}
+        : { submissionPending: { thresholdMinutes: toNumber(overrides.submissionPendingAlarmMinutes) } }),
+    },
   };
   const result = StageConfigSchema.safeParse(candidate);
   if (!result.success) {

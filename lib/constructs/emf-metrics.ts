@@ -4,7 +4,7 @@ import { MathExpression, Metric, type MetricOptions } from "aws-cdk-lib/aws-clou
 /** `POWERTOOLS_METRICS_NAMESPACE`, set on every function by PincodeFunction. */
 export const METRICS_NAMESPACE = "PincodeBridge";
 
-export type FunctionName = "callback" | "callback-auth" | "poller" | "processor";
+export type FunctionName = "callback" | "callback-auth" | "poller" | "processor" | "seller-api";
 
 /** Powertools adds `service` (= `POWERTOOLS_SERVICE_NAME`) to every EMF metric as a dimension. */
 export const serviceName = (fn: FunctionName): string => `pincode-bridge-${fn}`;
@@ -38,6 +38,8 @@ export const EMF_METRICS = {
   PollOrderIds: { emittedBy: ["poller"], dimensions: [] },
   PollIdsSkippedFresh: { emittedBy: ["poller"], dimensions: [] },
   PollLagMs: { emittedBy: ["poller"], dimensions: ["storeId"] },
+  // functions/poller/create-handler.ts: the scheduled run's view of the pending-submission index (service only).
+  OldestPendingSubmissionAgeMs: { emittedBy: ["poller"], dimensions: [] },
   // functions/processor: buffered counts (service only).
   OrdersUpserted: { emittedBy: ["processor"], dimensions: [] },
   OrdersStale: { emittedBy: ["processor"], dimensions: [] },
@@ -48,6 +50,9 @@ export const EMF_METRICS = {
   UnknownCallbacksKept: { emittedBy: ["processor"], dimensions: [] },
   RecordFailures: { emittedBy: ["processor"], dimensions: [] },
   PoisonMessages: { emittedBy: ["processor"], dimensions: [] },
+  // functions/seller-api/create-handler.ts: buffered counts (service only); API Gateway has the per-method picture.
+  SellerApiRequests: { emittedBy: ["seller-api"], dimensions: [] },
+  SellerApiServerErrors: { emittedBy: ["seller-api"], dimensions: [] },
   // functions/adapters/metric-helpers.ts pincodeMetricSink: one record per HTTP attempt to Pincode.
   PincodeCalls: { emittedBy: ["poller", "processor"], dimensions: ["endpoint", "outcome"] },
   PincodeLatency: { emittedBy: ["poller", "processor"], dimensions: ["endpoint", "outcome"] },

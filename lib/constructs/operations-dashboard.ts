@@ -13,11 +13,13 @@ import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { type EmfMetricName, emfMetric, emfSearch, type FunctionName } from "./emf-metrics.ts";
+import { pollLagByStore } from "./service-alarms.ts";
 
 export interface OperationsDashboardProps {
   readonly dashboardName: string;
   /** Stores the poller reconciles: one poll-lag line each. */
-  readonly storeIds: readonly string[];
+  /** The seed stores; unused since the poll-lag graph follows the stored stores (kept so callers need not change). */
+  readonly storeIds?: readonly string[];
   readonly pollLagThresholdMs: number;
   readonly functions: Record<FunctionName, IFunction>;
   /** Work queues by label: depth and age of the oldest message. */
@@ -52,13 +54,8 @@ export class OperationsDashboard extends Construct {
     const perMethod = (metric: (m: Method, label: string) => IMetric) =>
       Object.entries(props.apiMethods).map(([label, m]) => metric(m, label));
 
-    const pollLag: IMetric[] =
-      props.storeIds.length > 0
-        ? props.storeIds.map((storeId) =>
-            emfMetric("PollLagMs", "poller", { storeId }, { statistic: "Maximum", period: PERIOD, label: storeId }),
-          )
-        : // No store configured: still show any store the poller reports, so the widget is never silently empty.
-          [emfSearch("PollLagMs", { statistic: "Maximum", period: PERIOD })];
+    // Stores are data: graph every store the poller reports (the same query the poll-lag alarm evaluates).
+    const pollLag: IMetric[] = [pollLagByStore(PERIOD)];
 
     const rows: IWidget[][] = [
       [

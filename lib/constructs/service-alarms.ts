@@ -1,18 +1,21 @@
 import { Duration } from "aws-cdk-lib";
 import type { Method, Stage } from "aws-cdk-lib/aws-apigateway";
-import { Alarm, ComparisonOperator, TreatMissingData } from "aws-cdk-lib/aws-cloudwatch";
+import { Alarm, ComparisonOperator, MathExpression, TreatMissingData } from "aws-cdk-lib/aws-cloudwatch";
 import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import type { ITopic } from "aws-cdk-lib/aws-sns";
 import { Construct } from "constructs";
 import type { StageConfig } from "../config/stage-config.ts";
-import { emfMetric } from "./emf-metrics.ts";
+import { emfMetric, METRICS_NAMESPACE, serviceName } from "./emf-metrics.ts";
 
 export interface ServiceAlarmsProps {
   readonly topic: ITopic;
   readonly alarms: StageConfig["alarms"];
-  /** Stores the poller reconciles: one lag alarm each. */
-  readonly storeIds: readonly string[];
+  /**
+   * The seed stores (`-c storeIds`). Not used for the poll-lag alarm any more: stores are data, and the alarm's
+   * Metrics Insights query follows whichever stores the poller reports, without a redeploy.
+   */
+  readonly storeIds?: readonly string[];
   /** Functions whose Lambda errors alarm, by a short label. */
   readonly functions: Record<string, IFunction>;
   /** API methods whose 5xx answers alarm, by a short label. */
@@ -25,8 +28,10 @@ export interface ServiceAlarmsProps {
  * processor failing as a whole, and Pincode's calls to us failing. They publish to the alarm topic.
  */
 export class ServiceAlarms extends Construct {
-  /** Per store id. */
+  /** One entry, {@link POLL_LAG_ALARM_KEY}: a multi-time-series alarm with one contributor per store. */
   readonly pollLag = new Map<string, Alarm>();
+  /** A Store Toggle / Listing submission without its result callback for longer than the stage allows. */
+  readonly submissionPending: Alarm;
   readonly functionErrors = new Map<string, Alarm>();
   readonly api5xx = new Map<string, Alarm>();
 
@@ -38,24 +43,41 @@ export class ServiceAlarms extends Construct {
     const window = (periods: number) => `${periods * alarms.periodMinutes} min`;
 
     const { pollLag } = alarms;
-    for (const storeId of props.storeIds) {
-      const alarm = new Alarm(this, `PollLag-${storeId}`, {
-        alarmDescription:
-          `Store ${storeId}: the poller's window end has been more than ${pollLag.thresholdMinutes} min behind` +
-          (pollLag.missingDataBreaches ? ", or the poller reported no lag at all," : "") +
-          ` for ${window(pollLag.evaluationPeriods)}. Dropped callbacks for this store are not being recovered:` +
-          " check the poller's errors, the poll DLQ and the Pincode credentials (docs/deploy.md, Operate).",
-        metric: emfMetric("PollLagMs", "poller", { storeId }, { statistic: "Maximum", period }),
-        threshold: pollLag.thresholdMinutes * 60_000,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: pollLag.evaluationPeriods,
-        datapointsToAlarm: pollLag.evaluationPeriods,
-        // The poller emits PollLagMs for a store on every run, failed runs included; silence means it is not running.
-        treatMissingData: pollLag.missingDataBreaches ? TreatMissingData.BREACHING : TreatMissingData.NOT_BREACHING,
-      });
-      alarm.addAlarmAction(action);
-      this.pollLag.set(storeId, alarm);
-    }
+    // Stores are data (PUT/DELETE /v1/stores): a Metrics Insights query grouped by storeId makes every store the
+    // poller reports a contributor of one alarm, so added stores are covered and retired ones drop out on their own.
+    const lagAlarm = new Alarm(this, "PollLag", {
+      alarmDescription:
+        `A store's poll window end has been more than ${pollLag.thresholdMinutes} min behind` +
+        (pollLag.missingDataBreaches ? ", or the poller reported no lag for any store," : "") +
+        ` for ${window(pollLag.evaluationPeriods)}; the alarm names the store (contributor storeId). Dropped` +
+        " callbacks for that store are not being recovered: check the poller's errors, the poll DLQ and the Pincode" +
+        " credentials (docs/deploy.md, Operate).",
+      metric: pollLagByStore(period),
+      threshold: pollLag.thresholdMinutes * 60_000,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: pollLag.evaluationPeriods,
+      datapointsToAlarm: pollLag.evaluationPeriods,
+      // The poller emits PollLagMs for every polled store on every run, failed runs included; silence means it is
+      // not running.
+      treatMissingData: pollLag.missingDataBreaches ? TreatMissingData.BREACHING : TreatMissingData.NOT_BREACHING,
+    });
+    lagAlarm.addAlarmAction(action);
+    this.pollLag.set(POLL_LAG_ALARM_KEY, lagAlarm);
+
+    const { submissionPending } = alarms;
+    this.submissionPending = new Alarm(this, "SubmissionPending", {
+      alarmDescription:
+        `A Store Toggle or Listing submission has waited more than ${submissionPending.thresholdMinutes} min for` +
+        " Pincode's result callback. Read it with GET /v1/submissions/{submissionId} (the poller logs the oldest" +
+        " one's id) and check the callback endpoint's logs and the events DLQ.",
+      metric: emfMetric("OldestPendingSubmissionAgeMs", "poller", {}, { statistic: "Maximum", period }),
+      threshold: submissionPending.thresholdMinutes * 60_000,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    this.submissionPending.addAlarmAction(action);
 
     const { functionErrors } = alarms;
     for (const [label, fn] of Object.entries(props.functions)) {
@@ -93,4 +115,18 @@ export class ServiceAlarms extends Construct {
       this.api5xx.set(label, alarm);
     }
   }
+}
+
+export const POLL_LAG_ALARM_KEY = "byStore";
+
+/** PollLagMs per store: one time series per storeId the poller reported in the period (Metrics Insights). */
+export function pollLagByStore(period: Duration): MathExpression {
+  return new MathExpression({
+    expression:
+      `SELECT MAX(PollLagMs) FROM SCHEMA("${METRICS_NAMESPACE}", service, storeId)` +
+      ` WHERE service = '${serviceName("poller")}' GROUP BY storeId ORDER BY MAX() DESC`,
+    usingMetrics: {},
+    period,
+    label: "PollLagMs by store",
+  });
 }

@@ -2,9 +2,11 @@ import { join } from "node:path";
 import { Annotations, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
 import {
   AccessLogFormat,
+  AuthorizationType,
   EndpointType,
   LambdaIntegration,
   LogGroupLogDestination,
+  type Method,
   MethodLoggingLevel,
   RestApi,
 } from "aws-cdk-lib/aws-apigateway";
@@ -16,6 +18,8 @@ import { LogGroup } from "aws-cdk-lib/aws-logs";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import { NagSuppressions } from "cdk-nag";
 import type { Construct } from "constructs";
+import { BY_STORE_INDEX } from "../../functions/adapters/table.ts";
+import { gatewayRoutes, type RouteFunction } from "../../functions/core/routes.ts";
 import type { StageConfig } from "../config/stage-config.ts";
 import { OperationsDashboard } from "../constructs/operations-dashboard.ts";
 import { PincodeFunction, REPO_ROOT } from "../constructs/pincode-function.ts";
@@ -40,6 +44,27 @@ export const TABLE_READ_WRITE_ACTIONS = [
   "dynamodb:UpdateItem",
 ] as const;
 
+/**
+ * The partitions the seller API reads: order views and history, store config / poll checkpoints, the store
+ * directory, commands and submissions, and the pending-submission index.
+ */
+export const SELLER_API_READ_LEADING_KEYS = [
+  "ORDER#*",
+  "STORE#*",
+  "STORES",
+  "COMMAND#*",
+  "SUBMISSION#*",
+  "SUBMISSIONS#PENDING",
+] as const;
+/** The partitions it writes: stores (config + directory), commands, submissions and the pending index. */
+export const SELLER_API_WRITE_LEADING_KEYS = [
+  "STORE#*",
+  "STORES",
+  "COMMAND#*",
+  "SUBMISSION#*",
+  "SUBMISSIONS#PENDING",
+] as const;
+
 /** What a principal needs on the table's customer-managed key to read and write items through DynamoDB. */
 const TABLE_KEY_ACTIONS = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"];
 
@@ -53,6 +78,10 @@ export class AppStack extends Stack {
   readonly callbackAuth: PincodeFunction;
   readonly poller: PincodeFunction;
   readonly processor: PincodeFunction;
+  /** The seller API (`/v1/*`, AWS_IAM). */
+  readonly sellerApi: PincodeFunction;
+  /** API Gateway methods by route key (`"GET /v1/orders"`, `"ANY /v1/{proxy+}"`), built from the route table. */
+  readonly apiMethods = new Map<string, Method>();
   readonly alarms: QueueAlarms;
   readonly serviceAlarms: ServiceAlarms;
   readonly dashboard: OperationsDashboard;
@@ -144,6 +173,21 @@ export class AppStack extends Stack {
       },
     });
 
+    this.sellerApi = new PincodeFunction(this, "SellerApi", {
+      ...shared,
+      name: "seller-api",
+      entry: entry("seller-api"),
+      description: "Seller API /v1/*: orders, order actions, stores, listings, commands and submissions",
+      memoryMb: config.sellerApi.memoryMb,
+      timeout: Duration.seconds(config.sellerApi.timeoutSeconds),
+      environment: {
+        TABLE_NAME: data.table.tableName,
+        COMMANDS_QUEUE_URL: data.commandsQueue.queue.queueUrl,
+        // Seeds the store list; stores are data after that (PUT/DELETE /v1/stores).
+        STORE_IDS: config.storeIds.join(","),
+      },
+    });
+
     // --- Least privilege: each function gets exactly the calls its handler makes.
     const grantSend = (fn: PincodeFunction, queue: IQueue) => {
       queue.grant(fn, "sqs:SendMessage");
@@ -174,6 +218,30 @@ export class AppStack extends Stack {
     grantSend(this.poller, data.pollQueue.queue);
     grantTableReadWrite(this.poller);
     data.pincodeCredentials.grantRead(this.poller);
+
+    // Seller API: reads and writes only its item kinds (by leading key); order listings Query the byStore index only.
+    this.sellerApi.role.addToPolicy(
+      new PolicyStatement({
+        actions: ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"],
+        resources: [data.table.tableArn],
+        conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [...SELLER_API_READ_LEADING_KEYS] } },
+      }),
+    );
+    this.sellerApi.role.addToPolicy(
+      new PolicyStatement({
+        actions: ["dynamodb:PutItem", "dynamodb:UpdateItem"],
+        resources: [data.table.tableArn],
+        conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [...SELLER_API_WRITE_LEADING_KEYS] } },
+      }),
+    );
+    this.sellerApi.role.addToPolicy(
+      new PolicyStatement({
+        actions: ["dynamodb:Query"],
+        resources: [`${data.table.tableArn}/index/${BY_STORE_INDEX.name}`],
+      }),
+    );
+    data.dataKey.grant(this.sellerApi, ...TABLE_KEY_ACTIONS);
+    grantSend(this.sellerApi, data.commandsQueue.queue);
 
     grantTableReadWrite(this.processor);
     data.eventBus.grantPutEventsTo(this.processor);
@@ -245,15 +313,42 @@ export class AppStack extends Stack {
         throttlingBurstLimit: config.api.throttlingBurstLimit,
       },
     });
-    const pincode = this.api.root.addResource("pincode");
-    const callbacksMethod = pincode
-      .addResource("callbacks")
-      .addMethod("POST", new LambdaIntegration(this.callback.function));
-    const tokenMethod = pincode
-      .addResource("oauth")
-      .addResource("token")
-      .addMethod("POST", new LambdaIntegration(this.callbackAuth.function));
+    // Every route of the one route table (functions/core/routes.ts), plus ANY on each seller resource and the /v1
+    // catch-all so wrong methods and unknown paths reach the function (405/404 in our shape, behind IAM).
+    const targets: Record<RouteFunction, PincodeFunction> = {
+      callback: this.callback,
+      callbackAuth: this.callbackAuth,
+      sellerApi: this.sellerApi,
+    };
+    // One integration (and one invoke permission for the whole API) per function: a permission per method would
+    // outgrow the Lambda resource policy's size limit as routes are added.
+    const integrations = new Map<RouteFunction, LambdaIntegration>();
+    const integrationFor = (fn: RouteFunction) => {
+      let integration = integrations.get(fn);
+      if (!integration) {
+        integration =
+          fn === "sellerApi"
+            ? new LambdaIntegration(targets[fn].function, { scopePermissionToMethod: false })
+            : new LambdaIntegration(targets[fn].function);
+        integrations.set(fn, integration);
+      }
+      return integration;
+    };
+    for (const route of gatewayRoutes()) {
+      const method = this.api.root.resourceForPath(route.path).addMethod(route.method, integrationFor(route.function), {
+        authorizationType: route.auth === "iam" ? AuthorizationType.IAM : AuthorizationType.NONE,
+      });
+      this.apiMethods.set(`${route.method} ${route.path}`, method);
+    }
+    const callbacksMethod = this.apiMethods.get("POST /pincode/callbacks")!;
+    const tokenMethod = this.apiMethods.get("POST /pincode/oauth/token")!;
 
+    // The CLI reads these (SigV4 against the API, region from the stack).
+    new CfnOutput(this, "ApiUrl", { value: this.api.url, description: "Base URL of the HTTP API (stage included)" });
+    new CfnOutput(this, "SellerApiUrl", {
+      value: this.api.urlForPath("/v1"),
+      description: "Seller API base URL (AWS_IAM: sign requests with SigV4, service execute-api)",
+    });
     new CfnOutput(this, "CallbackUrl", { value: this.api.urlForPath("/pincode/callbacks") });
     new CfnOutput(this, "TokenUrl", { value: this.api.urlForPath("/pincode/oauth/token") });
     new CfnOutput(this, "CallbackAuthSecretArn", { value: data.callbackAuth.secretArn });
@@ -277,7 +372,11 @@ export class AppStack extends Stack {
       topic: this.alarms.topic,
       alarms: config.alarms,
       storeIds: config.storeIds,
-      functions: { Poller: this.poller.function, Processor: this.processor.function },
+      functions: {
+        Poller: this.poller.function,
+        Processor: this.processor.function,
+        SellerApi: this.sellerApi.function,
+      },
       apiMethods,
       apiStage: this.api.deploymentStage,
     });
@@ -292,6 +391,7 @@ export class AppStack extends Stack {
         "callback-auth": this.callbackAuth.function,
         poller: this.poller.function,
         processor: this.processor.function,
+        "seller-api": this.sellerApi.function,
       },
       workQueues: { events: data.eventsQueue.queue, poll: data.pollQueue.queue },
       workQueueMaxAgeSeconds: config.alarms.eventsQueueMaxAgeSeconds,
@@ -307,6 +407,7 @@ export class AppStack extends Stack {
         ...this.serviceAlarms.pollLag.values(),
         ...this.serviceAlarms.functionErrors.values(),
         ...this.serviceAlarms.api5xx.values(),
+        this.serviceAlarms.submissionPending,
       ],
     });
 
@@ -323,6 +424,16 @@ export class AppStack extends Stack {
           id: "AwsSolutions-COG4",
           reason:
             "No Cognito user pool: the callback OAuth client is ours (callback-auth function, JWTs signed with a key in Secrets Manager) and Pincode is its only client.",
+        },
+      ],
+    );
+    NagSuppressions.addResourceSuppressions(
+      [...this.apiMethods.entries()].filter(([key]) => !key.includes(" /pincode/")).map(([, method]) => method),
+      [
+        {
+          id: "AwsSolutions-COG4",
+          reason:
+            "The seller API uses AWS_IAM authorization (SigV4): callers are the seller's own IAM principals (CLI, services), not end users of a Cognito user pool.",
         },
       ],
     );
@@ -352,7 +463,7 @@ export class AppStack extends Stack {
       ],
       true,
     );
-    for (const fn of [this.callback, this.callbackAuth, this.poller, this.processor]) {
+    for (const fn of [this.callback, this.callbackAuth, this.poller, this.processor, this.sellerApi]) {
       NagSuppressions.addResourceSuppressions(fn.function, [
         {
           id: "AwsSolutions-L1",
@@ -382,5 +493,6 @@ export class AppStack extends Stack {
     NagSuppressions.addResourceSuppressions(this.callbackAuth.role, [xray], true);
     NagSuppressions.addResourceSuppressions(this.poller.role, [xray, tableKey, tableIndexes], true);
     NagSuppressions.addResourceSuppressions(this.processor.role, [xray, tableKey, tableIndexes], true);
+    NagSuppressions.addResourceSuppressions(this.sellerApi.role, [xray, tableKey], true);
   }
 }
