@@ -30,8 +30,12 @@ export function cell(value: unknown): string {
 export const isoTime = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 
 /** An aligned table with a header row; `-` for empty cells. */
-export function table(rows: readonly Row[], columns: readonly string[], headers: readonly string[] = columns): string {
-  const cells = rows.map((row) => columns.map((c) => cell(row[c])));
+export function table(
+  rows: readonly object[],
+  columns: readonly string[],
+  headers: readonly string[] = columns,
+): string {
+  const cells = rows.map((row) => columns.map((c) => cell((row as Row)[c])));
   const widths = columns.map((_, i) => Math.max(headers[i]?.length ?? 0, ...cells.map((r) => r[i]?.length ?? 0)));
   const line = (values: readonly string[]) =>
     values

@@ -217,6 +217,12 @@ export async function startLocalPipeline(
         tableName: dynamo.tableName,
         commandsQueueUrl: queues.commandsQueueUrl,
         seedStoreIds: config.STORE_IDS,
+        // The operations routes (GET /v1/ops/*, /v1/quarantine): the work queues and their DLQs.
+        opsQueues: {
+          events: { queueUrl: queues.eventsQueueUrl, dlqUrl: queues.eventsDlqUrl },
+          poll: { queueUrl: queues.pollQueueUrl, dlqUrl: queues.pollDlqUrl },
+          commands: { queueUrl: queues.commandsQueueUrl, dlqUrl: queues.commandsDlqUrl },
+        },
       }),
     );
     const apiKey = await sellerApiKey(config);
