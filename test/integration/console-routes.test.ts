@@ -89,7 +89,7 @@ describe("GET /v1/deadlines", () => {
     expect(byId[first.id as string].fulfillments[0]).toMatchObject({
       type: "STORE",
       fulfillmentState: null,
-      fulfilmentStatusHistory: { PACKING: { promised: promisedPacking(first) } },
+      fulfilmentStatusHistory: { PACKING: { promised: { endTime: promisedPacking(first) } } },
     });
     expect(byId[second.id as string].orderState).toBe("ACCEPTED");
     // The sandbox's buyers are "Test Buyer N" with 9000000NNN phones and addresses in "Sandbox Residency".

@@ -40,7 +40,7 @@ function route(): void {
 function drawMute(): void {
   const muted = isMuted();
   muteButton.setAttribute("aria-pressed", String(!muted));
-  muteButton.textContent = muted ? "🔕 Sound off" : "🔔 Sound on";
+  muteButton.textContent = muted ? "Sound: off" : "Sound: on";
   const n = ringingCount();
   ringBadge.hidden = n === 0;
   ringBadge.textContent = `${n} new`;

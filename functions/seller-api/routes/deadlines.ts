@@ -21,8 +21,8 @@ export interface FulfilmentDeadlines {
   fulfillmentId: string | null;
   type: string | null;
   fulfillmentState: string | null;
-  /** State -> { actual?, expected?, promised? } as epoch ms (PINCODE-API §3.3, A4: one "L" in the key). */
-  fulfilmentStatusHistory: Record<string, Partial<Record<(typeof TIME_KINDS)[number], number>>>;
+  /** Pincode's shape, times as epoch ms: state -> { actual?, expected?, promised?: { endTime } } (§3.3; A4: one "L"). */
+  fulfilmentStatusHistory: Record<string, Partial<Record<(typeof TIME_KINDS)[number], { endTime: number }>>>;
 }
 
 /** Keeps the history's times only; anything that is not an epoch-ms endTime is left out. */
@@ -31,11 +31,11 @@ export function deadlinesOf(fulfilment: Json): FulfilmentDeadlines {
   const raw = isObject(fulfilment.fulfilmentStatusHistory) ? fulfilment.fulfilmentStatusHistory : {};
   for (const [state, times] of Object.entries(raw)) {
     if (!isObject(times)) continue;
-    const entry: Partial<Record<(typeof TIME_KINDS)[number], number>> = {};
+    const entry: Partial<Record<(typeof TIME_KINDS)[number], { endTime: number }>> = {};
     for (const kind of TIME_KINDS) {
       const at = isObject(times[kind]) ? (times[kind] as Json).endTime : undefined;
       const ms = typeof at === "number" ? at : typeof at === "string" && /^\d{1,15}$/.test(at) ? Number(at) : undefined;
-      if (ms !== undefined) entry[kind] = ms;
+      if (ms !== undefined) entry[kind] = { endTime: ms };
     }
     history[upper(state) ?? state] = entry;
   }

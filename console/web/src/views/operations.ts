@@ -32,11 +32,6 @@ function chart(data: Json): HTMLElement {
   const totals = CHANNELS.map((c) => [c, (series[c] ?? []).reduce((a, b) => a + b, 0)] as const);
   const title = svg("title");
   title.textContent = `Orders per minute by arrival, last hour: ${totals.map(([c, n]) => `${CHANNEL_WORDS[c]} ${n}`).join(", ")}`;
-  const axis = [0, max].map((v) => {
-    const t = svg("text", { x: 4, y: v === 0 ? height - 2 : 12, class: "axis" });
-    t.textContent = `${v}/min`;
-    return t;
-  });
   const drawn = bars.map((b) => {
     const rect = svg("rect", { x: b.x, y: b.y, width: b.width, height: b.height, class: `bar ${b.channel}` });
     const tip = svg("title");
@@ -50,7 +45,6 @@ function chart(data: Json): HTMLElement {
     title,
     svg("line", { x1: 0, y1: height - 0.5, x2: width, y2: height - 0.5, class: "baseline" }),
     ...drawn,
-    ...axis,
   );
   return h(
     "figure",
