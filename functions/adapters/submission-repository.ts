@@ -12,6 +12,7 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { documentClient, isConditionFailure } from "./command-repository.ts";
+import { type BridgeEvent, SUBMISSION_COMPLETED, type SubmissionCompletedDetail } from "./event-publisher.ts";
 import { keys, TTL_ATTRIBUTE } from "./table.ts";
 
 export type SubmissionType = "store-toggle" | "listings";
@@ -120,6 +121,11 @@ export interface SubmissionRepository {
     now: number,
   ): Promise<{ result: SubmissionResultPart | undefined }>;
   markFinal(submissionId: string, status: "REJECTED" | "FAILED", error: SubmissionError, now: number): Promise<boolean>;
+  /**
+   * The SubmissionCompleted event for Pincode's submission `pincodeSubmissionId`, when both halves are stored (our
+   * submission linked to it, and its result callback); else undefined.
+   */
+  completedEvent(pincodeSubmissionId: string): Promise<BridgeEvent | undefined>;
   /** JSON-ready view for the seller API; accepts our id or Pincode's. */
   getSubmission(submissionId: string, now?: number): Promise<SubmissionView | undefined>;
 }
@@ -233,6 +239,40 @@ export function toSubmissionView(
     sentAt: record.sentAt ?? null,
     completedAt: result?.resultReceivedAt ?? null,
   };
+}
+
+/** The SubmissionCompleted event for a submission whose result callback has been processed. */
+export function submissionCompletedEvent(
+  record: SubmissionRecord,
+  result: SubmissionResultPart,
+  pincodeSubmissionId: string,
+): BridgeEvent {
+  const messages = messageViews(record, result);
+  const count = (outcome: string) => messages.filter((m) => m.outcome === outcome).length;
+  const detail: SubmissionCompletedDetail = {
+    submissionId: record.submissionId,
+    pincodeSubmissionId,
+    commandId: record.commandId,
+    type: record.type,
+    storeId: record.storeId,
+    outcome: result.resultOutcome,
+    processingStatus: result.processingStatus,
+    counts: {
+      messages: messages.length,
+      succeeded: count("SUCCEEDED"),
+      warnings: count("WARNING"),
+      failed: count("FAILED"),
+    },
+    messages: messages.map((m) => ({
+      messageId: m.messageId,
+      row: m.row,
+      serviceProviderItemId: m.serviceProviderItemId,
+      outcome: m.outcome,
+      issueCodes: m.issues.map((i) => i.code ?? "").filter(Boolean),
+    })),
+    completedAt: result.resultReceivedAt,
+  };
+  return { detailType: SUBMISSION_COMPLETED, detail };
 }
 
 export function createSubmissionRepository(dynamo: DynamoDBClient, tableName: string): SubmissionRepository {
@@ -381,6 +421,13 @@ export function createSubmissionRepository(dynamo: DynamoDBClient, tableName: st
           ":pending": "PENDING",
         },
       });
+    },
+
+    async completedEvent(pincodeSubmissionId) {
+      const item = await getItem(pincodeSubmissionId);
+      const result = resultPartOf(item);
+      const linked = typeof item?.linkedSubmissionId === "string" ? await get(item.linkedSubmissionId) : undefined;
+      return result && linked ? submissionCompletedEvent(linked, result, pincodeSubmissionId) : undefined;
     },
 
     async getSubmission(submissionId, now = Date.now()) {

@@ -18,7 +18,11 @@ export interface SubmissionResultRecord {
 }
 
 export interface SubmissionResultRepository {
-  record(input: SubmissionResultRecord): Promise<{ outcome: "SUCCEEDED" | "FAILED" | "PARTIAL" }>;
+  record(input: SubmissionResultRecord): Promise<{
+    outcome: "SUCCEEDED" | "FAILED" | "PARTIAL";
+    /** Our submission id, when the commands function already linked Pincode's submissionId to it (issue 9). */
+    linkedSubmissionId?: string;
+  }>;
 }
 
 /** Per-message outcome: a message with an ERROR issue failed; one with only warnings succeeded with warnings. */
@@ -68,7 +72,7 @@ export function createSubmissionResultRepository(
         ":mid": { S: messageId },
         ":rid": { S: result.requestContext.requestId },
       };
-      await dynamo.send(
+      const updated = await dynamo.send(
         new UpdateItemCommand({
           TableName: tableName,
           Key: keyOf(keys.submission(result.submissionId)),
@@ -77,9 +81,11 @@ export function createSubmissionResultRepository(
             "messageOutcomes = :perMessage, resultSummary = :summary, resultReceivedAt = :at, " +
             "resultMessageId = :mid, resultRequestId = :rid",
           ExpressionAttributeValues: values,
+          ReturnValues: "ALL_NEW",
         }),
       );
-      return { outcome };
+      const linked = updated?.Attributes?.linkedSubmissionId?.S;
+      return linked ? { outcome, linkedSubmissionId: linked } : { outcome };
     },
   };
 }

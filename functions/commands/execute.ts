@@ -25,17 +25,10 @@ import {
   COMMAND_SUCCEEDED,
   type EventPublisher,
   ORDER_CHANGED,
-  SUBMISSION_COMPLETED,
-  type SubmissionCompletedDetail,
 } from "#adapters/event-publisher.ts";
 import { countMetric } from "#adapters/metric-helpers.ts";
 import type { OrderChange, OrderRepository, StoredOrderView } from "#adapters/order-repository.ts";
-import {
-  messageViews,
-  type SubmissionRecord,
-  type SubmissionRepository,
-  type SubmissionResultPart,
-} from "#adapters/submission-repository.ts";
+import { type SubmissionRepository, submissionCompletedEvent } from "#adapters/submission-repository.ts";
 import { actionInEffect } from "#core/order-actions.ts";
 import type { CommandCallOptions, SubmissionResult } from "#pincode/client.ts";
 import {
@@ -309,40 +302,6 @@ export async function executeOrderCommand(
 // ---------------------------------------------------------------------------------------------------------------
 // Submissions
 // ---------------------------------------------------------------------------------------------------------------
-
-/** The SubmissionCompleted event for a submission whose result callback has been processed. */
-export function submissionCompletedEvent(
-  record: SubmissionRecord,
-  result: SubmissionResultPart,
-  pincodeSubmissionId: string,
-): BridgeEvent {
-  const messages = messageViews(record, result);
-  const count = (outcome: string) => messages.filter((m) => m.outcome === outcome).length;
-  const detail: SubmissionCompletedDetail = {
-    submissionId: record.submissionId,
-    pincodeSubmissionId,
-    commandId: record.commandId,
-    type: record.type,
-    storeId: record.storeId,
-    outcome: result.resultOutcome,
-    processingStatus: result.processingStatus,
-    counts: {
-      messages: messages.length,
-      succeeded: count("SUCCEEDED"),
-      warnings: count("WARNING"),
-      failed: count("FAILED"),
-    },
-    messages: messages.map((m) => ({
-      messageId: m.messageId,
-      row: m.row,
-      serviceProviderItemId: m.serviceProviderItemId,
-      outcome: m.outcome,
-      issueCodes: m.issues.map((i) => i.code ?? "").filter(Boolean),
-    })),
-    completedAt: result.resultReceivedAt,
-  };
-  return { detailType: SUBMISSION_COMPLETED, detail };
-}
 
 /** Once every submission of a catalog command is past sending, the command gets its final status. */
 async function settleCatalogCommand(deps: ExecutorDeps, commandId: string): Promise<void> {

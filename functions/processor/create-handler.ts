@@ -13,6 +13,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda"
 import type { EventPublisher } from "#adapters/event-publisher.ts";
 import { countMetric } from "#adapters/metric-helpers.ts";
 import type { OrderRepository } from "#adapters/order-repository.ts";
+import type { SubmissionRepository } from "#adapters/submission-repository.ts";
 import type { SubmissionResultRepository } from "#adapters/submission-result-repository.ts";
 import type { UnknownCallbackRepository } from "#adapters/unknown-callback-repository.ts";
 import { type EventsQueueMessage, EventsQueueMessageSchema, parseQueueBody } from "#core/messages.ts";
@@ -26,6 +27,8 @@ export interface ProcessorDeps {
   events: EventPublisher;
   /** Status Check; the real PincodeClient satisfies it. */
   statusCheck: StatusChecker;
+  /** Issue 9: builds SubmissionCompleted once a result is linked to our submission (absent: no such events). */
+  submissionEvents?: Pick<SubmissionRepository, "completedEvent">;
   logger: Logger;
   metrics: Metrics;
   now?: () => number;
@@ -78,11 +81,17 @@ export function createProcessorHandler(deps: ProcessorDeps): ProcessorHandler {
         if (!parsed.success) {
           throw new PoisonMessageError(`not a submission result: ${describeIssues(parsed.error)}`);
         }
-        const { outcome } = await deps.submissions.record({
+        const { outcome, linkedSubmissionId } = await deps.submissions.record({
           result: parsed.data,
           receivedAt: message.receivedAt,
           messageId: message.messageId,
         });
+        if (linkedSubmissionId && deps.submissionEvents) {
+          // Issue 9: our submission was sent and linked before this result arrived, so the processor announces it
+          // (otherwise the commands function does when it links). A failed publish retries the record.
+          const event = await deps.submissionEvents.completedEvent(parsed.data.submissionId);
+          if (event) await deps.events.publish([event]);
+        }
         countMetric(metrics, "SubmissionResults");
         logger.info("submission result recorded", { submissionId: parsed.data.submissionId, outcome });
         return outcome;

@@ -13,6 +13,7 @@ import { pincodeMetricSink } from "#adapters/metric-helpers.ts";
 import { createLogger, createMetrics } from "#adapters/observability.ts";
 import { createOrderRepository } from "#adapters/order-repository.ts";
 import { loadJsonSecret, PincodeCredentialsSchema } from "#adapters/secrets.ts";
+import { createSubmissionRepository } from "#adapters/submission-repository.ts";
 import { createSubmissionResultRepository } from "#adapters/submission-result-repository.ts";
 import { createUnknownCallbackRepository } from "#adapters/unknown-callback-repository.ts";
 import { createPincodeClient, type PincodeClientConfig } from "#pincode/client.ts";
@@ -43,6 +44,7 @@ export function wireProcessorDeps(wiring: ProcessorWiring): ProcessorDeps {
   return {
     orders: createOrderRepository(wiring.dynamo, wiring.tableName, wiring.now ? { now: wiring.now } : {}),
     submissions: createSubmissionResultRepository(wiring.dynamo, wiring.tableName),
+    submissionEvents: createSubmissionRepository(wiring.dynamo, wiring.tableName),
     unknownCallbacks: createUnknownCallbackRepository(wiring.dynamo, wiring.tableName),
     events: wiring.events,
     statusCheck,

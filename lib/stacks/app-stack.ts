@@ -64,6 +64,9 @@ export const SELLER_API_WRITE_LEADING_KEYS = [
   "SUBMISSION#*",
   "SUBMISSIONS#PENDING",
 ] as const;
+/** The commands function's table access: item reads/writes under these leading keys only (functions/commands). */
+export const COMMANDS_TABLE_ACTIONS = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"];
+export const COMMANDS_LEADING_KEY_PATTERNS = ["COMMAND#*", "SUBMISSION#*", "ORDER#*"];
 
 /** What a principal needs on the table's customer-managed key to read and write items through DynamoDB. */
 const TABLE_KEY_ACTIONS = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"];
@@ -82,6 +85,8 @@ export class AppStack extends Stack {
   readonly sellerApi: PincodeFunction;
   /** API Gateway methods by route key (`"GET /v1/orders"`, `"ANY /v1/{proxy+}"`), built from the route table. */
   readonly apiMethods = new Map<string, Method>();
+  /** Issue 9: executes seller commands from the FIFO commands queue. */
+  readonly commands: PincodeFunction;
   readonly alarms: QueueAlarms;
   readonly serviceAlarms: ServiceAlarms;
   readonly dashboard: OperationsDashboard;
@@ -494,5 +499,48 @@ export class AppStack extends Stack {
     NagSuppressions.addResourceSuppressions(this.poller.role, [xray, tableKey, tableIndexes], true);
     NagSuppressions.addResourceSuppressions(this.processor.role, [xray, tableKey, tableIndexes], true);
     NagSuppressions.addResourceSuppressions(this.sellerApi.role, [xray, tableKey], true);
+
+    // --- Issue 9: the commands function (seller commands → Pincode, exactly once; docs/commands.md).
+    this.commands = new PincodeFunction(this, "Commands", {
+      ...shared,
+      name: "commands",
+      entry: entry("commands"),
+      description: "Seller commands from the FIFO queue: Order Update, Store Toggle, Listing, exactly once",
+      memoryMb: config.processor.memoryMb,
+      // The commands queue's visibility timeout is derived from the processor's timeout (data stack): keep them equal.
+      timeout: Duration.seconds(config.processor.timeoutSeconds),
+      environment: {
+        ...pincodeEnv,
+        TABLE_NAME: data.table.tableName,
+        EVENT_BUS_NAME: data.eventBus.eventBusName,
+      },
+    });
+    // Items of commands, submissions and orders only; no Scan, no BatchGet, no Delete; it sends no SQS message.
+    this.commands.role.addToPolicy(
+      new PolicyStatement({
+        actions: COMMANDS_TABLE_ACTIONS,
+        resources: [data.table.tableArn],
+        conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": COMMANDS_LEADING_KEY_PATTERNS } },
+      }),
+    );
+    data.dataKey.grant(this.commands, ...TABLE_KEY_ACTIONS);
+    data.eventBus.grantPutEventsTo(this.commands);
+    data.pincodeCredentials.grantRead(this.commands);
+    this.commands.function.addEventSource(
+      new SqsEventSource(data.commandsQueue.queue, {
+        // FIFO: a batch keeps each message group's order; SqsFifoPartialProcessorAsync fails the rest of a group.
+        batchSize: config.processor.batchSize,
+        maxConcurrency: config.processor.maxConcurrency,
+        reportBatchItemFailures: true,
+      }),
+    );
+    NagSuppressions.addResourceSuppressions(this.commands.function, [
+      {
+        id: "AwsSolutions-L1",
+        reason:
+          "Pinned to nodejs22.x on purpose: the bundle targets node20 (the CI and local Node version) and runtimes are bumped deliberately, with the pinned AWS SDK, not by a linter.",
+      },
+    ]);
+    NagSuppressions.addResourceSuppressions(this.commands.role, [xray, tableKey], true);
   }
 }

@@ -4,7 +4,7 @@ import { envOf, functionsByName, logicalId, refersTo, synthStage } from "./suppo
 
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string }>;
 
-const FUNCTION_NAMES = ["callback", "callback-auth", "poller", "processor"] as const;
+const FUNCTION_NAMES = ["callback", "callback-auth", "poller", "processor", "commands"] as const;
 
 function fn(name: string, stage: "dev" | "prod" = "dev") {
   const { appTemplate } = synthStage(stage);
@@ -14,7 +14,7 @@ function fn(name: string, stage: "dev" | "prod" = "dev") {
 }
 
 describe("app stack: functions", () => {
-  it("builds exactly the four functions, all ARM64 on nodejs22.x with X-Ray", () => {
+  it("builds exactly the five functions, all ARM64 on nodejs22.x with X-Ray", () => {
     const functions = functionsByName(synthStage("dev").appTemplate);
 
     expect([...functions.keys()].sort()).toEqual([...FUNCTION_NAMES].sort());
@@ -74,6 +74,13 @@ describe("app stack: functions", () => {
         "POLL_TIME_BUDGET_MS",
       ],
       processor: [
+        "TABLE_NAME",
+        "EVENT_BUS_NAME",
+        "PINCODE_API_BASE_URL",
+        "PINCODE_AUTH_URL",
+        "PINCODE_CREDENTIALS_SECRET_ARN",
+      ],
+      commands: [
         "TABLE_NAME",
         "EVENT_BUS_NAME",
         "PINCODE_API_BASE_URL",
@@ -156,7 +163,7 @@ describe("app stack: triggers", () => {
     const mappings = Object.values(appTemplate.findResources("AWS::Lambda::EventSourceMapping") as Resources);
     const poller = mappings.find((m) => refersTo(m.Properties.FunctionName, fn("poller").id));
 
-    expect(mappings).toHaveLength(2);
+    expect(mappings).toHaveLength(3); // processor, poller, commands (test/infra/commands.test.ts)
     expect(refersTo(poller?.Properties.EventSourceArn, logicalId(data.pollQueue.queue))).toBe(true);
     expect(poller?.Properties).toMatchObject({
       BatchSize: 1,

@@ -1,0 +1,92 @@
+/** The commands function (issue 9): its FIFO event source and its least-privilege grants. */
+import { describe, expect, it } from "vitest";
+import { keys } from "../../functions/adapters/table.ts";
+import { COMMANDS_LEADING_KEY_PATTERNS, COMMANDS_TABLE_ACTIONS } from "../../lib/stacks/app-stack.ts";
+import {
+  actionsOf,
+  functionsByName,
+  logicalId,
+  refersTo,
+  resourcesOf,
+  type Statement,
+  statementsOfFunction,
+  synthStage,
+} from "./support.ts";
+
+function statementsOf(name: string): Statement[] {
+  const { appTemplate } = synthStage("dev");
+  const fn = functionsByName(appTemplate).get(name);
+  if (!fn) throw new Error(`function ${name} not found`);
+  return statementsOfFunction(appTemplate, fn);
+}
+
+const actionsOn = (name: string, id: string) =>
+  statementsOf(name)
+    .filter((s) => s.Effect === "Allow" && resourcesOf(s).some((r) => refersTo(r, id)))
+    .flatMap(actionsOf)
+    .sort();
+
+const globMatches = (pattern: string, value: string) =>
+  new RegExp(
+    `^${pattern
+      .split("*")
+      .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+      .join(".*")}$`,
+  ).test(value);
+
+describe("commands function", () => {
+  it("consumes the FIFO commands queue with ReportBatchItemFailures", () => {
+    const { appTemplate, data } = synthStage("dev");
+    const fn = functionsByName(appTemplate).get("commands");
+    expect(fn).toBeDefined();
+    const mappings = Object.values(appTemplate.findResources("AWS::Lambda::EventSourceMapping")).filter((m) =>
+      refersTo(m.Properties.FunctionName, fn?.id ?? "?"),
+    );
+    expect(mappings).toHaveLength(1);
+    expect(refersTo(mappings[0]?.Properties.EventSourceArn, logicalId(data.commandsQueue.queue))).toBe(true);
+    expect(mappings[0]?.Properties.FunctionResponseTypes).toEqual(["ReportBatchItemFailures"]);
+  });
+
+  it("reads and writes only command, submission and order items, with no scan, batch or delete", () => {
+    const { data } = synthStage("dev");
+    expect(actionsOn("commands", logicalId(data.table))).toEqual([...COMMANDS_TABLE_ACTIONS].sort());
+    const table = statementsOf("commands").find((s) => actionsOf(s).includes("dynamodb:UpdateItem"));
+    expect(table?.Condition).toEqual({
+      "ForAllValues:StringLike": { "dynamodb:LeadingKeys": COMMANDS_LEADING_KEY_PATTERNS },
+    });
+    // The patterns cover exactly the items the function touches, and not the store config or quarantine.
+    for (const key of [
+      keys.command("c1"),
+      keys.submission("s1"),
+      keys.orderView("OD1"),
+      keys.orderHistory("OD1", 1, "m"),
+    ]) {
+      expect(
+        COMMANDS_LEADING_KEY_PATTERNS.some((p) => globMatches(p, key.pk)),
+        key.pk,
+      ).toBe(true);
+    }
+    for (const pk of [keys.pollCheckpoint("S01").pk, keys.quarantine(0, "x").pk, "STORE#S01"]) {
+      expect(
+        COMMANDS_LEADING_KEY_PATTERNS.some((p) => globMatches(p, pk)),
+        pk,
+      ).toBe(false);
+    }
+  });
+
+  it("sends no SQS message, puts events on the bus and reads the Pincode credentials", () => {
+    const { data } = synthStage("dev");
+    const all = statementsOf("commands").flatMap(actionsOf);
+    expect(all).not.toContain("sqs:SendMessage");
+    expect(all).not.toContain("dynamodb:Scan");
+    expect(all).not.toContain("dynamodb:DeleteItem");
+    expect(actionsOn("commands", logicalId(data.eventBus))).toEqual(["events:PutEvents"]);
+    expect(actionsOn("commands", logicalId(data.pincodeCredentials))).toEqual(
+      expect.arrayContaining(["secretsmanager:GetSecretValue"]),
+    );
+    expect(actionsOn("commands", logicalId(data.commandsQueue.queue))).toEqual(
+      expect.arrayContaining(["sqs:ReceiveMessage", "sqs:DeleteMessage"]),
+    );
+    expect(actionsOn("commands", logicalId(data.eventsQueue.queue))).toEqual([]);
+  });
+});
