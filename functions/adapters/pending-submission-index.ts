@@ -4,19 +4,19 @@
  * `<since, 15 digits>#<submissionId>`), so the oldest is the first item of a one-item Query.
  *
  * The index heals itself: the result path does not have to remove the entry. `oldestPending` looks at the oldest
- * entries, reads their `SUBMISSION#<id>` item, deletes the entries whose submission has a result
- * (`processingStatus`/`resultOutcome`, written by submission-result-repository.ts) and reports the first that is
- * still pending. The poller's scheduled run calls it once a minute and emits OldestPendingSubmissionAgeMs.
+ * entries, reads their submission (submission-repository.ts, which merges the result callback's half), deletes the
+ * entries whose submission is no longer PENDING (COMPLETED, REJECTED, FAILED, or expired) and reports the first that
+ * still is. The poller's scheduled run calls it once a minute and emits OldestPendingSubmissionAgeMs.
  */
 import {
   type AttributeValue,
   DeleteItemCommand,
   type DynamoDBClient,
-  GetItemCommand,
   PutItemCommand,
   QueryCommand,
 } from "@aws-sdk/client-dynamodb";
 import { keyOf } from "./order-repository.ts";
+import { createSubmissionRepository } from "./submission-repository.ts";
 import { keys, TTL_ATTRIBUTE } from "./table.ts";
 
 export interface PendingSubmissionIndex {
@@ -33,6 +33,9 @@ const MAX_EXAMINED = 25;
 
 export function createPendingSubmissionIndex(dynamo: DynamoDBClient, tableName: string): PendingSubmissionIndex {
   const partition = keys.pendingSubmission(0, "").pk;
+  const submissions = createSubmissionRepository(dynamo, tableName);
+  const isPending = async (submissionId: string) =>
+    (await submissions.getSubmission(submissionId))?.status === "PENDING";
   return {
     async markPending(submissionId, since) {
       await dynamo.send(
@@ -67,15 +70,7 @@ export function createPendingSubmissionIndex(dynamo: DynamoDBClient, tableName: 
           examined++;
           const submissionId = entry.submissionId?.S ?? "";
           const since = Number(entry.since?.N ?? 0);
-          const submission = await dynamo.send(
-            new GetItemCommand({
-              TableName: tableName,
-              Key: keyOf(keys.submission(submissionId)),
-              ProjectionExpression: "processingStatus, resultOutcome",
-            }),
-          );
-          const done = submission.Item?.processingStatus !== undefined || submission.Item?.resultOutcome !== undefined;
-          if (!done) return { submissionId, since };
+          if (await isPending(submissionId)) return { submissionId, since };
           await dynamo.send(new DeleteItemCommand({ TableName: tableName, Key: { pk: entry.pk!, sk: entry.sk! } }));
         }
         start = page.LastEvaluatedKey;

@@ -180,7 +180,7 @@ export function createStoreRepository(dynamo: DynamoDBClient, tableName: string)
     },
 
     async put(input, now) {
-      const names: Record<string, string> = { "#status": "status", "#name": "name" };
+      const names: Record<string, string> = { "#status": "status" };
       const values: Record<string, AttributeValue> = {
         ":kind": S("STORE_CONFIG"),
         ":id": S(input.storeId),
@@ -198,6 +198,7 @@ export function createStoreRepository(dynamo: DynamoDBClient, tableName: string)
       ];
       if (input.name !== undefined) {
         sets.push("#name = :name");
+        names["#name"] = "name";
         values[":name"] = S(input.name);
       }
       const removes = ["retiredAt"];

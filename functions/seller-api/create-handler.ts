@@ -11,6 +11,7 @@ import type { Metrics } from "@aws-lambda-powertools/metrics";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { countMetric } from "#adapters/metric-helpers.ts";
 import type { OrderQueryRepository } from "#adapters/order-query-repository.ts";
+import type { PendingSubmissionIndex } from "#adapters/pending-submission-index.ts";
 import type { PollCheckpointRepository } from "#adapters/poll-checkpoint-repository.ts";
 import type { StoreRepository } from "#adapters/store-repository.ts";
 import { errorResponse } from "#core/http-response.ts";
@@ -44,7 +45,8 @@ export interface CommandsPort {
   submitListings(input: { idempotencyKey?: string; body: unknown; now?: number }): Promise<SubmitResult>;
   getCommand(commandId: string): Promise<Record<string, unknown> | undefined>;
   listOrderCommands(orderId: string): Promise<Record<string, unknown>[]>;
-  getSubmission(submissionId: string): Promise<Record<string, unknown> | undefined>;
+  /** Our submission id or Pincode's; `now` dates a PENDING submission's age. */
+  getSubmission(submissionId: string, now: number): Promise<Record<string, unknown> | undefined>;
 }
 
 export interface SellerApiDeps {
@@ -52,6 +54,8 @@ export interface SellerApiDeps {
   stores: StoreRepository;
   checkpoints: Pick<PollCheckpointRepository, "get">;
   commands: CommandsPort | undefined;
+  /** Indexes every submission a 202 creates, for the pending-submission alarm (pending-submission-index.ts). */
+  pendingSubmissions?: Pick<PendingSubmissionIndex, "markPending">;
   /** STORE_IDS: seeds the store list (added as ACTIVE when missing); stores are data after that. */
   seedStoreIds: readonly string[];
   logger: Logger;

@@ -9,9 +9,11 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import { createDynamoClient, createSqsClient } from "#adapters/aws-clients.ts";
 import { createLogger, createMetrics } from "#adapters/observability.ts";
 import { createOrderQueryRepository } from "#adapters/order-query-repository.ts";
+import { createPendingSubmissionIndex } from "#adapters/pending-submission-index.ts";
 import { createPollCheckpointRepository } from "#adapters/poll-checkpoint-repository.ts";
 import { createStoreRepository } from "#adapters/store-repository.ts";
 import type { OpsQueues } from "#core/operations.ts";
+import { submitListings, submitOrderActions, submitStoreToggle, wireSubmitDeps } from "../commands/submit.ts";
 import type { CommandsPort, SellerApiDeps } from "./create-handler.ts";
 import { parseSellerApiEnv } from "./env.ts";
 import type { PendingSubmissions } from "./routes/ops-common.ts";
@@ -36,14 +38,24 @@ export interface SellerApiWiring {
   pendingSubmissions?: (now: number) => Promise<PendingSubmissions>;
 }
 
-/** The command side, wired from issue9-cmd's modules once they are merged; undefined until then. */
-export function wireCommandsPort(_opts: {
+/** The command side (functions/commands/submit.ts and its repositories), bound to its dependencies. */
+export function wireCommandsPort(opts: {
   dynamo: DynamoDBClient;
   sqs: SQSClient;
   tableName: string;
   commandsQueueUrl: string;
-}): CommandsPort | undefined {
-  return undefined;
+}): CommandsPort {
+  const deps = wireSubmitDeps(opts);
+  return {
+    submitOrderActions: (input) => submitOrderActions(deps, input),
+    submitStoreToggle: (input) => submitStoreToggle(deps, input),
+    submitListings: (input) => submitListings(deps, input),
+    getCommand: async (commandId) => (await deps.commands.getCommand(commandId)) as Record<string, unknown> | undefined,
+    listOrderCommands: async (orderId) =>
+      (await deps.commands.listOrderCommands(orderId)) as unknown as Record<string, unknown>[],
+    getSubmission: async (submissionId, now) =>
+      (await deps.submissions.getSubmission(submissionId, now)) as Record<string, unknown> | undefined,
+  };
 }
 
 export function wireSellerApiDeps(wiring: SellerApiWiring): SellerApiDeps {
@@ -56,6 +68,7 @@ export function wireSellerApiDeps(wiring: SellerApiWiring): SellerApiDeps {
     commands:
       wiring.commands ??
       wireCommandsPort({ dynamo, sqs: wiring.sqs, tableName, commandsQueueUrl: wiring.commandsQueueUrl }),
+    pendingSubmissions: createPendingSubmissionIndex(dynamo, tableName),
     seedStoreIds: wiring.seedStoreIds ?? [],
     logger: wiring.logger ?? createLogger(SELLER_API_SERVICE),
     metrics: wiring.metrics ?? createMetrics(SELLER_API_SERVICE),

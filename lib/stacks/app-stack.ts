@@ -56,8 +56,12 @@ export const SELLER_API_READ_LEADING_KEYS = [
   "SUBMISSION#*",
   "SUBMISSIONS#PENDING",
 ] as const;
-/** The partitions it writes: stores (config + directory), commands, submissions and the pending index. */
+/**
+ * The partitions it writes: stores (config + directory), commands and each order's command pointers
+ * (`ORDER#<id>` / `COMMAND#...`, never the view: no path of the seller API writes one), submissions, pending index.
+ */
 export const SELLER_API_WRITE_LEADING_KEYS = [
+  "ORDER#*",
   "STORE#*",
   "STORES",
   "COMMAND#*",
@@ -222,6 +226,14 @@ export class AppStack extends Stack {
     grantSend(this.poller, data.eventsQueue.queue);
     grantSend(this.poller, data.pollQueue.queue);
     grantTableReadWrite(this.poller);
+    // The scheduled run clears pending-submission index entries whose submission completed (nothing else).
+    this.poller.role.addToPolicy(
+      new PolicyStatement({
+        actions: ["dynamodb:DeleteItem"],
+        resources: [data.table.tableArn],
+        conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["SUBMISSIONS#PENDING"] } },
+      }),
+    );
     data.pincodeCredentials.grantRead(this.poller);
 
     // Seller API: reads and writes only its item kinds (by leading key); order listings Query the byStore index only.

@@ -72,36 +72,35 @@ export async function postStoreAvailability(request: ApiRequest, deps: SellerApi
   if (request.body === undefined) {
     return apiError(400, "INVALID_REQUEST", "body: expected a JSON object {status: ENABLED|DISABLED, validTill?}");
   }
-  const store = await deps.stores.get(storeId.value);
-  if (store?.status !== "ACTIVE") {
-    return apiError(404, "STORE_NOT_FOUND", "no active store with this storeId; add it with PUT /v1/stores/{storeId}");
-  }
   const id = storeId.value;
-  return withCommands(deps, async (commands) => {
-    const result = await commands.submitStoreToggle({
-      storeId: id,
-      body: request.body,
-      now: request.now,
-      ...(key.value !== undefined ? { idempotencyKey: key.value } : {}),
-    });
-    if (result.status === 202) {
-      // The availability as last set (GET /v1/stores); Pincode's verdict arrives with the submission result.
-      const body = request.body as { status?: unknown; validTill?: unknown };
-      const status = body.status === "DISABLED" ? "DISABLED" : "ENABLED";
-      const submissionId = typeof result.body.submissionId === "string" ? result.body.submissionId : undefined;
-      await deps.stores.setAvailability(
-        id,
-        {
-          status,
-          setAt: request.now,
-          ...(typeof body.validTill === "number" ? { validTill: body.validTill } : {}),
-          ...(submissionId ? { submissionId } : {}),
-        },
-        request.now,
-      );
+  // The submit use case checks the store is ACTIVE (404 STORE_NOT_FOUND) and records the availability as last set.
+  return withCommands(deps, async (commands) =>
+    indexPending(
+      deps,
+      await commands.submitStoreToggle({
+        storeId: id,
+        body: request.body,
+        now: request.now,
+        ...(key.value !== undefined ? { idempotencyKey: key.value } : {}),
+      }),
+      request.now,
+    ),
+  );
+}
+
+/**
+ * Every PENDING submission a 202 names goes into the pending-submission index, so the scheduled poller can report
+ * the oldest one's age (the alarm). Idempotent: a replayed request indexes the same ids again.
+ */
+async function indexPending(deps: SellerApiDeps, result: SubmitResult, now: number): Promise<ApiResponse> {
+  if (result.status === 202 && deps.pendingSubmissions && Array.isArray(result.body.submissions)) {
+    for (const submission of result.body.submissions as { submissionId?: unknown; status?: unknown }[]) {
+      if (typeof submission?.submissionId === "string" && submission.status === "PENDING") {
+        await deps.pendingSubmissions.markPending(submission.submissionId, now);
+      }
     }
-    return fromSubmit(result);
-  });
+  }
+  return fromSubmit(result);
 }
 
 export async function postListings(request: ApiRequest, deps: SellerApiDeps): Promise<ApiResponse> {
@@ -109,12 +108,14 @@ export async function postListings(request: ApiRequest, deps: SellerApiDeps): Pr
   if (!key.ok) return key.response;
   if (request.body === undefined) return apiError(400, "INVALID_REQUEST", "body: expected a JSON object with listings");
   return withCommands(deps, async (commands) =>
-    fromSubmit(
+    indexPending(
+      deps,
       await commands.submitListings({
         body: request.body,
         now: request.now,
         ...(key.value !== undefined ? { idempotencyKey: key.value } : {}),
       }),
+      request.now,
     ),
   );
 }
@@ -123,12 +124,9 @@ export async function getSubmission(request: ApiRequest, deps: SellerApiDeps): P
   const submissionId = parseId("submissionId", request.params.submissionId);
   if (!submissionId.ok) return submissionId.response;
   return withCommands(deps, async (commands) => {
-    const submission = await commands.getSubmission(submissionId.value);
+    // PENDING with its age (pendingForMs) until the result callback; our id or Pincode's.
+    const submission = await commands.getSubmission(submissionId.value, request.now);
     if (!submission) return apiError(404, "SUBMISSION_NOT_FOUND", "no submission with this submissionId");
-    const status = typeof submission.status === "string" ? submission.status : undefined;
-    const createdAt = typeof submission.createdAt === "number" ? submission.createdAt : undefined;
-    // PENDING until the result callback: say how long it has been waiting.
-    const age = status === "PENDING" && createdAt !== undefined ? { ageMs: Math.max(0, request.now - createdAt) } : {};
-    return { status: 200, body: { ...submission, ...age } };
+    return { status: 200, body: submission };
   });
 }
