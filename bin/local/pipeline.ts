@@ -17,6 +17,8 @@ import { createCallbackAuthHandler } from "../../functions/callback-auth/create-
 import { type GatewayRoute, type RouteFunction, resolveGatewayRoute } from "../../functions/core/routes.ts";
 import { createPollerHandler } from "../../functions/poller/create-handler.ts";
 import { wirePollerDeps } from "../../functions/poller/deps.ts";
+import { createCommandsHandler } from "../../functions/commands/create-handler.ts";
+import { wireCommandsDeps } from "../../functions/commands/deps.ts";
 import { createProcessorHandler } from "../../functions/processor/create-handler.ts";
 import { wireProcessorDeps } from "../../functions/processor/deps.ts";
 import { createSellerApiHandler } from "../../functions/seller-api/create-handler.ts";
@@ -310,6 +312,15 @@ export async function startLocalPipeline(
     const drivers: SqsDriver[] = [
       createSqsDriver({ sqs: queues.client, queueUrl: queues.eventsQueueUrl, handler: processor, onError }),
       createSqsDriver({ sqs: queues.client, queueUrl: queues.pollQueueUrl, handler: poller, batchSize: 1, onError }),
+      // The commands function on the FIFO commands queue (issue 9): seller actions reach Pincode from local mode too.
+      createSqsDriver({
+        sqs: queues.client,
+        queueUrl: queues.commandsQueueUrl,
+        handler: createCommandsHandler(
+          wireCommandsDeps({ dynamo: dynamo.client, tableName: dynamo.tableName, events, pincode }),
+        ),
+        onError,
+      }),
     ];
     for (const driver of drivers) driver.start();
     stops.push(async () => {
