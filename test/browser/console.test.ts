@@ -7,7 +7,7 @@
  * to CONSOLE_SCREENSHOT_DIR (`npm run screenshots` writes docs/console/).
  */
 import type { ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
@@ -71,6 +71,7 @@ async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, timeo
   }
   return last;
 }
+const until_ = until;
 const visible = (locator: Locator, timeout = 10_000) => locator.waitFor({ state: "visible", timeout });
 const text = (locator: Locator) => locator.textContent().then((t) => t ?? "");
 
@@ -98,15 +99,8 @@ describe.skipIf(!HAVE_CHROMIUM)("console in Chromium against local mode", () => 
     child.stderr?.on("data", (d) => {
       output += String(d);
     });
-    const deadline = Date.now() + 25_000;
-    while (!output.includes("ready.")) {
-      if (child.exitCode !== null) throw new Error(`local mode exited ${child.exitCode}:\n${output}`);
-      if (Date.now() > deadline) throw new Error(`local mode did not start:\n${output}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    consoleUrl = /^console: (http:\/\/\S+)/.exec(output)?.[1] ?? "";
-    sandboxUrl = /Pincode sandbox\s+(http:\/\/[\d.:]+)/.exec(output)?.[1] ?? "";
-    context = await chromium.launchPersistentContext(profileDir, {
+    // Chromium starts while local mode does (each takes seconds).
+    const launching = chromium.launchPersistentContext(profileDir, {
       executablePath: CHROMIUM,
       headless: true,
       args: [
@@ -121,10 +115,24 @@ describe.skipIf(!HAVE_CHROMIUM)("console in Chromium against local mode", () => 
       ],
       viewport: DESKTOP,
     });
+    const deadline = Date.now() + 25_000;
+    while (!output.includes("ready.")) {
+      if (child.exitCode !== null) throw new Error(`local mode exited ${child.exitCode}:\n${output}`);
+      if (Date.now() > deadline) throw new Error(`local mode did not start:\n${output}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    consoleUrl = /^console: (http:\/\/\S+)/.exec(output)?.[1] ?? "";
+    sandboxUrl = /Pincode sandbox\s+(http:\/\/[\d.:]+)/.exec(output)?.[1] ?? "";
+    context = await launching;
     page = context.pages()[0] ?? (await context.newPage());
     page.on("pageerror", (error) => {
       output += `\npage error: ${error.message}`;
     });
+    // The page asks for the seller API key once; it stays in this tab's sessionStorage, never in the URL.
+    await page.goto(consoleUrl);
+    await page.getByRole("textbox", { name: "Key" }).fill(KEY);
+    await page.getByRole("button", { name: "Use this key" }).click();
+    if (page.url().includes(KEY)) throw new Error("the key reached the URL");
   }, 60_000);
 
   afterAll(async () => {
@@ -150,11 +158,13 @@ describe.skipIf(!HAVE_CHROMIUM)("console in Chromium against local mode", () => 
   });
 
   it("walks a new order through accept, pack, ship, deliver and complete, each click reaching the sandbox", async () => {
-    await page.goto(consoleUrl);
-    await page.getByRole("textbox", { name: "Key" }).fill(KEY);
-    await page.getByRole("button", { name: "Use this key" }).click();
-    // The key stays in this tab's sessionStorage, never in the URL.
-    expect(page.url()).not.toContain(KEY);
+    // Two earlier orders, one already accepted, so the list has more than one state to show.
+    const earlier = await sandbox("POST", "/orders", { storeId: "S02" });
+    await sandbox("POST", "/orders", { storeId: "S01" });
+    await visible(page.locator(`tr[data-order-id="${earlier.id}"]`), 15_000);
+    await page.goto(`${consoleUrl}#/orders/${earlier.id}`);
+    expect(await act("Accept")).toBe("Done: Pincode accepted it.");
+    await page.goto(`${consoleUrl}#/orders`);
 
     // Appear: a new order shows up without a reload, and rings (title badge) until opened.
     const created = await sandbox("POST", "/orders", {
@@ -173,17 +183,22 @@ describe.skipIf(!HAVE_CHROMIUM)("console in Chromium against local mode", () => 
       () => text(row.locator("td").last()),
       (t) => /min left/.test(t),
     );
-    expect(await page.title()).toMatch(/^\(\d+\) New order/);
+    // Two new orders wait (this one and the other S01 order): the tab title counts them.
+    await until(
+      () => page.title(),
+      (t) => t.startsWith("(2) New orders"),
+    );
     await shot("orders", DESKTOP);
     await shot("orders", PHONE);
     await page.setViewportSize(DESKTOP);
 
     await row.getByRole("link", { name: id }).click();
     expect(await text(page.getByRole("heading", { level: 1 }))).toBe(`Order ${id}`);
+    // Opened: this one stops ringing; the other new order still rings.
     await until(
       () => page.title(),
-      (t) => t === "pincode-bridge console",
-    ); // opened: it stops ringing
+      (t) => t.startsWith("(1) New order "),
+    );
 
     expect(await act("Accept")).toBe("Done: Pincode accepted it.");
     expect((await truth(id)).orderState).toBe("ACCEPTED");
@@ -259,6 +274,73 @@ describe.skipIf(!HAVE_CHROMIUM)("console in Chromium against local mode", () => 
     expect(leg(await truth(id), "DELIVERY").fulfillmentState).toBe("DELIVERED");
     await sandbox("PUT", "/faults", {});
   }, 30_000);
+
+  it("closes a store until a time and opens it again, as Pincode's store acceptance shows", async () => {
+    await page.goto(`${consoleUrl}#/stores`);
+    const card = page.locator("article", { has: page.getByRole("heading", { name: /^S02/ }) });
+    await visible(card);
+    const until = new Date(Date.now() + 2 * 3_600_000);
+    const pad = (n: number) => String(n).padStart(2, "0");
+    const local = `${until.getFullYear()}-${pad(until.getMonth() + 1)}-${pad(until.getDate())}T${pad(until.getHours())}:${pad(until.getMinutes())}`;
+    await card.getByLabel("Closed until (optional)").fill(local);
+    await card.getByRole("button", { name: "Close store" }).click();
+    const status = card.locator(".outcome");
+    await until_(
+      () => text(status),
+      (t) => t.startsWith("Done") || t.startsWith("Pincode refused"),
+      20_000,
+    );
+    expect(await text(status)).toBe("Done: the store is closed.");
+    const closed = (await sandbox("GET", "/catalog")).stores.S02;
+    expect(closed.status).toBe("DISABLED");
+    expect(Math.abs(closed.validTill - new Date(local).getTime())).toBeLessThan(60_000);
+
+    const reopened = page.locator("article", { has: page.getByRole("heading", { name: /^S02/ }) });
+    await until_(
+      () => text(reopened),
+      (t) => t.includes("Closed until"),
+    );
+    await reopened.getByRole("button", { name: "Open store" }).click();
+    await until_(
+      () => text(reopened.locator(".outcome")),
+      (t) => t.startsWith("Done"),
+      20_000,
+    );
+    expect((await sandbox("GET", "/catalog")).stores.S02.status).toBe("ENABLED");
+  }, 45_000);
+
+  it("uploads a CSV of listings with a progress bar and shows each row's outcome from Pincode", async () => {
+    const file = join(dataDir, "listings.csv");
+    writeFileSync(
+      file,
+      [
+        "type,storeId,sku,psin,mrp,sellingPrice,count,status",
+        "CREATE,S01,CONSOLE-ATTA-1,U0000000000000000000001,300,280,10,ACTIVE",
+        "CREATE,S01,CONSOLE-BAD-2,NOT-A-PSIN,100,90,5,ACTIVE",
+      ].join("\n"),
+    );
+    await page.goto(`${consoleUrl}#/catalog`);
+    await page.getByLabel("Listings file").setInputFiles(file);
+    await until_(
+      () => text(page.getByRole("status")),
+      (t) => t.startsWith("2 listings read"),
+    );
+    await page.getByRole("button", { name: "Upload" }).click();
+    await until_(
+      () => text(page.getByRole("status")),
+      (t) => t.startsWith("Done:"),
+      30_000,
+    );
+    expect(await text(page.getByRole("status"))).toBe("Done: 1 accepted, 1 refused.");
+    const progress = page.locator("progress");
+    expect(await progress.getAttribute("value")).toBe(await progress.getAttribute("max"));
+    const rows = await page.locator("table.results tbody tr").allTextContents();
+    expect(rows[0]).toBe("line 2accepted");
+    expect(rows[1]).toMatch(/^line 3refused: 90101/);
+    const listings = JSON.stringify((await sandbox("GET", "/catalog")).listings);
+    expect(listings).toContain("CONSOLE-ATTA-1");
+    expect(listings).not.toContain("CONSOLE-BAD-2");
+  }, 45_000);
 
   it("shows operations: queue depths, DLQs, quarantine and orders per minute by arrival", async () => {
     await page.setViewportSize(DESKTOP);

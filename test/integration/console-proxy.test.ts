@@ -137,7 +137,7 @@ describe("console proxy for a deployed stage", () => {
   it("refuses requests a hostile page could send: no session, a rebound Host, another Origin", async () => {
     const noSession = await fetch(`${proxy.url}/v1/orders`, { method: "POST", body: "{}" });
     expect(noSession.status).toBe(401);
-    expect((await noSession.json()).message).toContain("X-Console-Session");
+    expect(((await noSession.json()) as { message: string }).message).toContain("X-Console-Session");
 
     // fetch cannot set Host; a DNS-rebound page's requests carry the attacker's hostname in it.
     const rebound = await new Promise<number>((resolve, reject) => {

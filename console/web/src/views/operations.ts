@@ -183,51 +183,55 @@ export function renderOperations(root: HTMLElement): () => void {
       replace(
         dlqBox,
         h(
-          "table",
-          {},
+          "div",
+          { class: "table-wrap" },
           h(
-            "thead",
+            "table",
             {},
             h(
-              "tr",
+              "thead",
               {},
-              ["Queue", "Messages", "DLQ → redrives to", ""].map((t) => h("th", { scope: "col" }, t)),
-            ),
-          ),
-          h(
-            "tbody",
-            {},
-            queues.map((q) => {
-              const name = String(q.queue ?? "");
-              const count = num(q.messages) ?? 0;
-              return h(
+              h(
                 "tr",
-                { class: count > 0 ? "late" : null },
-                h("th", { scope: "row" }, name),
-                h("td", { class: "num" }, String(count)),
-                h("td", {}, `${String(q.dlqName ?? "")} → ${String(q.redrivesTo ?? "")}`),
-                h(
-                  "td",
-                  {},
+                {},
+                ["Queue", "Messages", "DLQ → redrives to", ""].map((t) => h("th", { scope: "col" }, t)),
+              ),
+            ),
+            h(
+              "tbody",
+              {},
+              queues.map((q) => {
+                const name = String(q.queue ?? "");
+                const count = num(q.messages) ?? 0;
+                return h(
+                  "tr",
+                  { class: count > 0 ? "late" : null },
+                  h("th", { scope: "row" }, name),
+                  h("td", { class: "num" }, String(count)),
+                  h("td", {}, `${String(q.dlqName ?? "")} → ${String(q.redrivesTo ?? "")}`),
                   h(
-                    "button",
-                    { type: "button", class: "secondary", onclick: () => void lookInside(name) },
-                    `Look inside ${name}`,
+                    "td",
+                    {},
+                    h(
+                      "button",
+                      { type: "button", class: "secondary", onclick: () => void lookInside(name) },
+                      `Look inside ${name}`,
+                    ),
+                    " ",
+                    h(
+                      "button",
+                      {
+                        type: "button",
+                        class: "secondary",
+                        disabled: count === 0,
+                        onclick: () => void redrive(name),
+                      },
+                      `Redrive ${name}`,
+                    ),
                   ),
-                  " ",
-                  h(
-                    "button",
-                    {
-                      type: "button",
-                      class: "secondary",
-                      disabled: count === 0,
-                      onclick: () => void redrive(name),
-                    },
-                    `Redrive ${name}`,
-                  ),
-                ),
-              );
-            }),
+                );
+              }),
+            ),
           ),
         ),
       );
