@@ -12,13 +12,14 @@ import { type BridgeEvent, createRecordingEventPublisher } from "../../functions
 import { createLogger, createMetrics } from "../../functions/adapters/observability.ts";
 import { createQuarantineRepository } from "../../functions/adapters/quarantine-repository.ts";
 import { createQueuePublisher } from "../../functions/adapters/queue-publisher.ts";
+import { createStoreConfigReader } from "../../functions/adapters/store-config-reader.ts";
 import { createCallbackHandler } from "../../functions/callback/create-handler.ts";
 import { createCallbackAuthHandler } from "../../functions/callback-auth/create-handler.ts";
+import { createCommandsHandler } from "../../functions/commands/create-handler.ts";
+import { wireCommandsDeps } from "../../functions/commands/deps.ts";
 import { type GatewayRoute, type RouteFunction, resolveGatewayRoute } from "../../functions/core/routes.ts";
 import { createPollerHandler } from "../../functions/poller/create-handler.ts";
 import { wirePollerDeps } from "../../functions/poller/deps.ts";
-import { createCommandsHandler } from "../../functions/commands/create-handler.ts";
-import { wireCommandsDeps } from "../../functions/commands/deps.ts";
 import { createProcessorHandler } from "../../functions/processor/create-handler.ts";
 import { wireProcessorDeps } from "../../functions/processor/deps.ts";
 import { createSellerApiHandler } from "../../functions/seller-api/create-handler.ts";
@@ -196,7 +197,18 @@ export async function startLocalPipeline(
     });
     const pincode = { baseUrl: pincodeApiBaseUrl, authBaseUrl: pincodeAuthUrl, credentials: pincodeCredentials };
     const processor = createProcessorHandler(
-      wireProcessorDeps({ dynamo: dynamo.client, tableName: dynamo.tableName, events, pincode }),
+      wireProcessorDeps({
+        dynamo: dynamo.client,
+        tableName: dynamo.tableName,
+        events,
+        pincode,
+        // Issue 9: per-store automation (auto-accept) queues its commands here.
+        commands: { sqs: queues.client, queueUrl: queues.commandsQueueUrl },
+      }),
+    );
+    // Issue 9: the commands function on the FIFO commands queue.
+    const commands = createCommandsHandler(
+      wireCommandsDeps({ dynamo: dynamo.client, tableName: dynamo.tableName, events, pincode }),
     );
     const poller = createPollerHandler(
       wirePollerDeps({
@@ -312,15 +324,7 @@ export async function startLocalPipeline(
     const drivers: SqsDriver[] = [
       createSqsDriver({ sqs: queues.client, queueUrl: queues.eventsQueueUrl, handler: processor, onError }),
       createSqsDriver({ sqs: queues.client, queueUrl: queues.pollQueueUrl, handler: poller, batchSize: 1, onError }),
-      // The commands function on the FIFO commands queue (issue 9): seller actions reach Pincode from local mode too.
-      createSqsDriver({
-        sqs: queues.client,
-        queueUrl: queues.commandsQueueUrl,
-        handler: createCommandsHandler(
-          wireCommandsDeps({ dynamo: dynamo.client, tableName: dynamo.tableName, events, pincode }),
-        ),
-        onError,
-      }),
+      createSqsDriver({ sqs: queues.client, queueUrl: queues.commandsQueueUrl, handler: commands, onError }),
     ];
     for (const driver of drivers) driver.start();
     stops.push(async () => {
@@ -342,7 +346,13 @@ export async function startLocalPipeline(
           callbackDropRate: config.DEMO_CALLBACK_DROP_RATE,
           apiErrorRate: config.DEMO_API_ERROR_RATE,
         });
-        sandbox.startDemo({ intervalMs: config.DEMO_INTERVAL_S * 1000 });
+        // Issue 9: in the demo the bridge is the seller. Its stores auto-accept and mark PACKING on accept; the
+        // sandbox only creates orders and plays logistics (the rest is the seller's move, through the seller API).
+        const stores = createStoreConfigReader(dynamo.client, dynamo.tableName);
+        for (const storeId of config.STORE_IDS) {
+          await stores.setAutomation(storeId, { autoAccept: true, packOnAccept: true }, Date.now());
+        }
+        sandbox.startDemo({ intervalMs: config.DEMO_INTERVAL_S * 1000, sellerActions: false });
         stops.push(() => sandbox?.stopDemo());
       }
     }

@@ -32,6 +32,11 @@ export interface StoreConfigReader {
   get(storeId: string): Promise<StoreConfigView | undefined>;
   /** Records the availability just requested; false when the store has no config item. */
   recordAvailability(storeId: string, availability: StoreAvailability): Promise<boolean>;
+  /**
+   * Sets a store's automation switches (local mode's demo turns them on). Creates an ACTIVE config item when the
+   * store has none yet, and otherwise keeps every other attribute.
+   */
+  setAutomation(storeId: string, automation: StoreAutomation, now: number): Promise<void>;
 }
 
 export const storeConfigKey = (storeId: string) => ({ pk: `STORE#${storeId}`, sk: "CONFIG" });
@@ -56,6 +61,20 @@ export function createStoreConfigReader(dynamo: DynamoDBClient, tableName: strin
         automation: automationOf(result.Item),
       };
     },
+    async setAutomation(storeId, automation, now) {
+      await doc.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: storeConfigKey(storeId),
+          UpdateExpression:
+            "SET automation = :a, updatedAt = :now, storeId = if_not_exists(storeId, :id), " +
+            "#status = if_not_exists(#status, :active), createdAt = if_not_exists(createdAt, :now)",
+          ExpressionAttributeNames: { "#status": "status" },
+          ExpressionAttributeValues: { ":a": automation, ":now": now, ":id": storeId, ":active": "ACTIVE" },
+        }),
+      );
+    },
+
     async recordAvailability(storeId, availability) {
       try {
         await doc.send(

@@ -18,7 +18,13 @@ import type { SubmissionResultRepository } from "#adapters/submission-result-rep
 import type { UnknownCallbackRepository } from "#adapters/unknown-callback-repository.ts";
 import { type EventsQueueMessage, EventsQueueMessageSchema, parseQueueBody } from "#core/messages.ts";
 import { describeIssues, OrderSchema, SubmissionResultCallbackSchema } from "#pincode/schemas.ts";
-import { ingestSnapshot, PoisonMessageError, resolveOrderChange, type StatusChecker } from "./ingest-order.ts";
+import {
+  type IngestDeps,
+  ingestSnapshot,
+  PoisonMessageError,
+  resolveOrderChange,
+  type StatusChecker,
+} from "./ingest-order.ts";
 
 export interface ProcessorDeps {
   orders: OrderRepository;
@@ -29,6 +35,8 @@ export interface ProcessorDeps {
   statusCheck: StatusChecker;
   /** Issue 9: builds SubmissionCompleted once a result is linked to our submission (absent: no such events). */
   submissionEvents?: Pick<SubmissionRepository, "completedEvent">;
+  /** Issue 9: per-store automation (auto-accept); absent when no commands queue is configured. */
+  automation?: IngestDeps["automation"];
   logger: Logger;
   metrics: Metrics;
   now?: () => number;

@@ -7,7 +7,13 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Metrics } from "@aws-lambda-powertools/metrics";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { createDynamoClient, createEventBridgeClient, createSecretsClient } from "#adapters/aws-clients.ts";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import {
+  createDynamoClient,
+  createEventBridgeClient,
+  createSecretsClient,
+  createSqsClient,
+} from "#adapters/aws-clients.ts";
 import { createEventBridgePublisher, type EventPublisher } from "#adapters/event-publisher.ts";
 import { pincodeMetricSink } from "#adapters/metric-helpers.ts";
 import { createLogger, createMetrics } from "#adapters/observability.ts";
@@ -17,6 +23,8 @@ import { createSubmissionRepository } from "#adapters/submission-repository.ts";
 import { createSubmissionResultRepository } from "#adapters/submission-result-repository.ts";
 import { createUnknownCallbackRepository } from "#adapters/unknown-callback-repository.ts";
 import { createPincodeClient, type PincodeClientConfig } from "#pincode/client.ts";
+import { createOrderAutomation } from "../commands/automation.ts";
+import { wireSubmitDeps } from "../commands/submit.ts";
 import type { ProcessorDeps } from "./create-handler.ts";
 import { parseProcessorEnv } from "./env.ts";
 import type { StatusChecker } from "./ingest-order.ts";
@@ -25,6 +33,8 @@ export const PROCESSOR_SERVICE = "pincode-bridge-processor";
 
 export interface ProcessorWiring {
   dynamo: DynamoDBClient;
+  /** Issue 9: the FIFO commands queue, for per-store automation (auto-accept). Absent: no automation. */
+  commands?: { sqs: SQSClient; queueUrl: string };
   tableName: string;
   events: EventPublisher;
   /** A Pincode client config (its onMetric is wired to our metrics) or a ready Status Check implementation. */
@@ -45,6 +55,19 @@ export function wireProcessorDeps(wiring: ProcessorWiring): ProcessorDeps {
     orders: createOrderRepository(wiring.dynamo, wiring.tableName, wiring.now ? { now: wiring.now } : {}),
     submissions: createSubmissionResultRepository(wiring.dynamo, wiring.tableName),
     submissionEvents: createSubmissionRepository(wiring.dynamo, wiring.tableName),
+    ...(wiring.commands
+      ? {
+          automation: createOrderAutomation(
+            wireSubmitDeps({
+              dynamo: wiring.dynamo,
+              sqs: wiring.commands.sqs,
+              tableName: wiring.tableName,
+              commandsQueueUrl: wiring.commands.queueUrl,
+            }),
+            logger,
+          ),
+        }
+      : {}),
     unknownCallbacks: createUnknownCallbackRepository(wiring.dynamo, wiring.tableName),
     events: wiring.events,
     statusCheck,
@@ -68,5 +91,6 @@ export function processorDepsFromEnv(env: NodeJS.ProcessEnv = process.env): Proc
     },
     logger: createLogger(config.POWERTOOLS_SERVICE_NAME),
     metrics: createMetrics(config.POWERTOOLS_SERVICE_NAME),
+    ...(config.COMMANDS_QUEUE_URL ? { commands: { sqs: createSqsClient(), queueUrl: config.COMMANDS_QUEUE_URL } } : {}),
   });
 }

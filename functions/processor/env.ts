@@ -9,6 +9,8 @@ export const ProcessorEnvSchema = z.object({
   PINCODE_AUTH_URL: z.url(),
   PINCODE_CREDENTIALS_SECRET_ARN: z.string().min(1),
   POWERTOOLS_SERVICE_NAME: z.string().min(1).default("pincode-bridge-processor"),
+  /** Issue 9: the FIFO commands queue, for per-store automation (auto-accept). Unset: no automation. */
+  COMMANDS_QUEUE_URL: z.url().optional(),
 });
 export type ProcessorEnv = z.infer<typeof ProcessorEnvSchema>;
 

@@ -30,6 +30,10 @@ export interface IngestDeps {
   logger: Logger;
   metrics: Metrics;
   now: () => number;
+  /** Issue 9: per-store automation (auto-accept), called with the view after each snapshot; absent = none. */
+  automation?: {
+    onOrderView(view: { orderId: string; storeId: string | null; orderState: string | null }): Promise<void>;
+  };
 }
 
 /** A message that can never succeed, however often it is retried: it ends in the DLQ, with this reason logged. */
@@ -105,6 +109,14 @@ export async function ingestSnapshot(deps: IngestDeps, input: SnapshotInput): Pr
       countMetric(metrics, "OrdersStale");
       logger.info("older snapshot recorded in history; view kept", context);
       break;
+  }
+  if (deps.automation && result.outcome !== "stale") {
+    // Also on duplicates: a redelivery after a failed submit gets its auto-accept (idempotent by key).
+    await deps.automation.onOrderView({
+      orderId: result.view.orderId,
+      storeId: result.view.storeId,
+      orderState: result.view.summary?.orderState ?? null,
+    });
   }
   return result.outcome;
 }

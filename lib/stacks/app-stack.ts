@@ -179,6 +179,8 @@ export class AppStack extends Stack {
         ...pincodeEnv,
         TABLE_NAME: data.table.tableName,
         EVENT_BUS_NAME: data.eventBus.eventBusName,
+        // Issue 9: per-store automation (auto-accept) queues accept commands.
+        COMMANDS_QUEUE_URL: data.commandsQueue.queue.queueUrl,
       },
     });
 
@@ -261,6 +263,7 @@ export class AppStack extends Stack {
     grantSend(this.sellerApi, data.commandsQueue.queue);
 
     grantTableReadWrite(this.processor);
+    grantSend(this.processor, data.commandsQueue.queue); // issue 9: auto-accept commands
     data.eventBus.grantPutEventsTo(this.processor);
     data.pincodeCredentials.grantRead(this.processor);
 

@@ -79,6 +79,7 @@ describe("app stack: functions", () => {
         "PINCODE_API_BASE_URL",
         "PINCODE_AUTH_URL",
         "PINCODE_CREDENTIALS_SECRET_ARN",
+        "COMMANDS_QUEUE_URL",
       ],
       commands: [
         "TABLE_NAME",

@@ -89,4 +89,10 @@ describe("commands function", () => {
     );
     expect(actionsOn("commands", logicalId(data.eventsQueue.queue))).toEqual([]);
   });
+
+  it("lets the processor send auto-accept commands to the commands queue and nowhere new", () => {
+    const { data } = synthStage("dev");
+    expect(actionsOn("processor", logicalId(data.commandsQueue.queue))).toEqual(["sqs:SendMessage"]);
+    expect(actionsOn("processor", logicalId(data.eventsQueue.queue))).not.toContain("sqs:SendMessage");
+  });
 });

@@ -11,6 +11,7 @@ import { type CommandsHandler, createCommandsHandler } from "../../functions/com
 import { wireCommandsDeps } from "../../functions/commands/deps.ts";
 import { submitOrderActions } from "../../functions/commands/submit.ts";
 import { newCommandsMessage } from "../../functions/core/messages.ts";
+import { createPincodeClient } from "../../functions/pincode/client.ts";
 import { type CommandsEnv, seedOrder, seedStore, startCommandsEnv, storeView } from "./commands.harness.ts";
 import {
   captureStdout,
@@ -170,5 +171,31 @@ describe("commands function: one effect per command", () => {
     const rejected = events.all.filter((e) => e.detailType === "CommandRejected");
     expect(rejected).toHaveLength(1);
     expect(rejected[0]?.detail).toMatchObject({ commandId: result.body.commandId, errorCode: "ACTION_NOT_ALLOWED" });
+  });
+
+  it("after a Lambda timeout mid-call that reached Pincode, a Status Check proves the effect and nothing is resent", async () => {
+    const order = await seedOrder(env);
+    const result = await submitOrderActions(env.submit, { orderId: order.id, body: { actions: [{ type: "accept" }] } });
+    const commandId = String(result.body.commandId);
+    // The dead invocation: it claimed the command and its Order Update reached Pincode; then the function timed out.
+    const command = await env.submit.commands.get(commandId);
+    await env.submit.commands.claim(commandId, 0, Date.now());
+    const client = createPincodeClient(sandboxClientConfig(env.sandbox));
+    await client.updateOrder(order.id, command?.pincodeActions ?? [], { requestId: command?.requestId ?? "" });
+
+    const [final] = await runUntilFinal([commandId]);
+    expect(final).toMatchObject({ status: "SUCCEEDED", attempts: 1, outcome: { decidedBy: "status-check" } });
+    expect(env.sandbox.stats().updatesByOrder[order.id]).toBe(1);
+  });
+
+  it("after a Lambda timeout mid-call that never reached Pincode, the update is sent once", async () => {
+    const order = await seedOrder(env);
+    const result = await submitOrderActions(env.submit, { orderId: order.id, body: { actions: [{ type: "accept" }] } });
+    const commandId = String(result.body.commandId);
+    await env.submit.commands.claim(commandId, 0, Date.now());
+
+    const [final] = await runUntilFinal([commandId]);
+    expect(final).toMatchObject({ status: "SUCCEEDED", attempts: 2, outcome: { decidedBy: "order-update" } });
+    expect(env.sandbox.stats().updatesByOrder[order.id]).toBe(1);
   });
 });
