@@ -4,7 +4,7 @@ import { MathExpression, Metric, type MetricOptions } from "aws-cdk-lib/aws-clou
 /** `POWERTOOLS_METRICS_NAMESPACE`, set on every function by PincodeFunction. */
 export const METRICS_NAMESPACE = "PincodeBridge";
 
-export type FunctionName = "callback" | "callback-auth" | "poller" | "processor" | "seller-api";
+export type FunctionName = "callback" | "callback-auth" | "poller" | "processor" | "seller-api" | "commands";
 
 /** Powertools adds `service` (= `POWERTOOLS_SERVICE_NAME`) to every EMF metric as a dimension. */
 export const serviceName = (fn: FunctionName): string => `pincode-bridge-${fn}`;
@@ -53,6 +53,11 @@ export const EMF_METRICS = {
   // functions/seller-api/create-handler.ts: buffered counts (service only); API Gateway has the per-method picture.
   SellerApiRequests: { emittedBy: ["seller-api"], dimensions: [] },
   SellerApiServerErrors: { emittedBy: ["seller-api"], dimensions: [] },
+  // functions/commands/execute.ts: buffered counts (service only).
+  CommandDuplicates: { emittedBy: ["commands"], dimensions: [] },
+  CommandStatusChecks: { emittedBy: ["commands"], dimensions: [] },
+  CommandAmbiguousFailures: { emittedBy: ["commands"], dimensions: [] },
+  SubmissionsSent: { emittedBy: ["commands"], dimensions: [] },
   // functions/adapters/metric-helpers.ts pincodeMetricSink: one record per HTTP attempt to Pincode.
   PincodeCalls: { emittedBy: ["poller", "processor"], dimensions: ["endpoint", "outcome"] },
   PincodeLatency: { emittedBy: ["poller", "processor"], dimensions: ["endpoint", "outcome"] },

@@ -21,6 +21,8 @@ export interface OperationsDashboardProps {
   /** The seed stores; unused since the poll-lag graph follows the stored stores (kept so callers need not change). */
   readonly storeIds?: readonly string[];
   readonly pollLagThresholdMs: number;
+  /** The pending-submission alarm's threshold, drawn on its graph. */
+  readonly submissionPendingThresholdMs?: number;
   readonly functions: Record<FunctionName, IFunction>;
   /** Work queues by label: depth and age of the oldest message. */
   readonly workQueues: Record<string, IQueue>;
@@ -117,6 +119,23 @@ export class OperationsDashboard extends Construct {
           ]),
         ),
         graph("Poll pages and order ids", sums("poller", ["PollPages", "PollOrderIds", "PollIdsSkippedFresh"])),
+      ],
+      [
+        graph("Seller API requests", sums("seller-api", ["SellerApiRequests", "SellerApiServerErrors"])),
+        graph(
+          "Oldest pending submission (max)",
+          [emfMetric("OldestPendingSubmissionAgeMs", "poller", {}, { statistic: "Maximum", period: PERIOD })],
+          {
+            ...(props.submissionPendingThresholdMs
+              ? { leftAnnotations: [{ value: props.submissionPendingThresholdMs, label: "alarm threshold" }] }
+              : {}),
+            leftYAxis: { label: "ms", showUnits: false, min: 0 },
+          },
+        ),
+        graph(
+          "Commands",
+          sums("commands", ["SubmissionsSent", "CommandStatusChecks", "CommandAmbiguousFailures", "CommandDuplicates"]),
+        ),
       ],
       [
         graph(

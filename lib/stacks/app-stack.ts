@@ -45,22 +45,11 @@ export const TABLE_READ_WRITE_ACTIONS = [
 ] as const;
 
 /**
- * The partitions the seller API reads: order views and history, store config / poll checkpoints, the store
- * directory, commands and submissions, and the pending-submission index.
+ * The partitions the seller API reads and writes: order views and history (read) and each order's command pointers
+ * (`ORDER#<id>` / `COMMAND#...`, written by the submit use case; no path of the seller API writes a view), store
+ * config and poll checkpoints, the store directory, commands, submissions and the pending-submission index.
  */
-export const SELLER_API_READ_LEADING_KEYS = [
-  "ORDER#*",
-  "STORE#*",
-  "STORES",
-  "COMMAND#*",
-  "SUBMISSION#*",
-  "SUBMISSIONS#PENDING",
-] as const;
-/**
- * The partitions it writes: stores (config + directory), commands and each order's command pointers
- * (`ORDER#<id>` / `COMMAND#...`, never the view: no path of the seller API writes one), submissions, pending index.
- */
-export const SELLER_API_WRITE_LEADING_KEYS = [
+export const SELLER_API_LEADING_KEYS = [
   "ORDER#*",
   "STORE#*",
   "STORES",
@@ -241,16 +230,15 @@ export class AppStack extends Stack {
     // Seller API: reads and writes only its item kinds (by leading key); order listings Query the byStore index only.
     this.sellerApi.role.addToPolicy(
       new PolicyStatement({
-        actions: ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"],
+        actions: [
+          "dynamodb:GetItem",
+          "dynamodb:BatchGetItem",
+          "dynamodb:Query",
+          "dynamodb:PutItem",
+          "dynamodb:UpdateItem",
+        ],
         resources: [data.table.tableArn],
-        conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [...SELLER_API_READ_LEADING_KEYS] } },
-      }),
-    );
-    this.sellerApi.role.addToPolicy(
-      new PolicyStatement({
-        actions: ["dynamodb:PutItem", "dynamodb:UpdateItem"],
-        resources: [data.table.tableArn],
-        conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [...SELLER_API_WRITE_LEADING_KEYS] } },
+        conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [...SELLER_API_LEADING_KEYS] } },
       }),
     );
     this.sellerApi.role.addToPolicy(
@@ -374,6 +362,41 @@ export class AppStack extends Stack {
     new CfnOutput(this, "CallbackAuthSecretArn", { value: data.callbackAuth.secretArn });
     new CfnOutput(this, "PincodeCredentialsSecretArn", { value: data.pincodeCredentials.secretArn });
 
+    // --- Issue 9: the commands function (seller commands → Pincode, exactly once; docs/commands.md).
+    this.commands = new PincodeFunction(this, "Commands", {
+      ...shared,
+      name: "commands",
+      entry: entry("commands"),
+      description: "Seller commands from the FIFO queue: Order Update, Store Toggle, Listing, exactly once",
+      memoryMb: config.processor.memoryMb,
+      // The commands queue's visibility timeout is derived from the processor's timeout (data stack): keep them equal.
+      timeout: Duration.seconds(config.processor.timeoutSeconds),
+      environment: {
+        ...pincodeEnv,
+        TABLE_NAME: data.table.tableName,
+        EVENT_BUS_NAME: data.eventBus.eventBusName,
+      },
+    });
+    // Items of commands, submissions and orders only; no Scan, no BatchGet, no Delete; it sends no SQS message.
+    this.commands.role.addToPolicy(
+      new PolicyStatement({
+        actions: COMMANDS_TABLE_ACTIONS,
+        resources: [data.table.tableArn],
+        conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": COMMANDS_LEADING_KEY_PATTERNS } },
+      }),
+    );
+    data.dataKey.grant(this.commands, ...TABLE_KEY_ACTIONS);
+    data.eventBus.grantPutEventsTo(this.commands);
+    data.pincodeCredentials.grantRead(this.commands);
+    this.commands.function.addEventSource(
+      new SqsEventSource(data.commandsQueue.queue, {
+        // FIFO: a batch keeps each message group's order; SqsFifoPartialProcessorAsync fails the rest of a group.
+        batchSize: config.processor.batchSize,
+        maxConcurrency: config.processor.maxConcurrency,
+        reportBatchItemFailures: true,
+      }),
+    );
+
     // --- Alarms.
     this.alarms = new QueueAlarms(this, "Alarms", {
       topicName: `pincode-bridge-${config.stage}-alarms`,
@@ -406,12 +429,14 @@ export class AppStack extends Stack {
       dashboardName: `pincode-bridge-${config.stage}`,
       storeIds: config.storeIds,
       pollLagThresholdMs: config.alarms.pollLag.thresholdMinutes * 60_000,
+      submissionPendingThresholdMs: config.alarms.submissionPending.thresholdMinutes * 60_000,
       functions: {
         callback: this.callback.function,
         "callback-auth": this.callbackAuth.function,
         poller: this.poller.function,
         processor: this.processor.function,
         "seller-api": this.sellerApi.function,
+        commands: this.commands.function,
       },
       workQueues: { events: data.eventsQueue.queue, poll: data.pollQueue.queue },
       workQueueMaxAgeSeconds: config.alarms.eventsQueueMaxAgeSeconds,
@@ -515,40 +540,6 @@ export class AppStack extends Stack {
     NagSuppressions.addResourceSuppressions(this.processor.role, [xray, tableKey, tableIndexes], true);
     NagSuppressions.addResourceSuppressions(this.sellerApi.role, [xray, tableKey], true);
 
-    // --- Issue 9: the commands function (seller commands → Pincode, exactly once; docs/commands.md).
-    this.commands = new PincodeFunction(this, "Commands", {
-      ...shared,
-      name: "commands",
-      entry: entry("commands"),
-      description: "Seller commands from the FIFO queue: Order Update, Store Toggle, Listing, exactly once",
-      memoryMb: config.processor.memoryMb,
-      // The commands queue's visibility timeout is derived from the processor's timeout (data stack): keep them equal.
-      timeout: Duration.seconds(config.processor.timeoutSeconds),
-      environment: {
-        ...pincodeEnv,
-        TABLE_NAME: data.table.tableName,
-        EVENT_BUS_NAME: data.eventBus.eventBusName,
-      },
-    });
-    // Items of commands, submissions and orders only; no Scan, no BatchGet, no Delete; it sends no SQS message.
-    this.commands.role.addToPolicy(
-      new PolicyStatement({
-        actions: COMMANDS_TABLE_ACTIONS,
-        resources: [data.table.tableArn],
-        conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": COMMANDS_LEADING_KEY_PATTERNS } },
-      }),
-    );
-    data.dataKey.grant(this.commands, ...TABLE_KEY_ACTIONS);
-    data.eventBus.grantPutEventsTo(this.commands);
-    data.pincodeCredentials.grantRead(this.commands);
-    this.commands.function.addEventSource(
-      new SqsEventSource(data.commandsQueue.queue, {
-        // FIFO: a batch keeps each message group's order; SqsFifoPartialProcessorAsync fails the rest of a group.
-        batchSize: config.processor.batchSize,
-        maxConcurrency: config.processor.maxConcurrency,
-        reportBatchItemFailures: true,
-      }),
-    );
     NagSuppressions.addResourceSuppressions(this.commands.function, [
       {
         id: "AwsSolutions-L1",

@@ -66,7 +66,8 @@ describe("EMF metric catalogue (lib/constructs/emf-metrics.ts) against the funct
     const patterns = [
       /countMetric\(\s*(?:deps\.)?metrics,\s*"(\w+)"/g,
       /dimensionedMetric\(\s*(?:deps\.)?metrics,\s*"(\w+)"/g,
-      /\bcount\(\s*"(\w+)"/g,
+      // PascalCase only: a local `count("FAILED")` over outcome values is not a metric.
+      /\bcount\(\s*"([A-Z][a-z]\w*)"/g,
       /addMetric\(\s*"(\w+)"/g,
     ];
     const found = new Set<string>();

@@ -89,8 +89,10 @@ describe("IAM: least privilege per function", () => {
     expect(actionsOn("poller", logicalId(data.pollQueue.queue))).toEqual(
       expect.arrayContaining(["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage"]),
     );
+    // DeleteItem only on pending-submission index entries (see the next test but one).
     expect(actionsOn("poller", logicalId(data.table))).toEqual([
       "dynamodb:BatchGetItem",
+      "dynamodb:DeleteItem",
       "dynamodb:GetItem",
       "dynamodb:PutItem",
       "dynamodb:Query",
@@ -126,11 +128,21 @@ describe("IAM: least privilege per function", () => {
     expect(actionsOn("processor", logicalId(data.pollQueue.queue))).toEqual([]);
   });
 
-  it("never grants deletes or scans on the table", () => {
-    for (const name of ["callback", "callback-auth", "poller", "processor"]) {
-      for (const action of ["dynamodb:DeleteItem", "dynamodb:Scan", "dynamodb:BatchWriteItem", "dynamodb:*"]) {
+  it("never grants scans, and deletes only of pending-submission index entries (poller)", () => {
+    for (const name of ["callback", "callback-auth", "poller", "processor", "seller-api"]) {
+      for (const action of ["dynamodb:Scan", "dynamodb:BatchWriteItem", "dynamodb:*"]) {
         expect(allActions(name), `${name} ${action}`).not.toContain(action);
       }
+      const deletes = statementsOf(name).filter((s) => actionsOf(s).includes("dynamodb:DeleteItem"));
+      if (name !== "poller") {
+        expect(deletes, name).toEqual([]);
+        continue;
+      }
+      expect(deletes).toHaveLength(1);
+      expect(actionsOf(deletes[0]!)).toEqual(["dynamodb:DeleteItem"]);
+      expect(deletes[0]?.Condition).toEqual({
+        "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [keys.pendingSubmission(0, "x").pk] },
+      });
     }
   });
 

@@ -37,6 +37,12 @@ const expressions = (w: Widget) =>
 
 const alarms = (template: Template) => Object.values(template.findResources("AWS::CloudWatch::Alarm") as Resources);
 
+const POLL_LAG_QUERY =
+  `SELECT MAX(PollLagMs) FROM SCHEMA("PincodeBridge", service, storeId) WHERE service = 'pincode-bridge-poller'` +
+  " GROUP BY storeId ORDER BY MAX() DESC";
+const pollLagAlarms = (template: Template) =>
+  alarms(template).filter((a) => JSON.stringify(a.Properties.Metrics ?? []).includes("MAX(PollLagMs)"));
+
 describe("operations dashboard", () => {
   it("is named pincode-bridge-<stage>", () => {
     synthStage("dev").appTemplate.hasResourceProperties("AWS::CloudWatch::Dashboard", {
@@ -56,6 +62,9 @@ describe("operations dashboard", () => {
     for (const [name, spec] of Object.entries(EMF_METRICS)) {
       const schema = `{${[METRICS_NAMESPACE, "service", ...spec.dimensions].join(",")}}`;
       const asSearch = searches.some((e) => e.includes(`'${schema} MetricName="${name}"`));
+      // A Metrics Insights query over the exact schema (used where stores are data: PollLagMs by storeId).
+      const insightsSchema = `SCHEMA("${METRICS_NAMESPACE}", ${["service", ...spec.dimensions].join(", ")})`;
+      const asQuery = searches.some((e) => e.startsWith(`SELECT MAX(${name}) FROM ${insightsSchema}`));
       // namespace, name, then service plus the catalogued dimensions as key/value pairs.
       const asMetric = plainRows.some(
         (r) =>
@@ -64,7 +73,7 @@ describe("operations dashboard", () => {
           r[2] === "service" &&
           spec.dimensions.every((d) => r.includes(d)),
       );
-      expect(asSearch || asMetric, name).toBe(true);
+      expect(asSearch || asMetric || asQuery, name).toBe(true);
     }
   });
 
@@ -79,20 +88,13 @@ describe("operations dashboard", () => {
     ]);
   });
 
-  it("draws one poll-lag line per configured store, with the alarm threshold", () => {
+  it("draws one poll-lag line per store the poller reports (the alarm's query), with the alarm threshold", () => {
     const { appTemplate, config } = synthStage("prod");
     const lag = widget(appTemplate, "Poll lag per store (max)");
 
-    expect((lag.properties.metrics ?? []).map(plain)).toEqual(
-      config.storeIds.map((storeId) => [
-        "PincodeBridge",
-        "PollLagMs",
-        "service",
-        "pincode-bridge-poller",
-        "storeId",
-        storeId,
-      ]),
-    );
+    // Stores are data: no store id is baked into the dashboard.
+    expect(expressions(lag)).toEqual([POLL_LAG_QUERY]);
+    expect(expressions(widget(synthStage("dev").appTemplate, "Poll lag per store (max)"))).toEqual([POLL_LAG_QUERY]);
     expect(JSON.stringify(lag.properties.annotations)).toContain(
       String(config.alarms.pollLag.thresholdMinutes * 60_000),
     );
@@ -173,49 +175,53 @@ describe("operations dashboard", () => {
 });
 
 describe("service alarms", () => {
-  it("alarms on each configured store's PollLagMs, by its storeId dimension, above the stage threshold", () => {
-    const { appTemplate, config } = synthStage("prod");
-
-    for (const storeId of config.storeIds) {
-      appTemplate.hasResourceProperties("AWS::CloudWatch::Alarm", {
-        Namespace: "PincodeBridge",
-        MetricName: "PollLagMs",
-        Dimensions: Match.arrayEquals([
-          { Name: "service", Value: "pincode-bridge-poller" },
-          { Name: "storeId", Value: storeId },
-        ]),
-        Statistic: "Maximum",
-        Threshold: 15 * 60_000,
+  it("alarms on PollLagMs with one Metrics Insights query grouped by storeId, whatever stores are configured", () => {
+    for (const [stage, context] of [
+      ["prod", { storeIds: "S01,S02" }],
+      ["dev", {}],
+    ] as const) {
+      const { appTemplate, config } = synthStage(stage, context);
+      const lagAlarms = pollLagAlarms(appTemplate);
+      expect(lagAlarms, stage).toHaveLength(1);
+      expect(lagAlarms[0]?.Properties).toMatchObject({
+        Threshold: config.alarms.pollLag.thresholdMinutes * 60_000,
         ComparisonOperator: "GreaterThanThreshold",
         EvaluationPeriods: config.alarms.pollLag.evaluationPeriods,
         DatapointsToAlarm: config.alarms.pollLag.evaluationPeriods,
+        Metrics: [{ Expression: POLL_LAG_QUERY, Period: config.alarms.periodMinutes * 60, ReturnData: true }],
       });
+      // No static per-store alarm is left behind.
+      expect(alarms(appTemplate).filter((a) => a.Properties.MetricName === "PollLagMs")).toEqual([]);
     }
-    expect(alarms(appTemplate).filter((a) => a.Properties.MetricName === "PollLagMs")).toHaveLength(2);
   });
 
   it("treats missing poll lag as breaching in prod, so a poller that stopped running alarms", () => {
-    appTemplateFor("prod").hasResourceProperties("AWS::CloudWatch::Alarm", {
-      MetricName: "PollLagMs",
-      TreatMissingData: "breaching",
-    });
-    appTemplateFor("dev").hasResourceProperties("AWS::CloudWatch::Alarm", {
-      MetricName: "PollLagMs",
-      TreatMissingData: "notBreaching",
-    });
+    expect(pollLagAlarms(appTemplateFor("prod"))[0]?.Properties.TreatMissingData).toBe("breaching");
+    expect(pollLagAlarms(appTemplateFor("dev"))[0]?.Properties.TreatMissingData).toBe("notBreaching");
   });
 
-  it("has no poll-lag alarm when no store is configured", () => {
-    const { appTemplate } = synthStage("dev");
-
-    expect(alarms(appTemplate).filter((a) => a.Properties.MetricName === "PollLagMs")).toEqual([]);
+  it("alarms when the oldest pending submission is older than submissionPendingAlarmMinutes", () => {
+    for (const [context, minutes] of [
+      [{}, 30],
+      [{ submissionPendingAlarmMinutes: "45" }, 45],
+    ] as const) {
+      synthStage("dev", context).appTemplate.hasResourceProperties("AWS::CloudWatch::Alarm", {
+        Namespace: "PincodeBridge",
+        MetricName: "OldestPendingSubmissionAgeMs",
+        Dimensions: [{ Name: "service", Value: "pincode-bridge-poller" }],
+        Statistic: "Maximum",
+        Threshold: minutes * 60_000,
+        ComparisonOperator: "GreaterThanThreshold",
+        TreatMissingData: "notBreaching",
+      });
+    }
   });
 
   it("alarms on poller and processor Lambda errors", () => {
     const { appTemplate, config } = synthStage("dev");
     const functions = functionsByName(appTemplate);
 
-    for (const name of ["poller", "processor"]) {
+    for (const name of ["poller", "processor", "seller-api"]) {
       appTemplate.hasResourceProperties("AWS::CloudWatch::Alarm", {
         Namespace: "AWS/Lambda",
         MetricName: "Errors",
@@ -250,8 +256,9 @@ describe("service alarms", () => {
     for (const alarm of alarms(appTemplate)) {
       expect(alarm.Properties.AlarmActions, String(alarm.Properties.MetricName)).toEqual([{ Ref: topic }]);
     }
-    // DLQs x3, events backlog, poll lag x2, poller and processor errors, callback and token 5xx.
-    expect(alarms(appTemplate)).toHaveLength(10);
+    // DLQs x3, events backlog, poll lag (all stores), pending submission, poller/processor/seller-api errors,
+    // callback and token 5xx.
+    expect(alarms(appTemplate)).toHaveLength(11);
   });
 });
 
