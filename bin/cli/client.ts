@@ -83,7 +83,7 @@ export function createHttpClient(options: HttpClientOptions): ApiClient {
           signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
         });
       } catch (error) {
-        const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
+        const cause = networkCause(error);
         throw new CliError(
           EXIT.UNAVAILABLE,
           `cannot reach the seller API (${options.describe}): ${cause}`,
@@ -96,6 +96,13 @@ export function createHttpClient(options: HttpClientOptions): ApiClient {
       return { status: response.status, headers: Object.fromEntries(response.headers.entries()), text };
     },
   };
+}
+
+/** undici hides the reason (ECONNREFUSED, ENOTFOUND...) in `cause`, sometimes inside an AggregateError. */
+function networkCause(error: unknown): string {
+  const err = error as { name?: string; cause?: { code?: string; message?: string; errors?: { code?: string }[] } };
+  if (err.name === "TimeoutError") return "no answer in time";
+  return err.cause?.code ?? err.cause?.errors?.[0]?.code ?? err.cause?.message ?? err.name ?? "network error";
 }
 
 function parse(text: string): unknown {

@@ -65,7 +65,13 @@ export function buildProgram(ctx: CliContext): Command {
 /** Runs the CLI on `argv` (without node and script) and returns the exit code. */
 export async function run(argv: readonly string[], ctx: CliContext): Promise<ExitCode> {
   let wrote = false;
-  const io = { ...ctx.io, out: (text: string) => ((wrote = true), ctx.io.out(text)) };
+  const io = {
+    ...ctx.io,
+    out: (text: string) => {
+      wrote = true;
+      ctx.io.out(text);
+    },
+  };
   const program = buildProgram({ ...ctx, io });
   const json = argv.includes("--json");
   try {

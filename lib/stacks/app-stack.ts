@@ -57,6 +57,16 @@ export const SELLER_API_LEADING_KEYS = [
   "SUBMISSION#*",
   "SUBMISSIONS#PENDING",
 ] as const;
+/**
+ * What the seller API's operations routes do on each DLQ: count, look inside (receive, then visibility back to 0)
+ * and redrive (receive, delete once re-sent). No PurgeQueue: nothing in the API throws messages away.
+ */
+export const OPS_DLQ_ACTIONS = [
+  "sqs:GetQueueAttributes",
+  "sqs:ReceiveMessage",
+  "sqs:ChangeMessageVisibility",
+  "sqs:DeleteMessage",
+] as const;
 /** The commands function's table access: item reads/writes under these leading keys only (functions/commands). */
 export const COMMANDS_TABLE_ACTIONS = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"];
 export const COMMANDS_LEADING_KEY_PATTERNS = ["COMMAND#*", "SUBMISSION#*", "ORDER#*"];
@@ -249,6 +259,29 @@ export class AppStack extends Stack {
     );
     data.dataKey.grant(this.sellerApi, ...TABLE_KEY_ACTIONS);
     grantSend(this.sellerApi, data.commandsQueue.queue);
+
+    // Seller API operations routes (functions/seller-api/routes/ops-*.ts): queue depths, a look inside each DLQ
+    // (receive + visibility back to 0), redrive (receive, send back to the source queue, delete), quarantine list
+    // (Query/GetItem on QUARANTINE#*) and replay (onto the events queue, then UpdateItem marks the item replayed).
+    const workQueues = [data.eventsQueue, data.pollQueue, data.commandsQueue];
+    this.sellerApi.function.addEnvironment("EVENTS_QUEUE_URL", data.eventsQueue.queue.queueUrl);
+    this.sellerApi.function.addEnvironment("EVENTS_DLQ_URL", data.eventsQueue.deadLetterQueue.queueUrl);
+    this.sellerApi.function.addEnvironment("POLL_QUEUE_URL", data.pollQueue.queue.queueUrl);
+    this.sellerApi.function.addEnvironment("POLL_DLQ_URL", data.pollQueue.deadLetterQueue.queueUrl);
+    this.sellerApi.function.addEnvironment("COMMANDS_DLQ_URL", data.commandsQueue.deadLetterQueue.queueUrl);
+    for (const { queue, deadLetterQueue } of workQueues) {
+      queue.grant(this.sellerApi, "sqs:GetQueueAttributes");
+      deadLetterQueue.grant(this.sellerApi, ...OPS_DLQ_ACTIONS);
+    }
+    grantSend(this.sellerApi, data.eventsQueue.queue);
+    grantSend(this.sellerApi, data.pollQueue.queue);
+    this.sellerApi.role.addToPolicy(
+      new PolicyStatement({
+        actions: ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"],
+        resources: [data.table.tableArn],
+        conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [QUARANTINE_LEADING_KEY_PATTERN] } },
+      }),
+    );
 
     grantTableReadWrite(this.processor);
     grantSend(this.processor, data.commandsQueue.queue); // issue 9: auto-accept commands

@@ -4,10 +4,12 @@
  * quarantine repository (the item layout an earlier release wrote).
  */
 import { readFileSync } from "node:fs";
-import { PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { type AttributeValue, DeleteItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type LocalDynamo, type LocalQueues, startLocalDynamo, startLocalQueues } from "../../bin/local/emulators.ts";
+import { keyOf } from "../../functions/adapters/order-repository.ts";
+import { createPendingSubmissionIndex } from "../../functions/adapters/pending-submission-index.ts";
 import { createQuarantineRepository } from "../../functions/adapters/quarantine-repository.ts";
 import { keys } from "../../functions/adapters/table.ts";
 import type { OpsQueues } from "../../functions/core/operations.ts";
@@ -302,6 +304,35 @@ describe("quarantine", () => {
 });
 
 describe("summary", () => {
+  it("counts submissions still waiting for Pincode's result from the pending index, oldest first", async () => {
+    const index = createPendingSubmissionIndex(dynamo.client, dynamo.tableName);
+    const submission = (id: string, extra: Record<string, AttributeValue>) =>
+      dynamo.client.send(
+        new PutItemCommand({
+          TableName: dynamo.tableName,
+          Item: { ...keyOf(keys.submission(id)), status: { S: "PENDING" }, ...extra },
+        }),
+      );
+    await submission("sub-waiting", {});
+    await submission("sub-answered", { processingStatus: { S: "COMPLETED" } });
+    await submission("sub-refused", { status: { S: "REJECTED" } });
+    const entries = [
+      ["sub-answered", NOW - 600_000],
+      ["sub-waiting", NOW - 300_000],
+      ["sub-refused", NOW - 200_000],
+    ] as const;
+    for (const [id, since] of entries) await index.markPending(id, since);
+
+    const { json } = await call(OPS_ROUTE_PATHS.summary);
+
+    expect(json.pendingSubmissions).toEqual({ count: 1, oldestAgeMs: 300_000, capped: false });
+    for (const [id, since] of entries) {
+      await dynamo.client.send(
+        new DeleteItemCommand({ TableName: dynamo.tableName, Key: keyOf(keys.pendingSubmission(since, id)) }),
+      );
+    }
+  });
+
   it("shows queue and DLQ depths, quarantine counts, poll lag per store", async () => {
     await send(queues.poll.dlqUrl, { kind: "poll.store", storeId: "S01" });
     await send(queues.events.queueUrl, snapshotBody("O-9"));
@@ -329,6 +360,6 @@ describe("summary", () => {
       { storeId: "S01", windowEnd: NOW - 90_000, lagMs: 90_000 },
       { storeId: "S02", windowEnd: null, lagMs: null },
     ]);
-    expect(json.pendingSubmissions).toBeNull();
+    expect(json.pendingSubmissions).toEqual({ count: 0, oldestAgeMs: null, capped: false });
   });
 });

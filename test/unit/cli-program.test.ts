@@ -102,7 +102,7 @@ describe("commands", () => {
       "cancel",
       "O-1",
       "--reason",
-      "ITEM_NOT_AVAILABLE",
+      "ITEM_UNAVAILABLE",
       "--command-id",
       "k1",
       "--local",
@@ -112,7 +112,7 @@ describe("commands", () => {
     expect(h.requests[0]).toMatchObject({
       method: "POST",
       path: "/v1/orders/O-1/actions",
-      body: { actions: [{ type: "cancel", reason: "ITEM_NOT_AVAILABLE" }] },
+      body: { actions: [{ type: "cancel", reason: "ITEM_UNAVAILABLE" }] },
       headers: { "idempotency-key": '"k1"' },
     });
     expect(h.requests.slice(1).every((r) => r.path === "/v1/commands/c-1")).toBe(true);
@@ -131,7 +131,7 @@ describe("commands", () => {
     expect(await h.cli("orders", "ship", "O", "--local", "--no-wait")).toBe(EXIT.OK);
     expect(await h.cli("orders", "deliver", "O", "--complete", "--local")).toBe(EXIT.OK);
     expect(
-      await h.cli("orders", "units", "O", "--item", "I1", "--units", "0", "--reason", "OUT_OF_STOCK", "--local"),
+      await h.cli("orders", "units", "O", "--item", "I1", "--units", "0", "--reason", "ITEM_UNAVAILABLE", "--local"),
     ).toBe(EXIT.OK);
     const bodies = h.requests.filter((r) => r.method === "POST").map((r) => r.body);
     expect(bodies).toEqual([
@@ -139,7 +139,7 @@ describe("commands", () => {
       { actions: [{ type: "packing", fulfilmentId: "F1" }] },
       { actions: [{ type: "outForDelivery" }] },
       { actions: [{ type: "delivered" }, { type: "complete" }] },
-      { actions: [{ type: "itemUnits", itemId: "I1", units: 0, reason: "OUT_OF_STOCK" }] },
+      { actions: [{ type: "itemUnits", itemId: "I1", units: 0, reason: "ITEM_UNAVAILABLE" }] },
     ]);
   });
 

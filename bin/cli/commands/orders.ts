@@ -98,7 +98,7 @@ async function submitActions(
     throw new CliError(
       EXIT.REFUSED,
       `Pincode did not apply the action(s) to order ${orderId}: ${body.status}${why ? ` (${why})` : ""}`,
-      "see `pincode-bridge orders show " + orderId + "` for the order's current state",
+      `see \`pincode-bridge orders show ${orderId}\` for the order's current state`,
       String(body.status),
     );
   }
@@ -283,7 +283,10 @@ export function registerOrders(program: Command, ctx: CliContext): void {
     "cancel the order with one of Pincode's cancel reasons",
     (_id, o) => [{ type: "cancel", reason: String(o.reason) }],
     (c) =>
-      c.requiredOption("--reason <reason>", "a Pincode cancel reason, e.g. ITEM_NOT_AVAILABLE (the API lists them)"),
+      c.requiredOption(
+        "--reason <reason>",
+        "a Pincode cancel reason, e.g. ITEM_UNAVAILABLE, BUYER_NOT_AVAILABLE (docs/cli.md lists them)",
+      ),
   );
   actionCommand(
     orders,
@@ -295,7 +298,10 @@ export function registerOrders(program: Command, ctx: CliContext): void {
       c
         .requiredOption("--item <itemId>", "the item's id (orders show)")
         .requiredOption("--units <n>", "the units the buyer gets now", wholeNumber)
-        .requiredOption("--reason <reason>", "a Pincode item-units reason (the API lists them)"),
+        .requiredOption(
+          "--reason <reason>",
+          "a Pincode item-units reason, e.g. ITEM_UNAVAILABLE (docs/cli.md lists them)",
+        ),
   );
   actionCommand(
     orders,

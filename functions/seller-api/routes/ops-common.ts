@@ -19,6 +19,8 @@ export interface StorePollLag {
 export interface PendingSubmissions {
   count: number;
   oldestAgeMs: number | null;
+  /** More were waiting than were examined: `count` is a lower bound. */
+  capped?: boolean;
 }
 
 export interface OpsDeps {
@@ -28,7 +30,7 @@ export interface OpsDeps {
   publisher: Pick<QueuePublisher, "send">;
   /** Poll lag of every active store. */
   pollLag: (now: number) => Promise<StorePollLag[]>;
-  /** Submissions still waiting for Pincode's result callback; absent until the command side provides it. */
+  /** Submissions still waiting for Pincode's result callback (the pending-submission index). */
   pendingSubmissions?: (now: number) => Promise<PendingSubmissions>;
 }
 

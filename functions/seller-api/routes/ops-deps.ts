@@ -1,6 +1,7 @@
 /** Builds the operations routes' dependencies from clients the seller API already holds. */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SQSClient } from "@aws-sdk/client-sqs";
+import { createPendingSubmissionsReader } from "#adapters/pending-submissions-reader.ts";
 import { createPollCheckpointRepository } from "#adapters/poll-checkpoint-repository.ts";
 import { createQuarantineReader } from "#adapters/quarantine-reader.ts";
 import { createQueueOperations } from "#adapters/queue-operations.ts";
@@ -34,7 +35,7 @@ export function wireOpsDeps(wiring: OpsWiring): OpsDeps {
         }),
       );
     },
-    ...(wiring.pendingSubmissions ? { pendingSubmissions: wiring.pendingSubmissions } : {}),
+    pendingSubmissions: wiring.pendingSubmissions ?? createPendingSubmissionsReader(wiring.dynamo, wiring.tableName),
   };
 }
 
