@@ -32,6 +32,8 @@ const pipeline = await startLocalPipeline(config, log).catch((error: Error) => {
 });
 
 const lines = [
+  `console: ${pipeline.consoleUrl}  (open it; it asks once for the seller API key below)`,
+  "",
   "pincode-bridge local mode",
   `  API (API Gateway routes)   ${pipeline.apiUrl}`,
   `    callbacks                POST ${pipeline.callbackUrl}`,

@@ -4,6 +4,7 @@
  * what the tests call in-process.
  */
 import { Command, CommanderError, Option } from "commander";
+import { registerConsole } from "./commands/console.ts";
 import { registerListings } from "./commands/listings.ts";
 import { registerLookups } from "./commands/lookups.ts";
 import { registerOps } from "./commands/ops.ts";
@@ -47,6 +48,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerListings(program, ctx);
   registerLookups(program, ctx);
   registerOps(program, ctx);
+  registerConsole(program, ctx);
   // Every command: usage errors throw (exit 2) instead of exiting the process, and --help works at every level.
   const configure = (command: Command) => {
     command.exitOverride().showHelpAfterError("(add --help for usage)");

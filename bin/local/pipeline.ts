@@ -7,6 +7,7 @@ import { randomBytes, timingSafeEqual } from "node:crypto";
 import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { createServer, type Server, type ServerResponse } from "node:http";
 import { join } from "node:path";
+import { CONSOLE_PATH, isConsolePath, loadConsoleAssets, serveConsole } from "../../console/assets.ts";
 import { type BridgeEvent, createRecordingEventPublisher } from "../../functions/adapters/event-publisher.ts";
 import { createLogger, createMetrics } from "../../functions/adapters/observability.ts";
 import { createQueuePublisher } from "../../functions/adapters/queue-publisher.ts";
@@ -47,6 +48,8 @@ export interface LocalPipeline {
   pincodeApiBaseUrl: string;
   pincodeAuthUrl: string;
   callbackClient: { clientId: string; clientSecret: string };
+  /** The console (issue 12): the page served at /console on the front door, a client of the seller API. */
+  consoleUrl: string;
   /** The seller API's bearer key (SELLER_API_KEY, or generated and kept in DATA_DIR). */
   sellerApiKey: string;
   /** True when the key was generated (not from SELLER_API_KEY): local.ts prints it. */
@@ -259,8 +262,18 @@ export async function startLocalPipeline(
       response.writeHead(status, { "content-type": "application/json", ...headers });
       response.end(JSON.stringify(body));
     };
+    // The console's page (bundled once here, so a broken bundle shows at start rather than in the browser).
+    await loadConsoleAssets().catch((error: Error) => log(`console: ${error.message}`));
     const server = createServer((request, response) => {
       const path = new URL(request.url ?? "/", "http://localhost").pathname;
+      // The console is static files beside the routes; its API calls go through the routes below with the key.
+      if (isConsolePath(path)) {
+        serveConsole(request, response).catch((error: Error) => {
+          log(`console: ${error.message}`);
+          if (!response.headersSent) json(response, 500, { error: "CONSOLE_UNAVAILABLE", message: error.message });
+        });
+        return;
+      }
       const method = request.method ?? "GET";
       const resolved = resolveGatewayRoute(method, path);
       if (!resolved) {
@@ -368,6 +381,7 @@ export async function startLocalPipeline(
       pincodeApiBaseUrl,
       pincodeAuthUrl,
       callbackClient,
+      consoleUrl: `${apiUrl}${CONSOLE_PATH}`,
       sellerApiKey: apiKey.key,
       sellerApiKeyGenerated: apiKey.generated,
       eventsFile,

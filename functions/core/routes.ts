@@ -54,6 +54,9 @@ export const ROUTES = [
   { method: "POST", path: "/v1/ops/dlqs/{queue}/redrive", function: "sellerApi", auth: "iam" },
   { method: "GET", path: "/v1/quarantine", function: "sellerApi", auth: "iam" },
   { method: "POST", path: "/v1/quarantine/{id}/replay", function: "sellerApi", auth: "iam" },
+  // Seller API: what the console's screens need (issue 12), readable by scripts too.
+  { method: "GET", path: "/v1/deadlines", function: "sellerApi", auth: "iam" },
+  { method: "GET", path: "/v1/ops/arrivals", function: "sellerApi", auth: "iam" },
 ] as const satisfies readonly Route[];
 
 /** `"GET /v1/orders/{orderId}"`: how the seller-api function keys its handlers. */

@@ -11,6 +11,8 @@ import {
   postOrderActions,
   postStoreAvailability,
 } from "./commands.ts";
+import { getDeadlines } from "./deadlines.ts";
+import { getArrivals } from "./ops-arrivals.ts";
 import { getDlqMessages } from "./ops-dlq-messages.ts";
 import { postDlqRedrive } from "./ops-dlq-redrive.ts";
 import { listDlqs } from "./ops-dlqs.ts";
@@ -39,4 +41,6 @@ export const ROUTE_HANDLERS: Readonly<Record<string, RouteHandler>> = {
   "POST /v1/ops/dlqs/{queue}/redrive": postDlqRedrive,
   "GET /v1/quarantine": listQuarantine,
   "POST /v1/quarantine/{id}/replay": postQuarantineReplay,
+  "GET /v1/deadlines": getDeadlines,
+  "GET /v1/ops/arrivals": getArrivals,
 };
