@@ -4,6 +4,7 @@ import { z } from "zod";
 import { describeIssues } from "#pincode/schemas.ts";
 import type { SandboxEngine } from "./engine.ts";
 import { isRecord, parseJson, readBody, SandboxError, sendJson, sleep } from "./http.ts";
+import { FAMILY_OF_PATH } from "./rate-limit.ts";
 
 export const PATHS = {
   token: "/olympus/im/v1/oauth/token",
@@ -86,6 +87,7 @@ export async function handleTsp(
   let requestContext: Record<string, unknown> | undefined;
   const respond = (status: number, body: unknown, headers: Record<string, string> = {}) => {
     engine.stats.countCall(endpoint, status);
+    if (route) engine.rateStats.countCall(endpoint);
     sendJson(res, status, body, headers);
   };
   const fail = (error: SandboxError) =>
@@ -106,6 +108,17 @@ export async function handleTsp(
     if (!auth.ok) {
       const status = auth.expired ? engine.expiredTokenStatus : 401;
       throw new SandboxError(status, "UNAUTHORIZED", auth.message, { "WWW-Authenticate": "O-Bearer" });
+    }
+    // The rate budget, per client credential (docs/sandbox.md "Rate budget"): a real token bucket, not dice.
+    const admitted = engine.rateLimiter.admit(auth.clientId, FAMILY_OF_PATH[path]);
+    if (!admitted.ok) {
+      engine.rateStats.countBudget429(admitted.scope);
+      throw new SandboxError(
+        429,
+        "TOO_MANY_REQUESTS",
+        `rate budget exceeded (${admitted.scope === "total" ? "all endpoints" : `${admitted.scope} endpoints`}); retry after the Retry-After delay`,
+        { "Retry-After": String(admitted.retryAfterSeconds) },
+      );
     }
     const body = parseJson(text);
     if (!isRecord(body)) throw new SandboxError(400, "INVALID_REQUEST", "request body must be a JSON object");
