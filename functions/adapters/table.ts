@@ -17,6 +17,8 @@ export const keys = {
   command: (commandId: string) => ({ pk: `COMMAND#${commandId}`, sk: "STATE" }),
   submission: (submissionId: string) => ({ pk: `SUBMISSION#${submissionId}`, sk: "STATE" }),
   pollCheckpoint: (storeId: string) => ({ pk: `STORE#${storeId}`, sk: "POLL" }),
+  /** The shared Pincode rate budget's pacing schedule, one item per bucket (docs/rate-budget.md). */
+  rateBudget: (bucket: string) => ({ pk: `RATEBUDGET#${bucket}`, sk: "PACE" }),
   quarantine: (at: number, id: string) => ({
     pk: `QUARANTINE#${new Date(at).toISOString().slice(0, 10)}`,
     sk: `${String(at).padStart(15, "0")}#${id}`,

@@ -12,6 +12,7 @@ import { createEventBridgePublisher, type EventPublisher } from "#adapters/event
 import { pincodeMetricSink } from "#adapters/metric-helpers.ts";
 import { createLogger, createMetrics } from "#adapters/observability.ts";
 import { createOrderRepository } from "#adapters/order-repository.ts";
+import { rateBudgetOption } from "#adapters/rate-budget-store.ts";
 import { loadJsonSecret, PincodeCredentialsSchema } from "#adapters/secrets.ts";
 import { createSubmissionResultRepository } from "#adapters/submission-result-repository.ts";
 import { createUnknownCallbackRepository } from "#adapters/unknown-callback-repository.ts";
@@ -55,14 +56,17 @@ export function wireProcessorDeps(wiring: ProcessorWiring): ProcessorDeps {
 export function processorDepsFromEnv(env: NodeJS.ProcessEnv = process.env): ProcessorDeps {
   const config = parseProcessorEnv(env);
   const secrets = createSecretsClient();
+  const dynamo = createDynamoClient();
   return wireProcessorDeps({
-    dynamo: createDynamoClient(),
+    dynamo,
     tableName: config.TABLE_NAME,
     events: createEventBridgePublisher(createEventBridgeClient(), config.EVENT_BUS_NAME),
     pincode: {
       baseUrl: config.PINCODE_API_BASE_URL,
       authBaseUrl: config.PINCODE_AUTH_URL,
       credentials: () => loadJsonSecret(secrets, config.PINCODE_CREDENTIALS_SECRET_ARN, PincodeCredentialsSchema),
+      // The stack-wide Pincode budget (docs/rate-budget.md); without PINCODE_RATE_LIMIT_PER_S the per-process throttle.
+      ...rateBudgetOption(env, { dynamo, tableName: config.TABLE_NAME }),
     },
     logger: createLogger(config.POWERTOOLS_SERVICE_NAME),
     metrics: createMetrics(config.POWERTOOLS_SERVICE_NAME),
