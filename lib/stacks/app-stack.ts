@@ -83,6 +83,15 @@ export class AppStack extends Stack {
       PINCODE_API_BASE_URL: config.pincode.apiBaseUrl,
       PINCODE_AUTH_URL: config.pincode.authUrl,
       PINCODE_CREDENTIALS_SECRET_ARN: data.pincodeCredentials.secretArn,
+      // One Pincode budget for the stack, paced through the table (docs/rate-budget.md).
+      PINCODE_RATE_LIMIT_PER_S: String(config.pincodeRateLimit.perSecond),
+      ...(Object.keys(config.pincodeRateLimit.families).length > 0
+        ? {
+            PINCODE_RATE_LIMITS: Object.entries(config.pincodeRateLimit.families)
+              .map(([family, rate]) => `${family}:${rate}`)
+              .join(","),
+          }
+        : {}),
     };
 
     this.callback = new PincodeFunction(this, "Callback", {

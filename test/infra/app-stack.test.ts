@@ -67,6 +67,7 @@ describe("app stack: functions", () => {
         "PINCODE_API_BASE_URL",
         "PINCODE_AUTH_URL",
         "PINCODE_CREDENTIALS_SECRET_ARN",
+        "PINCODE_RATE_LIMIT_PER_S",
         "STORE_IDS",
         "POLL_LOOKBACK_MS",
         "POLL_SETTLE_MS",
@@ -79,6 +80,7 @@ describe("app stack: functions", () => {
         "PINCODE_API_BASE_URL",
         "PINCODE_AUTH_URL",
         "PINCODE_CREDENTIALS_SECRET_ARN",
+        "PINCODE_RATE_LIMIT_PER_S",
       ],
     };
 
