@@ -123,7 +123,9 @@ export class TokenBucket {
   /** Milliseconds until one token is available (0 = available now). Takes nothing. */
   waitMs(): number {
     this.refill();
-    return this.tokens >= 1 ? 0 : Math.ceil(((1 - this.tokens) * 1000) / this.rate);
+    if (this.tokens >= 1) return 0;
+    // The epsilon keeps float noise (0.996 tokens after 249 ms at 4/s) from adding a millisecond.
+    return Math.max(1, Math.ceil(((1 - this.tokens) * 1000) / this.rate - 1e-9));
   }
 
   take(): void {
