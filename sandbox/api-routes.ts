@@ -87,7 +87,6 @@ export async function handleTsp(
   let requestContext: Record<string, unknown> | undefined;
   const respond = (status: number, body: unknown, headers: Record<string, string> = {}) => {
     engine.stats.countCall(endpoint, status);
-    if (route) engine.rateStats.countCall(endpoint);
     sendJson(res, status, body, headers);
   };
   const fail = (error: SandboxError) =>
@@ -96,6 +95,8 @@ export async function handleTsp(
       { ...(requestContext ? { requestContext } : {}), error: { errorCode: error.errorCode, message: error.message } },
       error.headers,
     );
+  // Per-second figures count arrivals (what Pincode's limiter sees), whatever the answer turns out to be.
+  if (route) engine.rateStats.countCall(endpoint);
   try {
     if (!route) throw new SandboxError(404, "NOT_FOUND", `no Pincode API at ${path}`);
     if (req.method !== "POST") {

@@ -42,8 +42,19 @@ const MAX_RACES = 8;
 
 export function createDynamoPacingStore(client: DynamoDBClient, tableName: string): DynamoPacingStore {
   const requests = { update: 0, get: 0, conditionFailures: 0 };
-  /** Per bucket: did the last answer find the schedule busy (tat in the future)? Picks which write to try first. */
-  const busyHint = new Map<string, boolean>();
+  /**
+   * Per bucket, the latest `tat` this container saw. `tat` never moves back (both writes only raise it), so this is a
+   * lower bound of the real one: a caller it already puts beyond its horizon is deferred without a request, and a
+   * caller it puts in the busy case skips the idle write.
+   */
+  const knownTat = new Map<string, number>();
+  const learn = (key: string, tat: number) => {
+    if (tat > (knownTat.get(key) ?? Number.NEGATIVE_INFINITY)) knownTat.set(key, tat);
+  };
+  const deferral = (tat: number, input: PacingReserveInput) => ({
+    // Come back when the schedule's tail is as close as the caller accepts now.
+    retryAt: tat - (input.latestSlot - Math.min(input.latestSlot, input.notBefore)),
+  });
 
   const busy = async (input: PacingReserveInput): Promise<number | undefined> => {
     requests.update += 1;
@@ -63,7 +74,9 @@ export function createDynamoPacingStore(client: DynamoDBClient, tableName: strin
           ReturnValues: "UPDATED_NEW",
         }),
       );
-      return Number(out.Attributes?.tat?.N) - input.intervalMs;
+      const tat = Number(out.Attributes?.tat?.N);
+      learn(input.key, tat);
+      return tat - input.intervalMs;
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
       requests.conditionFailures += 1;
@@ -87,6 +100,7 @@ export function createDynamoPacingStore(client: DynamoDBClient, tableName: strin
           },
         }),
       );
+      learn(input.key, input.notBefore + input.intervalMs);
       return input.notBefore;
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
@@ -98,14 +112,14 @@ export function createDynamoPacingStore(client: DynamoDBClient, tableName: strin
   return {
     requests,
     async reserve(input: PacingReserveInput): Promise<PacingReservation> {
-      const order = busyHint.get(input.key) ? [busy, idle] : [idle, busy];
       for (let race = 0; race < MAX_RACES; race++) {
-        for (const attempt of order) {
+        const known = knownTat.get(input.key);
+        if (known !== undefined && known > input.latestSlot) return deferral(known, input);
+        // Busy for sure (tat >= known >= notBefore): only the busy write can succeed.
+        const attempts = known !== undefined && known >= input.notBefore ? [busy] : [idle, busy];
+        for (const attempt of attempts) {
           const slot = await attempt(input);
-          if (slot !== undefined) {
-            busyHint.set(input.key, attempt === busy);
-            return { slot };
-          }
+          if (slot !== undefined) return { slot };
         }
         requests.get += 1;
         const current = await client.send(
@@ -117,12 +131,9 @@ export function createDynamoPacingStore(client: DynamoDBClient, tableName: strin
           }),
         );
         const tat = current.Item?.tat?.N === undefined ? undefined : Number(current.Item.tat.N);
-        if (tat !== undefined && tat > input.latestSlot) {
-          busyHint.set(input.key, true);
-          // The schedule's tail is beyond what the caller accepts: come back when it is within reach.
-          return { retryAt: tat - (input.latestSlot - Math.min(input.latestSlot, input.notBefore)) };
-        }
-        // Another container moved the schedule between our two writes: try again.
+        if (tat !== undefined) learn(input.key, tat);
+        if (tat !== undefined && tat > input.latestSlot) return deferral(tat, input);
+        // Another container moved the schedule between our writes: try again.
       }
       return { retryAt: input.notBefore };
     },

@@ -92,6 +92,7 @@ export interface SharedRateBudgetCounters {
 }
 
 const MAX_ROUNDS = 6;
+const MAX_DEFER_SPREAD_MS = 2_000;
 
 export class SharedRateBudget implements RateGate {
   private readonly buckets: Partial<Record<ThrottleFamily | "total", { key: string; intervalMs: number }>> = {};
@@ -143,6 +144,7 @@ export class SharedRateBudget implements RateGate {
     const buckets = [this.buckets[request.family], this.buckets.total].filter((b) => b !== undefined);
     if (buckets.length === 0) return;
     const startedAt = this.now();
+    let deferrals = 0;
     for (;;) {
       const now = this.now();
       if (now >= request.deadline) throw new RateBudgetDeadlineError(request.family, request.priority);
@@ -163,8 +165,11 @@ export class SharedRateBudget implements RateGate {
         return;
       }
       this.counters.deferred += 1;
-      // Jitter spreads the deferred callers so they do not all come back at the same millisecond.
-      const spread = Math.min(this.horizonMs, 4 * Math.min(...buckets.map((b) => b.intervalMs)));
+      deferrals += 1;
+      // Only one deferred caller gets each freed slot: the others' retries spread out exponentially (full jitter),
+      // so N waiters cost O(log) requests each instead of one per slot.
+      const base = 2 * Math.min(...buckets.map((b) => b.intervalMs));
+      const spread = Math.min(MAX_DEFER_SPREAD_MS, base * 2 ** Math.min(deferrals, 10));
       const retryAt = Math.max(outcome.retryAt, this.now()) + this.random() * spread;
       if (retryAt >= request.deadline) throw new RateBudgetDeadlineError(request.family, request.priority);
       await this.sleep(Math.max(1, retryAt - this.now()));
