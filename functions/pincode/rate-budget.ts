@@ -236,3 +236,26 @@ export function parseFamilyRates(raw: string | undefined, name: string): Partial
 export function defaultPriority(family: ThrottleFamily): CallPriority {
   return family === "update" || family === "catalog" ? "command" : "background";
 }
+
+/**
+ * The same schedule in this process's memory: for a single process (tests, a simulation), never for Lambda, where
+ * every container would have its own.
+ */
+export class MemoryPacingStore implements PacingStore {
+  private readonly tat = new Map<string, number>();
+  reservations = 0;
+
+  async reserve(input: PacingReserveInput): Promise<PacingReservation> {
+    const tat = this.tat.get(input.key);
+    if (tat === undefined || tat < input.notBefore) {
+      this.tat.set(input.key, input.notBefore + input.intervalMs);
+      this.reservations += 1;
+      return { slot: input.notBefore };
+    }
+    if (tat > input.latestSlot)
+      return { retryAt: tat - (input.latestSlot - Math.min(input.latestSlot, input.notBefore)) };
+    this.tat.set(input.key, tat + input.intervalMs);
+    this.reservations += 1;
+    return { slot: tat };
+  }
+}
