@@ -11,6 +11,7 @@ import { createRecordingEventPublisher, type DomainEvent } from "../../functions
 import { createLogger, createMetrics } from "../../functions/adapters/observability.ts";
 import { createQuarantineRepository } from "../../functions/adapters/quarantine-repository.ts";
 import { createQueuePublisher } from "../../functions/adapters/queue-publisher.ts";
+import { rateBudgetOption } from "../../functions/adapters/rate-budget-store.ts";
 import { createCallbackHandler } from "../../functions/callback/create-handler.ts";
 import { createCallbackAuthHandler } from "../../functions/callback-auth/create-handler.ts";
 import { createPollerHandler } from "../../functions/poller/create-handler.ts";
@@ -19,7 +20,7 @@ import { createProcessorHandler } from "../../functions/processor/create-handler
 import { wireProcessorDeps } from "../../functions/processor/deps.ts";
 import { type Sandbox, startSandbox } from "../../sandbox/sandbox.ts";
 import { apiGatewayEventFromRequest, writeApiGatewayResult } from "./api-gateway-event.ts";
-import type { LocalConfig } from "./config.ts";
+import { LOCAL_REAL_PINCODE_DEFAULT_RATE, type LocalConfig } from "./config.ts";
 import { type LocalDynamo, type LocalQueues, startLocalDynamo, startLocalQueues } from "./emulators.ts";
 import { createSqsDriver, lambdaContext, type SqsDriver, scheduledEvent } from "./sqs-driver.ts";
 import { type CallbackCounters, readStatus, type StatusSnapshot } from "./status.ts";
@@ -157,7 +158,21 @@ export async function startLocalPipeline(
       logger: createLogger("pincode-bridge-callback"),
       metrics: createMetrics("pincode-bridge-callback"),
     });
-    const pincode = { baseUrl: pincodeApiBaseUrl, authBaseUrl: pincodeAuthUrl, credentials: pincodeCredentials };
+    // One budget for the whole local stack, paced through dynalite like the deployed one (docs/rate-budget.md).
+    const rateBudget = rateBudgetOption(
+      {
+        PINCODE_RATE_LIMIT_PER_S:
+          config.PINCODE_RATE_LIMIT_PER_S ?? (config.realPincode ? LOCAL_REAL_PINCODE_DEFAULT_RATE : undefined),
+        PINCODE_RATE_LIMITS: config.PINCODE_RATE_LIMITS,
+      },
+      { dynamo: dynamo.client, tableName: dynamo.tableName },
+    );
+    const pincode = {
+      baseUrl: pincodeApiBaseUrl,
+      authBaseUrl: pincodeAuthUrl,
+      credentials: pincodeCredentials,
+      ...rateBudget,
+    };
     const processor = createProcessorHandler(
       wireProcessorDeps({ dynamo: dynamo.client, tableName: dynamo.tableName, events, pincode }),
     );
