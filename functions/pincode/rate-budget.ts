@@ -69,12 +69,14 @@ export interface SharedRateBudgetOptions {
   /** Prefix of the bucket keys (one schedule per Pincode credential / stage). Default `pincode`. */
   scope?: string;
   /**
-   * Share of the budget actually paced (default 0.9): the rest absorbs timer lateness, network jitter and clock
+   * Share of the budget actually paced (default 0.85): the rest absorbs timer lateness, network jitter and clock
    * skew between containers, so Pincode never sees more than the budget in a one-second window.
    */
   safetyFactor?: number;
   /** How far ahead of now a background caller may reserve (default 250 ms). */
   backgroundHorizonMs?: number;
+  /** A caller that reaches its slot later than this gives it up and reserves again (default 75 ms). */
+  lateToleranceMs?: number;
   onWait?: BudgetWaitSink;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -87,11 +89,15 @@ export interface SharedRateBudgetCounters {
   deferred: number;
   /** Slots reserved in one bucket and given up because another bucket put the call later. */
   wastedSlots: number;
+  /** Slots given up because the caller got to them more than `lateToleranceMs` late. */
+  lateSlots: number;
   /** Longest wait for budget seen, by priority, ms. */
   maxWaitMs: Record<CallPriority, number>;
 }
 
 const MAX_ROUNDS = 6;
+/** 85%: the 15% left absorbs 1000 / 0.85 - 1000 = 176 ms of jitter between a slot and Pincode's clock. */
+export const DEFAULT_SAFETY_FACTOR = 0.85;
 const MAX_DEFER_SPREAD_MS = 2_000;
 
 export class SharedRateBudget implements RateGate {
@@ -99,6 +105,7 @@ export class SharedRateBudget implements RateGate {
   private readonly store: PacingStore;
   private readonly horizonMs: number;
   private readonly slackMs: number;
+  private readonly lateToleranceMs: number;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
@@ -107,11 +114,12 @@ export class SharedRateBudget implements RateGate {
     granted: 0,
     deferred: 0,
     wastedSlots: 0,
+    lateSlots: 0,
     maxWaitMs: { command: 0, background: 0 },
   };
 
   constructor(options: SharedRateBudgetOptions) {
-    const safety = options.safetyFactor ?? 0.9;
+    const safety = options.safetyFactor ?? DEFAULT_SAFETY_FACTOR;
     if (!(safety > 0 && safety <= 1)) throw new Error("safetyFactor must be in (0, 1]");
     const scope = options.scope ?? "pincode";
     const interval = (perSecond: number) => {
@@ -129,6 +137,9 @@ export class SharedRateBudget implements RateGate {
     const intervals = Object.values(this.buckets).map((b) => b.intervalMs);
     // Two buckets rarely give the same slot; a call may go this much after its slot in one of them.
     this.slackMs = intervals.length > 0 ? Math.floor(Math.min(...intervals) / 4) : 0;
+    // Part of the jitter the safety margin absorbs (176 ms); the other 100 ms are for the network and clock skew.
+    this.lateToleranceMs = options.lateToleranceMs ?? 75;
+    options.lateToleranceMs ?? (intervals.length > 0 ? Math.floor(Math.min(...intervals) / 2) : 0);
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.random = options.random ?? Math.random;
@@ -154,6 +165,12 @@ export class SharedRateBudget implements RateGate {
       if ("sendAt" in outcome) {
         const wait = outcome.sendAt - this.now();
         if (wait > 0) await this.sleep(wait);
+        // Woken (or answered) too late: sending now could land together with the calls of the next slots. Give the
+        // slot up and take a new one; a stalled process (GC, CPU starvation) must not turn into a burst at Pincode.
+        if (this.now() - outcome.sendAt > this.lateToleranceMs) {
+          this.counters.lateSlots += 1;
+          continue;
+        }
         const waited = Math.max(0, this.now() - startedAt);
         this.counters.granted += 1;
         if (waited > this.counters.maxWaitMs[request.priority]) this.counters.maxWaitMs[request.priority] = waited;
