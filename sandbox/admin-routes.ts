@@ -7,6 +7,7 @@ import type { DemoDriver } from "./demo.ts";
 import type { CreateOrderInput, SandboxEngine } from "./engine.ts";
 import { FaultsInputSchema } from "./faults.ts";
 import { parseJson, readBody, SandboxError, sendJson } from "./http.ts";
+import { completeRateLimit, RateLimitInputSchema } from "./rate-limit.ts";
 
 const httpUrl = z
   .string()
@@ -113,6 +114,11 @@ export async function handleAdmin(
       return sendJson(res, 200, engine.setFaults(validate(FaultsInputSchema, await body())));
     }
     if (path === "/_sandbox/faults" && method === "GET") return sendJson(res, 200, engine.getFaults());
+    if (path === "/_sandbox/rate-limit" && method === "PUT") {
+      const input = validate(RateLimitInputSchema, await body());
+      return sendJson(res, 200, engine.rateLimiter.configure(completeRateLimit(input)));
+    }
+    if (path === "/_sandbox/rate-limit" && method === "GET") return sendJson(res, 200, engine.rateLimiter.current);
     if (path === "/_sandbox/stats" && method === "GET") return sendJson(res, 200, engine.statsSnapshot());
     if (path === "/_sandbox/submissions" && method === "GET") {
       return sendJson(res, 200, { submissions: engine.listSubmissions() });

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { describeProblems as describeIssues } from "./contract.ts";
 import type { SandboxEngine } from "./engine.ts";
 import { isRecord, parseJson, readBody, SandboxError, sendJson, sleep } from "./http.ts";
+import { FAMILY_OF_PATH } from "./rate-limit.ts";
 
 export const PATHS = {
   token: "/olympus/im/v1/oauth/token",
@@ -94,6 +95,8 @@ export async function handleTsp(
       { ...(requestContext ? { requestContext } : {}), error: { errorCode: error.errorCode, message: error.message } },
       error.headers,
     );
+  // Per-second figures count arrivals (what Pincode's limiter sees), whatever the answer turns out to be.
+  if (route) engine.rateStats.countCall(endpoint);
   try {
     if (!route) throw new SandboxError(404, "NOT_FOUND", `no Pincode API at ${path}`);
     if (req.method !== "POST") {
@@ -106,6 +109,17 @@ export async function handleTsp(
     if (!auth.ok) {
       const status = auth.expired ? engine.expiredTokenStatus : 401;
       throw new SandboxError(status, "UNAUTHORIZED", auth.message, { "WWW-Authenticate": "O-Bearer" });
+    }
+    // The rate budget, per client credential (docs/sandbox.md "Rate budget"): a real token bucket, not dice.
+    const admitted = engine.rateLimiter.admit(auth.clientId, FAMILY_OF_PATH[path]);
+    if (!admitted.ok) {
+      engine.rateStats.countBudget429(admitted.scope);
+      throw new SandboxError(
+        429,
+        "TOO_MANY_REQUESTS",
+        `rate budget exceeded (${admitted.scope === "total" ? "all endpoints" : `${admitted.scope} endpoints`}); retry after the Retry-After delay`,
+        { "Retry-After": String(admitted.retryAfterSeconds) },
+      );
     }
     const body = parseJson(text);
     if (!isRecord(body)) throw new SandboxError(400, "INVALID_REQUEST", "request body must be a JSON object");

@@ -18,6 +18,7 @@ import { completeFaults, FaultDice, type Faults, type UpdatedAtMode } from "./fa
 import { SandboxError } from "./http.ts";
 import { isKnownSku, OrderGenerator, type OrderItemInput } from "./order-generator.ts";
 import { DEFAULT_QUIRKS, type Quirks, type RenderFidelity, renderOrder, type SandboxOrder } from "./order-model.ts";
+import { completeRateLimit, RateLimiter, type RateLimitInput, RateStats } from "./rate-limit.ts";
 import { advanceLogistics, applyActions, TERMINAL_STATES } from "./state-machine.ts";
 import { Stats, type StatsSnapshot } from "./stats.ts";
 import { TokenIssuer } from "./tokens.ts";
@@ -84,6 +85,8 @@ export interface SandboxOptions {
   clock?: Clock;
   /** Where the sandbox reports callback failures and internal errors. Default: silent. */
   log?: (line: string) => void;
+  /** The rate budget per client credential (docs/sandbox.md "Rate budget"). Default: unlimited. */
+  rateLimit?: RateLimitInput;
 }
 
 /** Input of POST /_sandbox/orders. Item money in paise. */
@@ -115,6 +118,9 @@ export class SandboxEngine {
   readonly quirks: Quirks;
   readonly expiredTokenStatus: 401 | 412;
   readonly dice: FaultDice;
+  /** Token buckets per client credential (rate-limit.ts), and the per-second call counts of /_sandbox/stats. */
+  readonly rateLimiter: RateLimiter;
+  readonly rateStats: RateStats;
 
   private faults: Faults;
   private generator: OrderGenerator;
@@ -136,6 +142,8 @@ export class SandboxEngine {
     this.expiredTokenStatus = options.expiredTokenStatus ?? 401;
     this.faults = completeFaults(options.faults, options.updatedAt);
     this.dice = new FaultDice(this.seed);
+    this.rateLimiter = new RateLimiter(completeRateLimit(options.rateLimit), this.clock);
+    this.rateStats = new RateStats(this.clock);
     this.generator = new OrderGenerator(this.seed);
     this.knownStores = new Set(options.stores ?? ["S01", "S02", "S03"]);
     this.tokens = new TokenIssuer({
@@ -258,6 +266,10 @@ export class SandboxEngine {
       tokensIssued: this.tokens.issued,
       orders: this.orders.size,
       submissions: this.submissions.size,
+      rates: this.rateStats.snapshot(),
+      rateLimit: this.rateLimiter.current,
+      budget429s: this.rateStats.budget429s,
+      budget429sByScope: this.rateStats.budget429sByScope,
     });
   }
 
@@ -278,6 +290,8 @@ export class SandboxEngine {
     this.submissions.clear();
     this.catalog.reset();
     this.stats.reset();
+    this.rateStats.reset();
+    this.rateLimiter.reset(completeRateLimit(this.options.rateLimit));
     this.tokens.issued = 0;
     this.dice.reset();
     this.generator = new OrderGenerator(this.seed);

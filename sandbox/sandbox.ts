@@ -10,6 +10,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { describeIssues } from "#pincode/schemas.ts";
 import { handleAdmin } from "./admin-routes.ts";
 import { handleToken, handleTsp, PATHS } from "./api-routes.ts";
 import type { CallbackRegistration } from "./callbacks.ts";
@@ -23,6 +24,7 @@ import {
 } from "./engine.ts";
 import type { Faults } from "./faults.ts";
 import { SandboxError, sendJson } from "./http.ts";
+import { completeRateLimit, type RateLimitConfig, type RateLimitInput, RateLimitInputSchema } from "./rate-limit.ts";
 import type { StatsSnapshot } from "./stats.ts";
 
 export { PATHS } from "./api-routes.ts";
@@ -32,6 +34,7 @@ export type { CreateOrderInput, OrderView, SandboxOptions, SubmissionRecord } fr
 export type { Faults } from "./faults.ts";
 export { SandboxError } from "./http.ts";
 export type { Quirks } from "./order-model.ts";
+export type { RateFamily, RateLimitConfig, RateLimitInput, RateWindowStats } from "./rate-limit.ts";
 export type { StatsSnapshot } from "./stats.ts";
 
 export interface Sandbox {
@@ -65,6 +68,9 @@ export interface Sandbox {
   /** PUT /_sandbox/faults: replaces the whole fault set; omitted knobs are 0. */
   setFaults(faults: Partial<Faults>): Faults;
   getFaults(): Faults;
+  /** PUT /_sandbox/rate-limit: replaces the rate budget (omitted = unlimited); the buckets start full. */
+  setRateLimit(input: RateLimitInput): RateLimitConfig;
+  getRateLimit(): RateLimitConfig;
   /** GET /_sandbox/stats. */
   stats(): StatsSnapshot;
   submissions(): SubmissionRecord[];
@@ -183,6 +189,12 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     registerCallback: (registration) => engine.registerCallback(registration),
     setFaults: (faults) => engine.setFaults(faults),
     getFaults: () => engine.getFaults(),
+    setRateLimit: (input) => {
+      const parsed = RateLimitInputSchema.safeParse(input);
+      if (!parsed.success) throw new SandboxError(400, "INVALID_REQUEST", describeIssues(parsed.error));
+      return engine.rateLimiter.configure(completeRateLimit(parsed.data));
+    },
+    getRateLimit: () => engine.rateLimiter.current,
     stats: () => engine.statsSnapshot(),
     submissions: () => engine.listSubmissions(),
     reset: () => {

@@ -1,4 +1,5 @@
 /** Counters exposed by GET /_sandbox/stats, so tests and operators can see what the sandbox did. */
+import type { RateLimitConfig, RateWindowStats } from "./rate-limit.ts";
 
 export interface CallbackCounters {
   /** Callbacks created for a registered receiver (one per order change or submission result). */
@@ -41,6 +42,18 @@ export interface StatsSnapshot {
   tokensIssued: number;
   orders: number;
   submissions: number;
+  /** Calls per one-second window (peak and mean) in total, per /tsp endpoint and per family (rate-limit.ts). */
+  rates: {
+    total: RateWindowStats;
+    byEndpoint: Record<string, RateWindowStats>;
+    byFamily: Record<string, RateWindowStats>;
+  };
+  /** The rate budget in force. */
+  rateLimit: RateLimitConfig;
+  /** 429s the sandbox sent because a rate budget was exceeded (not the apiRateLimitRate fault's). */
+  budget429s: number;
+  /** The same, by the bucket that was empty: "total" or a family. */
+  budget429sByScope: Record<string, number>;
 }
 
 const MAX_FAILURES_KEPT = 20;

@@ -22,7 +22,7 @@ export interface TokenIssuerOptions {
 
 export type GrantResult = { status: number; body: Record<string, unknown> };
 
-export type TokenCheck = { ok: true } | { ok: false; expired: boolean; message: string };
+export type TokenCheck = { ok: true; clientId: string } | { ok: false; expired: boolean; message: string };
 
 export class TokenIssuer {
   private readonly tokens = new Map<string, IssuedToken>();
@@ -97,7 +97,7 @@ export class TokenIssuer {
     if (this.options.clock.now() >= deadline) {
       return { ok: false, expired: true, message: "access token expired; fetch a new one" };
     }
-    return { ok: true };
+    return { ok: true, clientId: issued.clientId };
   }
 }
 

@@ -4,6 +4,7 @@
  */
 import { resolve } from "node:path";
 import { z } from "zod";
+import { parseFamilyRates } from "../../functions/pincode/rate-budget.ts";
 
 /** An empty value (`PORT=` in a .env file) counts as unset, so the default applies instead of 0. */
 const unsetIfBlank = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
@@ -75,6 +76,19 @@ export const LocalEnvSchema = z
     PINCODE_AUTH_URL: optionalText.pipe(z.url().optional()),
     PINCODE_CLIENT_ID: optionalText,
     PINCODE_CLIENT_SECRET: optionalText,
+    /**
+     * The Pincode budget, calls per second for the whole local stack (docs/rate-budget.md). Unset: 10 against a real
+     * Pincode, none (the per-process throttle) against the sandbox.
+     */
+    PINCODE_RATE_LIMIT_PER_S: z.preprocess(unsetIfBlank, number().positive("must be > 0 calls per second").optional()),
+    /** Per-family limits on top, `poll:5,status:10,update:5,catalog:2`. */
+    PINCODE_RATE_LIMITS: optionalText.superRefine((value, ctx) => {
+      try {
+        parseFamilyRates(value, "PINCODE_RATE_LIMITS");
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message.replace(/^PINCODE_RATE_LIMITS: /, "") });
+      }
+    }),
     SANDBOX_CLIENT_ID: z.string().default("sandbox-client"),
     SANDBOX_CLIENT_SECRET: z.string().default("sandbox-secret"),
     /** moves (default) | frozen: whether the sandbox's order updatedAt moves on change (docs/sandbox.md). */
@@ -120,6 +134,9 @@ export const LocalEnvSchema = z
   });
 
 export type LocalEnv = z.infer<typeof LocalEnvSchema>;
+
+/** The local stack's Pincode budget: what PINCODE_RATE_LIMIT_PER_S says, or 10/s against a real Pincode. */
+export const LOCAL_REAL_PINCODE_DEFAULT_RATE = 10;
 
 export interface LocalConfig extends LocalEnv {
   inMemory: boolean;

@@ -11,6 +11,7 @@ import { CONSOLE_PATH, isConsolePath, loadConsoleAssets, serveConsole } from "..
 import { type BridgeEvent, createRecordingEventPublisher } from "../../functions/adapters/event-publisher.ts";
 import { createLogger, createMetrics } from "../../functions/adapters/observability.ts";
 import { createQueuePublisher } from "../../functions/adapters/queue-publisher.ts";
+import { rateBudgetOption } from "../../functions/adapters/rate-budget-store.ts";
 import { createStoreConfigReader } from "../../functions/adapters/store-config-reader.ts";
 import { createCallbackHandler } from "../../functions/callback/create-handler.ts";
 import { createCallbackAuthHandler } from "../../functions/callback-auth/create-handler.ts";
@@ -26,7 +27,7 @@ import { createSellerApiHandler } from "../../functions/seller-api/create-handle
 import { wireSellerApiDeps } from "../../functions/seller-api/deps.ts";
 import { type Sandbox, startSandbox } from "../../sandbox/sandbox.ts";
 import { apiGatewayEventFromRequest, writeApiGatewayResult } from "./api-gateway-event.ts";
-import type { LocalConfig } from "./config.ts";
+import { LOCAL_REAL_PINCODE_DEFAULT_RATE, type LocalConfig } from "./config.ts";
 import { type LocalDynamo, type LocalQueues, startLocalDynamo, startLocalQueues } from "./emulators.ts";
 import { createSqsDriver, lambdaContext, type SqsDriver, scheduledEvent } from "./sqs-driver.ts";
 import { type CallbackCounters, readStatus, type StatusSnapshot } from "./status.ts";
@@ -209,7 +210,21 @@ export async function startLocalPipeline(
       logger: createLogger("pincode-bridge-callback"),
       metrics: createMetrics("pincode-bridge-callback"),
     });
-    const pincode = { baseUrl: pincodeApiBaseUrl, authBaseUrl: pincodeAuthUrl, credentials: pincodeCredentials };
+    // One budget for the whole local stack, paced through dynalite like the deployed one (docs/rate-budget.md).
+    const rateBudget = rateBudgetOption(
+      {
+        PINCODE_RATE_LIMIT_PER_S:
+          config.PINCODE_RATE_LIMIT_PER_S ?? (config.realPincode ? LOCAL_REAL_PINCODE_DEFAULT_RATE : undefined),
+        PINCODE_RATE_LIMITS: config.PINCODE_RATE_LIMITS,
+      },
+      { dynamo: dynamo.client, tableName: dynamo.tableName },
+    );
+    const pincode = {
+      baseUrl: pincodeApiBaseUrl,
+      authBaseUrl: pincodeAuthUrl,
+      credentials: pincodeCredentials,
+      ...rateBudget,
+    };
     const processor = createProcessorHandler(
       wireProcessorDeps({
         dynamo: dynamo.client,

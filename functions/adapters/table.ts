@@ -31,6 +31,8 @@ export const keys = {
     pk: "SUBMISSIONS#PENDING",
     sk: `${String(since).padStart(15, "0")}#${submissionId}`,
   }),
+  /** The shared Pincode rate budget's pacing schedule, one item per bucket (docs/rate-budget.md). */
+  rateBudget: (bucket: string) => ({ pk: `RATEBUDGET#${bucket}`, sk: "PACE" }),
   quarantine: (at: number, id: string) => ({
     pk: `QUARANTINE#${new Date(at).toISOString().slice(0, 10)}`,
     sk: `${String(at).padStart(15, "0")}#${id}`,

@@ -15,6 +15,7 @@ import {
 } from "./errors.ts";
 import { type FetchLike, joinUrl, NoAnswerError, readJson, sendOnce } from "./http.ts";
 import { emitMetric, type MetricSink, outcomeForStatus } from "./metrics.ts";
+import { type CallPriority, defaultPriority, RateBudgetDeadlineError, type RateGate } from "./rate-budget.ts";
 import {
   backoffDelayMs,
   DEFAULT_RETRY_POLICY,
@@ -70,6 +71,11 @@ export interface PincodeClientConfig {
   retry?: Partial<RetryPolicy>;
   /** Per-family token buckets; defaults in DEFAULT_RATE_LIMITS (poll 2/s, status 5/s, update 5/s, catalog 1/s). */
   rateLimits?: Partial<Record<ThrottleFamily, Partial<RateLimit>>>;
+  /**
+   * The stack-wide rate budget (rate-budget.ts, docs/rate-budget.md). When given, every attempt waits for it
+   * instead of the per-process `rateLimits` buckets.
+   */
+  rateGate?: RateGate;
   /** Renew the token this long before it expires (clamped for short-lived tokens). Default 60 s. */
   tokenSafetyMarginMs?: number;
   /** Try the refresh_token grant before a new client-credentials grant. Default true. */
@@ -112,6 +118,8 @@ export interface CallOptions {
    * throttle waits included, gives up before it runs out, as it does at `retry.deadlineMs`.
    */
   timeLeftMs?: number;
+  /** Who waits first for the shared rate budget; default: update and catalog calls "command", others "background". */
+  priority?: CallPriority;
 }
 
 /**
@@ -166,6 +174,7 @@ export class PincodeClient {
   private readonly random: () => number;
   private readonly newRequestId: () => string;
   private readonly onMetric: MetricSink | undefined;
+  private readonly rateGate: RateGate | undefined;
 
   constructor(private readonly config: PincodeClientConfig) {
     this.now = config.now ?? Date.now;
@@ -178,6 +187,7 @@ export class PincodeClient {
     this.defaultPollPageSize = config.defaultPollPageSize ?? PINCODE_CLIENT_DEFAULTS.defaultPollPageSize;
     this.retry = { ...DEFAULT_RETRY_POLICY, ...config.retry };
     this.throttle = new FamilyThrottle(config.rateLimits, { now: this.now, sleep: this.sleep });
+    this.rateGate = config.rateGate;
     if (config.tokenProvider) {
       this.tokens = config.tokenProvider;
     } else {
@@ -268,7 +278,10 @@ export class PincodeClient {
     // A7: a 2xx may come without a body; the update was accepted, so read the order it produced.
     return (
       updated ??
-      this.getOrderStatus(orderId, options.timeLeftMs !== undefined ? { timeLeftMs: options.timeLeftMs } : {})
+      this.getOrderStatus(orderId, {
+        priority: "command",
+        ...(options.timeLeftMs !== undefined ? { timeLeftMs: options.timeLeftMs } : {}),
+      })
     );
   }
 
@@ -387,7 +400,23 @@ export class PincodeClient {
         requestId = this.newRequestId();
         body = this.validate(spec.path, spec.schema, spec.build(requestId));
       }
-      await this.throttle.acquire(spec.family);
+      if (this.rateGate) {
+        try {
+          const priority = options.priority ?? defaultPriority(spec.family);
+          await this.rateGate.acquire({ family: spec.family, priority, deadline });
+        } catch (error) {
+          if (!(error instanceof RateBudgetDeadlineError)) throw error;
+          throw new PincodeTransportError({
+            endpoint: spec.path,
+            reason: "deadline",
+            requestId,
+            attempts: attempt - 1,
+            detail: error.message,
+          });
+        }
+      } else {
+        await this.throttle.acquire(spec.family);
+      }
       const remaining = deadline - this.now();
       if (remaining <= 0) {
         throw new PincodeTransportError({

@@ -15,6 +15,7 @@ import { createOrderRepository } from "#adapters/order-repository.ts";
 import { createPendingSubmissionIndex } from "#adapters/pending-submission-index.ts";
 import { createPollCheckpointRepository } from "#adapters/poll-checkpoint-repository.ts";
 import { createQueuePublisher } from "#adapters/queue-publisher.ts";
+import { rateBudgetOption } from "#adapters/rate-budget-store.ts";
 import { loadJsonSecret, PincodeCredentialsSchema } from "#adapters/secrets.ts";
 import { createStoreRepository } from "#adapters/store-repository.ts";
 import { createPincodeClient, type PincodeClientConfig } from "#pincode/client.ts";
@@ -78,8 +79,9 @@ export function pollerDepsFromEnv(env: NodeJS.ProcessEnv = process.env): PollerD
   // Stage additions to the outbound reason tables (-c extraCancelReasons / extraItemReasons).
   extendReasonTablesFromEnv(env);
   const secrets = createSecretsClient();
+  const dynamo = createDynamoClient();
   return wirePollerDeps({
-    dynamo: createDynamoClient(),
+    dynamo,
     tableName: config.TABLE_NAME,
     sqs: createSqsClient(),
     pollQueueUrl: config.POLL_QUEUE_URL,
@@ -90,6 +92,8 @@ export function pollerDepsFromEnv(env: NodeJS.ProcessEnv = process.env): PollerD
       baseUrl: config.PINCODE_API_BASE_URL,
       authBaseUrl: config.PINCODE_AUTH_URL,
       credentials: () => loadJsonSecret(secrets, config.PINCODE_CREDENTIALS_SECRET_ARN, PincodeCredentialsSchema),
+      // The stack-wide Pincode budget (docs/rate-budget.md); without PINCODE_RATE_LIMIT_PER_S the per-process throttle.
+      ...rateBudgetOption(env, { dynamo, tableName: config.TABLE_NAME }),
       defaultPollPageSize: config.POLL_PAGE_SIZE,
     },
     settings: {

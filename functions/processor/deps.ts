@@ -19,6 +19,7 @@ import { pincodeMetricSink } from "#adapters/metric-helpers.ts";
 import { createLogger, createMetrics } from "#adapters/observability.ts";
 import { createOrderRepository } from "#adapters/order-repository.ts";
 import { createQuarantineRepository } from "#adapters/quarantine-repository.ts";
+import { rateBudgetOption } from "#adapters/rate-budget-store.ts";
 import { loadJsonSecret, PincodeCredentialsSchema } from "#adapters/secrets.ts";
 import { createSubmissionRepository } from "#adapters/submission-repository.ts";
 import { createSubmissionResultRepository } from "#adapters/submission-result-repository.ts";
@@ -85,14 +86,17 @@ export function processorDepsFromEnv(env: NodeJS.ProcessEnv = process.env): Proc
   // Stage additions to the outbound reason tables (-c extraCancelReasons / extraItemReasons).
   extendReasonTablesFromEnv(env);
   const secrets = createSecretsClient();
+  const dynamo = createDynamoClient();
   return wireProcessorDeps({
-    dynamo: createDynamoClient(),
+    dynamo,
     tableName: config.TABLE_NAME,
     events: createEventBridgePublisher(createEventBridgeClient(), config.EVENT_BUS_NAME),
     pincode: {
       baseUrl: config.PINCODE_API_BASE_URL,
       authBaseUrl: config.PINCODE_AUTH_URL,
       credentials: () => loadJsonSecret(secrets, config.PINCODE_CREDENTIALS_SECRET_ARN, PincodeCredentialsSchema),
+      // The stack-wide Pincode budget (docs/rate-budget.md); without PINCODE_RATE_LIMIT_PER_S the per-process throttle.
+      ...rateBudgetOption(env, { dynamo, tableName: config.TABLE_NAME }),
     },
     logger: createLogger(config.POWERTOOLS_SERVICE_NAME),
     metrics: createMetrics(config.POWERTOOLS_SERVICE_NAME),

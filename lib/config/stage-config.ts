@@ -13,6 +13,9 @@ const storeId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "store ids may contain
 
 /** A Pincode reason value: UPPER_SNAKE_CASE, as every reason in the documented tables. */
 const reasonName = z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, "reasons are UPPER_SNAKE_CASE (A-Z, 0-9, _)");
+/** Pincode endpoint families, as the client throttles and the shared budget paces them (docs/rate-budget.md). */
+export const PINCODE_FAMILIES = ["poll", "status", "update", "catalog"] as const;
+const callsPerSecond = z.number().positive("must be a number of calls per second > 0").max(1000);
 
 /** Per-stage settings. `-c stage=dev|prod` selects one; everything else has a safe default. */
 export const StageConfigSchema = z
@@ -101,10 +104,23 @@ export const StageConfigSchema = z
       /** Optional address subscribed to the alarm topic (`-c alarmEmail=ops@example.com`). */
       email: z.email().optional(),
     }),
+    /**
+     * The rate the whole stack may spend on Pincode, whatever the concurrency (PINCODE-API A8: limits exist, no
+     * numbers, abusers blacklisted). `-c pincodeRateLimitPerS=20`, optionally per family on top:
+     * `-c pincodeRateLimits=poll:5,status:10,update:5,catalog:2`. Paced through a shared schedule in the table.
+     */
+    pincodeRateLimit: z.object({
+      perSecond: callsPerSecond,
+      families: z.partialRecord(z.enum(PINCODE_FAMILIES), callsPerSecond),
+    }),
   })
   .refine((c) => c.poller.timeBudgetMs <= (c.poller.timeoutSeconds - 5) * 1000, {
     message: "poller.timeBudgetMs must leave at least 5 s of the poller timeout to save its cursor",
     path: ["poller", "timeBudgetMs"],
+  })
+  .refine((c) => Object.values(c.pincodeRateLimit.families).every((rate) => rate <= c.pincodeRateLimit.perSecond), {
+    message: "pincodeRateLimit.families: a family's rate cannot exceed the total pincodeRateLimit.perSecond",
+    path: ["pincodeRateLimit", "families"],
   })
   .refine((c) => c.alarms.pollLag.thresholdMinutes * 60_000 > healthyPollLagMs(c), {
     message: "alarms.pollLag.thresholdMinutes must exceed the lag of a healthy poller (interval + settle + timeout)",
@@ -150,6 +166,8 @@ const common = {
     submissionPending: { thresholdMinutes: 30 },
   },
   extraReasons: { cancel: [], item: [] },
+  // Below the sum of the old per-container throttles (13/s) for ONE container; override per deployment.
+  pincodeRateLimit: { perSecond: 10, families: {} },
 } as const satisfies Partial<StageConfig>;
 
 const STAGES: Record<StageName, StageConfig> = {
@@ -192,6 +210,8 @@ export const CONTEXT_OVERRIDES = [
   "extraCancelReasons",
   "extraItemReasons",
   "submissionPendingAlarmMinutes",
+  "pincodeRateLimitPerS",
+  "pincodeRateLimits",
 ] as const;
 export type ContextOverrides = Partial<Record<(typeof CONTEXT_OVERRIDES)[number], unknown>>;
 
@@ -206,6 +226,27 @@ function splitList(value: unknown): unknown {
     .split(",")
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
+}
+
+/** `-c pincodeRateLimitPerS=20` arrives as the string "20"; anything not a number is left for the schema to name. */
+function contextNumber(value: unknown): unknown {
+  return typeof value === "string" && value.trim() !== "" && Number.isFinite(Number(value)) ? Number(value) : value;
+}
+
+/** `poll:5,status:10` -> { poll: 5, status: 10 }; a malformed entry fails naming the context key and the form. */
+function familyRates(value: unknown): unknown {
+  if (typeof value !== "string") return value;
+  const out: Record<string, unknown> = {};
+  for (const entry of value.split(",").filter((e) => e.trim() !== "")) {
+    const [family, rate, extra] = entry.split(":").map((s) => s.trim());
+    if (!family || rate === undefined || extra !== undefined) {
+      throw new Error(
+        `context 'pincodeRateLimits' must be <family>:<calls per second>,... with family one of ${PINCODE_FAMILIES.join(", ")}`,
+      );
+    }
+    out[family] = contextNumber(rate);
+  }
+  return out;
 }
 
 /**
@@ -237,6 +278,16 @@ export function loadStageConfig(stage: unknown, overrides: ContextOverrides = {}
       cancel:
         overrides.extraCancelReasons === undefined ? base.extraReasons.cancel : splitList(overrides.extraCancelReasons),
       item: overrides.extraItemReasons === undefined ? base.extraReasons.item : splitList(overrides.extraItemReasons),
+    },
+    pincodeRateLimit: {
+      perSecond:
+        overrides.pincodeRateLimitPerS === undefined
+          ? base.pincodeRateLimit.perSecond
+          : contextNumber(overrides.pincodeRateLimitPerS),
+      families:
+        overrides.pincodeRateLimits === undefined
+          ? base.pincodeRateLimit.families
+          : familyRates(overrides.pincodeRateLimits),
     },
   };
   const result = StageConfigSchema.safeParse(candidate);

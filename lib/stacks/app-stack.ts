@@ -131,6 +131,15 @@ export class AppStack extends Stack {
       // Reason tables extended per stage: every function that validates requests to Pincode reads these.
       PINCODE_EXTRA_CANCEL_REASONS: config.extraReasons.cancel.join(","),
       PINCODE_EXTRA_ITEM_REASONS: config.extraReasons.item.join(","),
+      // One Pincode budget for the stack, paced through the table (docs/rate-budget.md).
+      PINCODE_RATE_LIMIT_PER_S: String(config.pincodeRateLimit.perSecond),
+      ...(Object.keys(config.pincodeRateLimit.families).length > 0
+        ? {
+            PINCODE_RATE_LIMITS: Object.entries(config.pincodeRateLimit.families)
+              .map(([family, rate]) => `${family}:${rate}`)
+              .join(","),
+          }
+        : {}),
     };
 
     this.callback = new PincodeFunction(this, "Callback", {

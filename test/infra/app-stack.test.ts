@@ -83,6 +83,7 @@ describe("app stack: functions", () => {
         "PINCODE_CREDENTIALS_SECRET_ARN",
         "PINCODE_EXTRA_CANCEL_REASONS",
         "PINCODE_EXTRA_ITEM_REASONS",
+        "PINCODE_RATE_LIMIT_PER_S",
         "STORE_IDS",
         "POLL_LOOKBACK_MS",
         "POLL_SETTLE_MS",
@@ -98,6 +99,7 @@ describe("app stack: functions", () => {
         "PINCODE_EXTRA_CANCEL_REASONS",
         "PINCODE_EXTRA_ITEM_REASONS",
         "COMMANDS_QUEUE_URL",
+        "PINCODE_RATE_LIMIT_PER_S",
       ],
       commands: [
         "TABLE_NAME",
