@@ -213,7 +213,8 @@ export class CatalogState {
     else
       issues.error(
         ISSUE_CODES.unsupportedOperation,
-        `operationType ${JSON.stringify(operationType)} with data.type ${JSON.stringify(dataType)} is not supported on /tsp/catalog/v1/listing`,
+        // The field paths and the expected forms, never the values (they come from the caller and could be anything).
+        "operationType with data.type is not a supported combination on /tsp/catalog/v1/listing",
         [{ operationType: "expected CREATE, PARTIAL_UPDATE or INVENTORY_UPDATE" }],
       );
   }

@@ -163,7 +163,8 @@ describe("order view freshness under duplicated, reordered delivery (property)",
         const staleFreshness = new Set(history.filter((h) => h.outcome === "stale").map((h) => h.freshness));
         for (const late of lateOnes) expect(staleFreshness.has(freshnessOf(OrderSchema.parse(late)))).toBe(true);
       }),
-      { numRuns: 30 },
+      // Modest: issue 8's order-truth property test covers many orders per run on top of this one.
+      { numRuns: 12 },
     );
-  });
+  }, 120_000);
 });
