@@ -49,6 +49,16 @@ const section = (name: string) => {
   sectionStart = performance.now();
   console.log(name);
 };
+/** A section that fails is reported as a gap; the others still print and are written. */
+async function guarded(name: string, run: () => Promise<void>): Promise<void> {
+  try {
+    await run();
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    console.log(`  ${name} failed: ${reason}`);
+    gaps.push(`${name}: failed in this run (${reason})`);
+  }
+}
 const rows: Row[] = [];
 const gaps: string[] = [
   "processor commands/s: no commands consumer on this branch (issue 9, branch issue9-cmd, builds it)",
@@ -94,16 +104,20 @@ if (want("processor")) {
 }
 if (want("poller")) {
   section("poller");
-  const r = await benchPoller(sizes.pollerOrders, log);
-  rows.push(...r.rows);
-  gaps.push(...r.gaps);
-  raw.poller = r.scenarios;
+  await guarded("poller", async () => {
+    const r = await benchPoller(sizes.pollerOrders, log);
+    rows.push(...r.rows);
+    gaps.push(...r.gaps);
+    raw.poller = r.scenarios;
+  });
 }
 if (want("e2e")) {
   section("e2e");
-  const r = await benchEndToEnd(e2eOrders, log);
-  rows.push(...r.rows);
-  raw.endToEnd = r.e2e;
+  await guarded("end to end", async () => {
+    const r = await benchEndToEnd(e2eOrders, log);
+    rows.push(...r.rows);
+    raw.endToEnd = r.e2e;
+  });
 }
 if (callbackFigures && processor) {
   const fresh = processor.phases.find((p) => p.phase === "new");
