@@ -115,6 +115,26 @@ beforeEach(async () => {
   for (const url of Object.values(queues).flatMap((q) => [q.queueUrl, q.dlqUrl])) await drainBodies(sqs.client, url);
 });
 
+describe("configuration", () => {
+  it("answers 503 naming the missing variables when the queue URLs are not configured", async () => {
+    const bare = createSellerApiHandler(
+      wireSellerApiDeps({
+        dynamo: dynamo.client,
+        sqs: sqs.client,
+        tableName: dynamo.tableName,
+        commandsQueueUrl: sqs.commandsQueueUrl,
+        ...testObservability("pincode-bridge-seller-api"),
+      }),
+    );
+
+    const result = await bare(event(OPS_ROUTE_PATHS.summary, {}));
+
+    expect(result.statusCode).toBe(503);
+    expect(JSON.parse(result.body)).toMatchObject({ error: "OPERATIONS_UNAVAILABLE" });
+    expect(JSON.parse(result.body).message).toMatch(/EVENTS_DLQ_URL/);
+  });
+});
+
 describe("DLQs", () => {
   it("lists each DLQ with its count and the queue it redrives to", async () => {
     await send(queues.events.dlqUrl, snapshotBody("O-1"));
