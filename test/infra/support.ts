@@ -2,8 +2,13 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type CfnElement, Stack } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
+import { vi } from "vitest";
 import { buildApp, type PincodeBridgeApp } from "../../lib/app/build-app.ts";
 import { REPO_ROOT } from "../../lib/constructs/pincode-function.ts";
+
+// A synth of both stacks (six functions, the API from the route table) takes ~20 s on an idle 2-core machine and
+// well over the default 30 s when the machine is busy; the first test of each file pays it. Hangs still time out.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 /** The context `cdk synth` sees from cdk.json (feature flags included), so tests check what the CLI builds. */
 const cdkJsonContext: Record<string, unknown> = JSON.parse(readFileSync(join(REPO_ROOT, "cdk.json"), "utf8")).context;
