@@ -171,7 +171,11 @@ const legOf = (order: OrderModel, type: string) => order.fulfilments.find((f) =>
 /** The actions the current state allows, in the order the buttons show them. */
 export function allowedActions(order: OrderModel): ActionType[] {
   if (isTerminal(order)) return [];
-  if (isNew(order)) return ["accept", "cancel", "itemUnits", "invoice"];
+  // Units only go down (sandbox reading of ITEM_UNIT_UPDATE): nothing to cut once every line is at 0.
+  const tail: ActionType[] = order.items.some((i) => i.quantity > 0)
+    ? ["cancel", "itemUnits", "invoice"]
+    : ["cancel", "invoice"];
+  if (isNew(order)) return ["accept", ...tail];
   const actions: ActionType[] = [];
   if (order.state === "ACCEPTED") actions.push("start");
   const store = legOf(order, "STORE");
@@ -185,7 +189,7 @@ export function allowedActions(order: OrderModel): ActionType[] {
     if (delivery.state === "SEARCHING_FOR_AGENT" || delivery.state === "AGENT_ASSIGNED") actions.push("outForDelivery");
     else if (delivery.state === "OUT_FOR_DELIVERY") actions.push("delivered");
   }
-  actions.push("complete", "cancel", "itemUnits", "invoice");
+  actions.push("complete", ...tail);
   return actions;
 }
 

@@ -63,7 +63,8 @@ function toPincode(order: SandboxOrder, body: Record<string, unknown>): OrderUpd
 }
 
 function request(order: SandboxOrder, model: OrderModel, action: ActionType) {
-  const item = model.items[0]!;
+  // The detail offers a cut on lines that still have units.
+  const item = model.items.find((i) => i.quantity > 0) ?? model.items[0]!;
   const bodies = actionRequest(model, action, {
     reason: action === "cancel" ? "ITEM_UNAVAILABLE" : "ITEM_UNAVAILABLE",
     itemId: item.id,
