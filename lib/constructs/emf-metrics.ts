@@ -4,7 +4,7 @@ import { MathExpression, Metric, type MetricOptions } from "aws-cdk-lib/aws-clou
 /** `POWERTOOLS_METRICS_NAMESPACE`, set on every function by PincodeFunction. */
 export const METRICS_NAMESPACE = "PincodeBridge";
 
-export type FunctionName = "callback" | "callback-auth" | "poller" | "processor";
+export type FunctionName = "callback" | "callback-auth" | "poller" | "processor" | "commands";
 
 /** Powertools adds `service` (= `POWERTOOLS_SERVICE_NAME`) to every EMF metric as a dimension. */
 export const serviceName = (fn: FunctionName): string => `pincode-bridge-${fn}`;
@@ -46,11 +46,21 @@ export const EMF_METRICS = {
   StatusChecksSkipped: { emittedBy: ["processor"], dimensions: [] },
   SubmissionResults: { emittedBy: ["processor"], dimensions: [] },
   UnknownCallbacksKept: { emittedBy: ["processor"], dimensions: [] },
-  RecordFailures: { emittedBy: ["processor"], dimensions: [] },
-  PoisonMessages: { emittedBy: ["processor"], dimensions: [] },
+  RecordFailures: { emittedBy: ["processor", "commands"], dimensions: [] },
+  PoisonMessages: { emittedBy: ["processor", "commands"], dimensions: [] },
+  // functions/commands (issue 9): buffered counts (service only).
+  CommandsSucceeded: { emittedBy: ["commands"], dimensions: [] },
+  CommandsRejected: { emittedBy: ["commands"], dimensions: [] },
+  CommandsFailed: { emittedBy: ["commands"], dimensions: [] },
+  CommandDuplicates: { emittedBy: ["commands"], dimensions: [] },
+  CommandStatusChecks: { emittedBy: ["commands"], dimensions: [] },
+  CommandAmbiguousFailures: { emittedBy: ["commands"], dimensions: [] },
+  SubmissionsSent: { emittedBy: ["commands"], dimensions: [] },
+  SubmissionsRejected: { emittedBy: ["commands"], dimensions: [] },
+  SubmissionsFailed: { emittedBy: ["commands"], dimensions: [] },
   // functions/adapters/metric-helpers.ts pincodeMetricSink: one record per HTTP attempt to Pincode.
-  PincodeCalls: { emittedBy: ["poller", "processor"], dimensions: ["endpoint", "outcome"] },
-  PincodeLatency: { emittedBy: ["poller", "processor"], dimensions: ["endpoint", "outcome"] },
+  PincodeCalls: { emittedBy: ["poller", "processor", "commands"], dimensions: ["endpoint", "outcome"] },
+  PincodeLatency: { emittedBy: ["poller", "processor", "commands"], dimensions: ["endpoint", "outcome"] },
 } as const satisfies Record<string, EmfMetricSpec>;
 
 export type EmfMetricName = keyof typeof EMF_METRICS;
