@@ -248,7 +248,7 @@ export function submissionCompletedEvent(
   pincodeSubmissionId: string,
 ): BridgeEvent {
   const messages = messageViews(record, result);
-  const count = (outcome: string) => messages.filter((m) => m.outcome === outcome).length;
+  const tally = (outcome: string) => messages.filter((m) => m.outcome === outcome).length;
   const detail: SubmissionCompletedDetail = {
     submissionId: record.submissionId,
     pincodeSubmissionId,
@@ -259,9 +259,9 @@ export function submissionCompletedEvent(
     processingStatus: result.processingStatus,
     counts: {
       messages: messages.length,
-      succeeded: count("SUCCEEDED"),
-      warnings: count("WARNING"),
-      failed: count("FAILED"),
+      succeeded: tally("SUCCEEDED"),
+      warnings: tally("WARNING"),
+      failed: tally("FAILED"),
     },
     messages: messages.map((m) => ({
       messageId: m.messageId,

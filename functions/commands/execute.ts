@@ -185,6 +185,12 @@ async function announce(deps: ExecutorDeps, command: CommandRecord): Promise<voi
   await deps.commands.clearEventPending(command.commandId);
 }
 
+const COMMAND_STATUS_METRIC = {
+  SUCCEEDED: "CommandsSucceeded",
+  REJECTED: "CommandsRejected",
+  FAILED: "CommandsFailed",
+} as const;
+
 export type ExecutionResult = "SUCCEEDED" | "REJECTED" | "FAILED" | "duplicate";
 
 /** Executes the order command `commandId` (a commands-queue `command.order` message). */
@@ -216,7 +222,7 @@ export async function executeOrderCommand(
     const won = await deps.commands.complete(commandId, status, outcome, at);
     const final = await deps.commands.get(commandId);
     if (final && won) await announce(deps, final);
-    countMetric(metrics, `Commands${status[0]}${status.slice(1).toLowerCase()}`);
+    countMetric(metrics, COMMAND_STATUS_METRIC[status]);
     logger.info("command finished", { commandId, orderId, status, decidedBy: outcome.decidedBy ?? null });
     return won ? status : "duplicate";
   };
@@ -347,7 +353,7 @@ export async function executeSubmission(
   const finalise = async (status: "REJECTED" | "FAILED", error: Parameters<SubmissionRepository["markFinal"]>[2]) => {
     await deps.submissions.markFinal(submissionId, status, error, deps.now());
     await settleCatalogCommand(deps, record.commandId);
-    countMetric(metrics, `Submissions${status[0]}${status.slice(1).toLowerCase()}`);
+    countMetric(metrics, status === "REJECTED" ? "SubmissionsRejected" : "SubmissionsFailed");
     logger.warn("submission not accepted by Pincode", { submissionId, status, errorCode: error.errorCode ?? null });
     return status;
   };

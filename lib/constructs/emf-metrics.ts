@@ -51,8 +51,8 @@ export const EMF_METRICS = {
   UnknownCallbacksKept: { emittedBy: ["processor"], dimensions: [] },
   // Refused callbacks the processor wrote to quarantine (the callback queues them as callback.quarantined).
   CallbacksQuarantined: { emittedBy: ["processor"], dimensions: [] },
-  RecordFailures: { emittedBy: ["processor"], dimensions: [] },
-  PoisonMessages: { emittedBy: ["processor"], dimensions: [] },
+  RecordFailures: { emittedBy: ["processor", "commands"], dimensions: [] },
+  PoisonMessages: { emittedBy: ["processor", "commands"], dimensions: [] },
   // functions/processor/ingest-order.ts: tolerant parsing, tie settling, final Status Check outcomes.
   OddFieldValues: { emittedBy: ["processor"], dimensions: ["field"] },
   TieStatusChecks: { emittedBy: ["processor"], dimensions: [] },
@@ -60,14 +60,19 @@ export const EMF_METRICS = {
   // functions/seller-api/create-handler.ts: buffered counts (service only); API Gateway has the per-method picture.
   SellerApiRequests: { emittedBy: ["seller-api"], dimensions: [] },
   SellerApiServerErrors: { emittedBy: ["seller-api"], dimensions: [] },
+  CommandsSucceeded: { emittedBy: ["commands"], dimensions: [] },
+  CommandsRejected: { emittedBy: ["commands"], dimensions: [] },
+  CommandsFailed: { emittedBy: ["commands"], dimensions: [] },
   // functions/commands/execute.ts: buffered counts (service only).
   CommandDuplicates: { emittedBy: ["commands"], dimensions: [] },
   CommandStatusChecks: { emittedBy: ["commands"], dimensions: [] },
   CommandAmbiguousFailures: { emittedBy: ["commands"], dimensions: [] },
   SubmissionsSent: { emittedBy: ["commands"], dimensions: [] },
+  SubmissionsRejected: { emittedBy: ["commands"], dimensions: [] },
+  SubmissionsFailed: { emittedBy: ["commands"], dimensions: [] },
   // functions/adapters/metric-helpers.ts pincodeMetricSink: one record per HTTP attempt to Pincode.
-  PincodeCalls: { emittedBy: ["poller", "processor"], dimensions: ["endpoint", "outcome"] },
-  PincodeLatency: { emittedBy: ["poller", "processor"], dimensions: ["endpoint", "outcome"] },
+  PincodeCalls: { emittedBy: ["poller", "processor", "commands"], dimensions: ["endpoint", "outcome"] },
+  PincodeLatency: { emittedBy: ["poller", "processor", "commands"], dimensions: ["endpoint", "outcome"] },
 } as const satisfies Record<string, EmfMetricSpec>;
 
 export type EmfMetricName = keyof typeof EMF_METRICS;

@@ -120,6 +120,22 @@ export class OperationsDashboard extends Construct {
         ),
         graph("Poll pages and order ids", sums("poller", ["PollPages", "PollOrderIds", "PollIdsSkippedFresh"])),
       ],
+      // Issue 9: seller commands (functions/commands, docs/commands.md).
+      [
+        graph("Commands", sums("commands", ["CommandsSucceeded", "CommandsRejected", "CommandsFailed"])),
+        graph(
+          "Command work",
+          sums("commands", [
+            "CommandDuplicates",
+            "CommandStatusChecks",
+            "CommandAmbiguousFailures",
+            "SubmissionsSent",
+            "SubmissionsRejected",
+            "SubmissionsFailed",
+          ]),
+        ),
+        graph("Commands record failures", sums("commands", ["RecordFailures", "PoisonMessages"])),
+      ],
       [
         graph("Seller API requests", sums("seller-api", ["SellerApiRequests", "SellerApiServerErrors"])),
         graph(

@@ -338,6 +338,40 @@ export class AppStack extends Stack {
       ],
     });
 
+    // --- Issue 9: the commands function (seller commands → Pincode, exactly once; docs/commands.md).
+    this.commands = new PincodeFunction(this, "Commands", {
+      ...shared,
+      name: "commands",
+      entry: entry("commands"),
+      description: "Seller commands from the FIFO queue: Order Update, Store Toggle, Listing, exactly once",
+      memoryMb: config.processor.memoryMb,
+      // The commands queue's visibility timeout is derived from the processor's timeout (data stack): keep them equal.
+      timeout: Duration.seconds(config.processor.timeoutSeconds),
+      environment: {
+        ...pincodeEnv,
+        TABLE_NAME: data.table.tableName,
+        EVENT_BUS_NAME: data.eventBus.eventBusName,
+      },
+    });
+    // Items of commands, submissions and orders only; no Scan, no BatchGet, no Delete; it sends no SQS message.
+    this.commands.role.addToPolicy(
+      new PolicyStatement({
+        actions: COMMANDS_TABLE_ACTIONS,
+        resources: [data.table.tableArn],
+        conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": COMMANDS_LEADING_KEY_PATTERNS } },
+      }),
+    );
+    data.dataKey.grant(this.commands, ...TABLE_KEY_ACTIONS);
+    data.eventBus.grantPutEventsTo(this.commands);
+    data.pincodeCredentials.grantRead(this.commands);
+    this.commands.function.addEventSource(
+      new SqsEventSource(data.commandsQueue.queue, {
+        // FIFO: a batch keeps each message group's order; SqsFifoPartialProcessorAsync fails the rest of a group.
+        batchSize: config.processor.batchSize,
+        maxConcurrency: config.processor.maxConcurrency,
+        reportBatchItemFailures: true,
+      }),
+    );
     // --- API: Pincode's callback and token endpoints.
     const accessLogs = new LogGroup(this, "ApiAccessLogs", {
       retention: config.logRetentionDays,
@@ -413,41 +447,6 @@ export class AppStack extends Stack {
     new CfnOutput(this, "TokenUrl", { value: this.api.urlForPath("/pincode/oauth/token") });
     new CfnOutput(this, "CallbackAuthSecretArn", { value: data.callbackAuth.secretArn });
     new CfnOutput(this, "PincodeCredentialsSecretArn", { value: data.pincodeCredentials.secretArn });
-
-    // --- Issue 9: the commands function (seller commands → Pincode, exactly once; docs/commands.md).
-    this.commands = new PincodeFunction(this, "Commands", {
-      ...shared,
-      name: "commands",
-      entry: entry("commands"),
-      description: "Seller commands from the FIFO queue: Order Update, Store Toggle, Listing, exactly once",
-      memoryMb: config.processor.memoryMb,
-      // The commands queue's visibility timeout is derived from the processor's timeout (data stack): keep them equal.
-      timeout: Duration.seconds(config.processor.timeoutSeconds),
-      environment: {
-        ...pincodeEnv,
-        TABLE_NAME: data.table.tableName,
-        EVENT_BUS_NAME: data.eventBus.eventBusName,
-      },
-    });
-    // Items of commands, submissions and orders only; no Scan, no BatchGet, no Delete; it sends no SQS message.
-    this.commands.role.addToPolicy(
-      new PolicyStatement({
-        actions: COMMANDS_TABLE_ACTIONS,
-        resources: [data.table.tableArn],
-        conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": COMMANDS_LEADING_KEY_PATTERNS } },
-      }),
-    );
-    data.dataKey.grant(this.commands, ...TABLE_KEY_ACTIONS);
-    data.eventBus.grantPutEventsTo(this.commands);
-    data.pincodeCredentials.grantRead(this.commands);
-    this.commands.function.addEventSource(
-      new SqsEventSource(data.commandsQueue.queue, {
-        // FIFO: a batch keeps each message group's order; SqsFifoPartialProcessorAsync fails the rest of a group.
-        batchSize: config.processor.batchSize,
-        maxConcurrency: config.processor.maxConcurrency,
-        reportBatchItemFailures: true,
-      }),
-    );
 
     // --- Alarms.
     this.alarms = new QueueAlarms(this, "Alarms", {
