@@ -108,7 +108,17 @@ describe("app stack: functions", () => {
         "PINCODE_AUTH_URL",
         "PINCODE_CREDENTIALS_SECRET_ARN",
       ],
-      "seller-api": ["TABLE_NAME", "COMMANDS_QUEUE_URL", "STORE_IDS"],
+      "seller-api": [
+        "TABLE_NAME",
+        "COMMANDS_QUEUE_URL",
+        "STORE_IDS",
+        // The operations routes (functions/seller-api/routes/ops-*.ts): the work queues and their DLQs.
+        "EVENTS_QUEUE_URL",
+        "EVENTS_DLQ_URL",
+        "POLL_QUEUE_URL",
+        "POLL_DLQ_URL",
+        "COMMANDS_DLQ_URL",
+      ],
     };
 
     for (const name of FUNCTION_NAMES) {
