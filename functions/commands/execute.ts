@@ -227,13 +227,15 @@ export async function executeOrderCommand(
     return won ? status : "duplicate";
   };
 
-  const store = async (order: Order, decidedBy: "order-update" | "status-check", receivedAt: number) => {
+  // `calledAt`: when the call that fetched `order` began, a lower bound of when it was true (docs/ingestion.md); the
+  // answer arrived now, so the snapshot was true somewhere in [calledAt, now].
+  const store = async (order: Order, decidedBy: "order-update" | "status-check", calledAt: number) => {
     if (order.id !== orderId) throw new PoisonCommandError(`Pincode answered for another order than ${orderId}`);
     const result = await deps.orders.upsert({
       order,
       source: "order-update",
-      receivedAt,
-      syncedAt: receivedAt,
+      receivedAt: deps.now(),
+      syncedAt: calledAt,
       // One history item per command: a redelivery rewrites the same one.
       messageId: `command-${commandId}`,
       requestId: command.requestId,
