@@ -12,6 +12,7 @@ import { createEventBridgePublisher, type EventPublisher } from "#adapters/event
 import { pincodeMetricSink } from "#adapters/metric-helpers.ts";
 import { createLogger, createMetrics } from "#adapters/observability.ts";
 import { createOrderRepository } from "#adapters/order-repository.ts";
+import { rateBudgetOption } from "#adapters/rate-budget-store.ts";
 import { loadJsonSecret, PincodeCredentialsSchema } from "#adapters/secrets.ts";
 import { createSubmissionRepository } from "#adapters/submission-repository.ts";
 import { createPincodeClient, type PincodeClientConfig } from "#pincode/client.ts";
@@ -61,14 +62,17 @@ export function commandsDepsFromEnv(env: NodeJS.ProcessEnv = process.env): Execu
   // Stage additions to the outbound reason tables (-c extraCancelReasons / extraItemReasons).
   extendReasonTablesFromEnv(env);
   const secrets = createSecretsClient();
+  const dynamo = createDynamoClient();
   return wireCommandsDeps({
-    dynamo: createDynamoClient(),
+    dynamo,
     tableName: config.TABLE_NAME,
     events: createEventBridgePublisher(createEventBridgeClient(), config.EVENT_BUS_NAME),
     pincode: {
       baseUrl: config.PINCODE_API_BASE_URL,
       authBaseUrl: config.PINCODE_AUTH_URL,
       credentials: () => loadJsonSecret(secrets, config.PINCODE_CREDENTIALS_SECRET_ARN, PincodeCredentialsSchema),
+      // The stack-wide Pincode budget (docs/rate-budget.md): commands take their slots first.
+      ...rateBudgetOption(env, { dynamo, tableName: config.TABLE_NAME }),
     },
     logger: createLogger(config.POWERTOOLS_SERVICE_NAME),
     metrics: createMetrics(config.POWERTOOLS_SERVICE_NAME),

@@ -77,7 +77,8 @@ export const OPS_DLQ_ACTIONS = [
 ] as const;
 /** The commands function's table access: item reads/writes under these leading keys only (functions/commands). */
 export const COMMANDS_TABLE_ACTIONS = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"];
-export const COMMANDS_LEADING_KEY_PATTERNS = ["COMMAND#*", "SUBMISSION#*", "ORDER#*"];
+/** RATEBUDGET#*: the shared Pincode rate budget's pacing items (docs/rate-budget.md). */
+export const COMMANDS_LEADING_KEY_PATTERNS = ["COMMAND#*", "SUBMISSION#*", "ORDER#*", "RATEBUDGET#*"];
 
 /** What a principal needs on the table's customer-managed key to read and write items through DynamoDB. */
 const TABLE_KEY_ACTIONS = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"];
