@@ -187,7 +187,8 @@ describe("PincodeClient retries and errors against a real HTTP server", () => {
   });
 
   it("surfaces a timeout as PincodeTransportError when every attempt times out", async () => {
-    h = await startHarness({ config: { timeoutMs: 30, retry: { maxAttempts: 2, baseDelayMs: 1 } } });
+    // 250 ms, not less: the first attempt also fetches the token, and a loaded machine must not time that out instead.
+    h = await startHarness({ config: { timeoutMs: 250, retry: { maxAttempts: 2, baseDelayMs: 1 } } });
     h.server.always(STATUS_ROUTE, { ...OK, delayMs: 2_000 });
 
     const error = await h.client.getOrderStatus(ORDER_ID).catch((e: unknown) => e);
