@@ -106,7 +106,7 @@ describe("pincode-bridge against local mode", () => {
     expect(help.stdout).toMatch(/Usage: pincode-bridge dlq redrive \[options\] <queue>/);
     expect(wrongKey.code).toBe(3);
     expect(wrongKey.stderr).toMatch(/UNAUTHORIZED[\s\S]*-> check SELLER_API_KEY/);
-  });
+  }, 60_000);
 
   it("shows stores, orders from the sandbox and the operations summary", async () => {
     const created = await fetch(`${sandbox}/_sandbox/orders`, {
