@@ -107,11 +107,17 @@ describe("app stack: functions", () => {
         "PINCODE_API_BASE_URL",
         "PINCODE_AUTH_URL",
         "PINCODE_CREDENTIALS_SECRET_ARN",
+        "PINCODE_EXTRA_CANCEL_REASONS",
+        "PINCODE_EXTRA_ITEM_REASONS",
+        "PINCODE_RATE_LIMIT_PER_S",
       ],
       "seller-api": [
         "TABLE_NAME",
         "COMMANDS_QUEUE_URL",
         "STORE_IDS",
+        // The seller API validates cancel and unit-cut reasons against the stage's tables.
+        "PINCODE_EXTRA_CANCEL_REASONS",
+        "PINCODE_EXTRA_ITEM_REASONS",
         // The operations routes (functions/seller-api/routes/ops-*.ts): the work queues and their DLQs.
         "EVENTS_QUEUE_URL",
         "EVENTS_DLQ_URL",

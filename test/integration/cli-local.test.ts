@@ -209,8 +209,11 @@ describe("pincode-bridge against local mode", () => {
     });
     expect(callback.status).toBe(400);
 
-    const list = await cli("quarantine", "list", "--json");
-    const item = list.json().items[0] as { id: string; reason: string };
+    // The callback queues the refused body; the processor stores it in quarantine (issue 11), so it appears shortly.
+    const item = await eventually(async () => {
+      const list = await cli("quarantine", "list", "--json");
+      return list.json().items[0] as { id: string; reason: string } | undefined;
+    }, "the quarantined callback");
     const human = await cli("quarantine", "list");
     const replay = await cli("quarantine", "replay", item.id);
 

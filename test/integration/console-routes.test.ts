@@ -69,7 +69,18 @@ beforeAll(async () => {
     NOW - MINUTE,
   );
   // An old snapshot of the first order arriving late (stale) 2 min ago.
-  await write({ ...first, updatedAt: String(Number(first.updatedAt) - 10_000) }, "callback", NOW - 2 * MINUTE);
+  // Older on every timestamp it carries (order and billing updatedAt): with equal evidence it would be a tie, which
+  // the freshness rule hands to the later arrival (docs/ingestion.md).
+  const billing = first.billing as Record<string, unknown>;
+  await write(
+    {
+      ...first,
+      updatedAt: String(Number(first.updatedAt) - 10_000),
+      billing: { ...billing, updatedAt: String(Number(billing.updatedAt) - 10_000) },
+    },
+    "callback",
+    NOW - 2 * MINUTE,
+  );
 });
 afterAll(async () => {
   await sqs?.stop();
