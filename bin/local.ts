@@ -54,7 +54,9 @@ const lines = [
   `  inspect: aws --endpoint-url ${pipeline.dynamo.endpoint} dynamodb scan --table-name ${pipeline.dynamo.tableName}`,
   `           aws --endpoint-url ${pipeline.queues.endpoint} sqs get-queue-attributes --queue-url ${pipeline.queues.eventsDlqUrl} --attribute-names All`,
   "  (any key and region work against the emulators; with no AWS config, prefix the commands with",
-  "   AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1)",
+  "   AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1;",
+  "   `aws sqs` needs a current AWS CLI v2: Debian's AWS CLI 2.9 speaks SQS's old query protocol, which fauxqs does not;",
+  "   `npx pincode-bridge dlq list` reads the same through the seller API)",
   "",
   "ready. Ctrl-C stops.",
 ];

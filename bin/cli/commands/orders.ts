@@ -208,13 +208,14 @@ export function registerOrders(program: Command, ctx: CliContext): void {
         ctx.io.out("");
         ctx.io.out(
           table(
+            // Pincode's own item fields (PINCODE-API §3.2): itemId, serviceProviderItemId (the seller's SKU), quantity.count.
             items.map((item) => ({
-              itemId: item.id,
-              name: (item.descriptor as Record<string, unknown> | undefined)?.name ?? item.name,
+              itemId: item.itemId,
+              sku: item.serviceProviderItemId,
+              name: item.name,
               units: (item.quantity as Record<string, unknown> | undefined)?.count,
-              state: item.itemState ?? item.state,
             })),
-            ["itemId", "name", "units", "state"],
+            ["itemId", "sku", "name", "units"],
           ),
         );
       }
