@@ -471,6 +471,7 @@ export class AppStack extends Stack {
         Poller: this.poller.function,
         Processor: this.processor.function,
         SellerApi: this.sellerApi.function,
+        Commands: this.commands.function,
       },
       apiMethods,
       apiStage: this.api.deploymentStage,

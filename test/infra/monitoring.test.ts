@@ -256,9 +256,9 @@ describe("service alarms", () => {
     for (const alarm of alarms(appTemplate)) {
       expect(alarm.Properties.AlarmActions, String(alarm.Properties.MetricName)).toEqual([{ Ref: topic }]);
     }
-    // DLQs x3, events backlog, poll lag (all stores), pending submission, poller/processor/seller-api errors,
-    // callback and token 5xx, quarantine.
-    expect(alarms(appTemplate)).toHaveLength(12);
+    // DLQs x3, events backlog, poll lag (all stores), pending submission, poller/processor/seller-api/commands
+    // errors, callback and token 5xx, quarantine.
+    expect(alarms(appTemplate)).toHaveLength(13);
   });
 
   it("alarms on the first quarantined callback: rejected as malformed or invalid by the callback function", () => {
