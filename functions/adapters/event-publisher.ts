@@ -27,6 +27,20 @@ export interface DomainEvent {
   detail: OrderChangedDetail;
 }
 
+/** The OrderChanged event for an accepted change: only the detail's fields, so nothing else on the change leaks out. */
+export const orderChangedEvent = (change: OrderChangedDetail): DomainEvent => ({
+  detailType: ORDER_CHANGED,
+  detail: {
+    orderId: change.orderId,
+    storeId: change.storeId,
+    before: change.before,
+    after: change.after,
+    source: change.source,
+    receivedAt: change.receivedAt,
+    version: change.version,
+  },
+});
+
 // --- Command-side events (issue 9). JSON Schemas: docs/events/*.json --------------------------------------------
 
 export const COMMAND_SUCCEEDED = "CommandSucceeded";

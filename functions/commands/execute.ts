@@ -24,10 +24,10 @@ import {
   COMMAND_REJECTED,
   COMMAND_SUCCEEDED,
   type EventPublisher,
-  ORDER_CHANGED,
+  orderChangedEvent,
 } from "#adapters/event-publisher.ts";
 import { countMetric } from "#adapters/metric-helpers.ts";
-import type { OrderChange, OrderRepository, StoredOrderView } from "#adapters/order-repository.ts";
+import type { OrderRepository, StoredOrderView } from "#adapters/order-repository.ts";
 import { type SubmissionRepository, submissionCompletedEvent } from "#adapters/submission-repository.ts";
 import { actionInEffect } from "#core/order-actions.ts";
 import type { CommandCallOptions, SubmissionResult } from "#pincode/client.ts";
@@ -124,19 +124,6 @@ export function classifyFailure(error: unknown, endpoint: string): CallFailure {
 const summaryOf = (view: StoredOrderView) => ({
   orderState: view.summary?.orderState ?? null,
   fulfillments: view.summary?.fulfillments ?? [],
-});
-
-const orderChangedEvent = (change: OrderChange): BridgeEvent => ({
-  detailType: ORDER_CHANGED,
-  detail: {
-    orderId: change.orderId,
-    storeId: change.storeId,
-    before: change.before,
-    after: change.after,
-    source: change.source,
-    receivedAt: change.receivedAt,
-    version: change.version,
-  },
 });
 
 function commandEvent(command: CommandRecord): BridgeEvent | undefined {

@@ -4,11 +4,9 @@
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Metrics } from "@aws-lambda-powertools/metrics";
-import type { DomainEvent, EventPublisher } from "#adapters/event-publisher.ts";
-import { ORDER_CHANGED } from "#adapters/event-publisher.ts";
+import { type EventPublisher, orderChangedEvent } from "#adapters/event-publisher.ts";
 import { countMetric, dimensionedMetric } from "#adapters/metric-helpers.ts";
 import type {
-  OrderChange,
   OrderNotFoundOutcome,
   OrderRepository,
   SnapshotInput,
@@ -46,19 +44,6 @@ export class PoisonMessageError extends Error {
   }
 }
 
-const toEvent = (change: OrderChange): DomainEvent => ({
-  detailType: ORDER_CHANGED,
-  detail: {
-    orderId: change.orderId,
-    storeId: change.storeId,
-    before: change.before,
-    after: change.after,
-    source: change.source,
-    receivedAt: change.receivedAt,
-    version: change.version,
-  },
-});
-
 /**
  * Publishes the view's unconfirmed changes (oldest first), then marks them published. A failed publish throws: the
  * record is retried, the retry finds the same snapshot stored (a duplicate) with the changes still pending and
@@ -66,7 +51,7 @@ const toEvent = (change: OrderChange): DomainEvent => ({
  */
 async function emitPending(deps: IngestDeps, view: StoredOrderView): Promise<number> {
   if (view.pendingEvents.length === 0) return 0;
-  await deps.events.publish(view.pendingEvents.map(toEvent));
+  await deps.events.publish(view.pendingEvents.map(orderChangedEvent));
   await deps.orders.clearPendingEvents(view.orderId, view.version);
   return view.pendingEvents.length;
 }
