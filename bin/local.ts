@@ -39,9 +39,9 @@ const lines = [
   `    callbacks                POST ${pipeline.callbackUrl}`,
   `    callback OAuth token     POST ${pipeline.tokenUrl}  (client ${pipeline.callbackClient.clientId})`,
   `  seller API                 ${pipeline.apiUrl}/v1  (Authorization: Bearer ${pipeline.sellerApiKeyGenerated ? `${pipeline.sellerApiKey}; generated, kept in ${config.inMemory ? "memory" : "DATA_DIR"}; SELLER_API_KEY sets your own` : "<SELLER_API_KEY>"})`,
-  `  DynamoDB (dynalite)        ${pipeline.dynamo.endpoint}  table ${pipeline.dynamo.tableName}`,
-  `    data                     ${config.inMemory ? "in memory (--in-memory)" : config.dataDir}`,
-  `  SQS (fauxqs)               ${pipeline.queues.endpoint}`,
+  `  DynamoDB (${pipeline.dynamo.external ? "AWS_ENDPOINT_URL_DYNAMODB)" : "dynalite)       "} ${pipeline.dynamo.endpoint}  table ${pipeline.dynamo.tableName}`,
+  `    data                     ${pipeline.dynamo.external ? (config.inMemory ? "a fresh table, deleted at stop (--in-memory)" : "kept by that endpoint") : config.inMemory ? "in memory (--in-memory)" : config.dataDir}`,
+  `  SQS (${pipeline.queues.external ? "AWS_ENDPOINT_URL_SQS)     " : "fauxqs)               "}${pipeline.queues.endpoint}`,
   `    events queue             ${pipeline.queues.eventsQueueUrl}`,
   `    DLQs                     ${[pipeline.queues.eventsDlqUrl, pipeline.queues.pollDlqUrl, pipeline.queues.commandsDlqUrl].join(" ")}`,
   pipeline.sandbox

@@ -1,9 +1,21 @@
 /**
  * The AWS side of local mode and of the integration tests: dynalite for DynamoDB and fauxqs for SQS, each on a real
  * port, with the same table layout and queue topology (DLQs, FIFO commands queue) as the CDK data stack.
+ *
+ * The AWS SDK's standard `AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL_SQS` (or the `endpoint` option) point either
+ * side at an emulator that is already running (DynamoDB Local, AWS's own emulator; another SQS emulator) instead of
+ * starting the embedded one. There, a caller that names no table (queue prefix) gets a fresh one of its own, deleted
+ * at `stop()`, so parallel test files never share state; a caller that names one (local mode) keeps it.
  */
-import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import type { SQSClient } from "@aws-sdk/client-sqs";
+import { randomBytes } from "node:crypto";
+import {
+  CreateTableCommand,
+  DeleteTableCommand,
+  DescribeTableCommand,
+  type DynamoDBClient,
+  waitUntilTableExists,
+} from "@aws-sdk/client-dynamodb";
+import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import dynalite from "dynalite";
 import { startFauxqs } from "fauxqs";
 import { createDynamoClient, createSqsClient } from "../../functions/adapters/aws-clients.ts";
@@ -11,15 +23,27 @@ import { createTableInput } from "../../functions/adapters/table.ts";
 
 export interface LocalDynamo {
   endpoint: string;
+  /** Started elsewhere (AWS_ENDPOINT_URL_DYNAMODB), not the embedded dynalite. */
+  external: boolean;
   port: number;
   client: DynamoDBClient;
   tableName: string;
   stop(): Promise<void>;
 }
 
+/** The standard SDK variables that name an already running emulator; empty counts as unset. */
+export function externalEndpoints(env: NodeJS.ProcessEnv = process.env): { dynamodb?: string; sqs?: string } {
+  const pick = (v: string | undefined) => (v && v.trim() !== "" ? v.trim() : undefined);
+  return { dynamodb: pick(env.AWS_ENDPOINT_URL_DYNAMODB), sqs: pick(env.AWS_ENDPOINT_URL_SQS) };
+}
+
+const uniqueSuffix = () => randomBytes(4).toString("hex");
+
 export async function startLocalDynamo(
-  options: { port?: number; dataDir?: string; tableName?: string; host?: string } = {},
+  options: { port?: number; dataDir?: string; tableName?: string; host?: string; endpoint?: string } = {},
 ): Promise<LocalDynamo> {
+  const external = options.endpoint ?? externalEndpoints().dynamodb;
+  if (external) return attachDynamo(external, options.tableName);
   const server = dynalite({
     createTableMs: 0,
     deleteTableMs: 0,
@@ -39,6 +63,7 @@ export async function startLocalDynamo(
   await ensureTable(client, tableName);
   return {
     endpoint,
+    external: false,
     port,
     client,
     tableName,
@@ -49,12 +74,38 @@ export async function startLocalDynamo(
   };
 }
 
+async function attachDynamo(endpoint: string, namedTable: string | undefined): Promise<LocalDynamo> {
+  const client = createDynamoClient({ endpoint });
+  const tableName = namedTable ?? `pincode-bridge-${uniqueSuffix()}`;
+  try {
+    await ensureTable(client, tableName);
+  } catch (error) {
+    client.destroy();
+    throw new Error(`DynamoDB endpoint ${endpoint} (AWS_ENDPOINT_URL_DYNAMODB) did not answer: ${(error as Error).message}`);
+  }
+  const url = new URL(endpoint);
+  return {
+    endpoint,
+    external: true,
+    port: Number(url.port || (url.protocol === "https:" ? 443 : 80)),
+    client,
+    tableName,
+    async stop() {
+      // A table made for this caller alone goes with it; a named one (local mode's) is the user's data.
+      if (!namedTable) await client.send(new DeleteTableCommand({ TableName: tableName })).catch(() => {});
+      client.destroy();
+    },
+  };
+}
+
 export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
   try {
     await client.send(new DescribeTableCommand({ TableName: tableName }));
   } catch (error) {
     if ((error as { name?: string }).name !== "ResourceNotFoundException") throw error;
     await client.send(new CreateTableCommand(createTableInput(tableName)));
+    // dynalite creates at once (createTableMs 0); DynamoDB Local and AWS answer CREATING first.
+    await waitUntilTableExists({ client, maxWaitTime: 60, minDelay: 1, maxDelay: 2 }, { TableName: tableName });
   }
 }
 
@@ -71,6 +122,8 @@ export interface LocalQueues extends QueueTopology {
   endpoint: string;
   port: number;
   client: SQSClient;
+  /** Started elsewhere (AWS_ENDPOINT_URL_SQS), not the embedded fauxqs. */
+  external: boolean;
   /** Queue names, for fauxqs inspection. */
   names: Record<keyof QueueTopology, string>;
   stop(): Promise<void>;
@@ -84,20 +137,15 @@ export interface QueueSettings {
 }
 
 export async function startLocalQueues(
-  options: { port?: number; prefix?: string } & QueueSettings = {},
+  options: { port?: number; prefix?: string; endpoint?: string } & QueueSettings = {},
 ): Promise<LocalQueues> {
+  const external = options.endpoint ?? externalEndpoints().sqs;
+  if (external) return attachQueues(external, options);
   const server = await startFauxqs({ port: options.port ?? 0, logger: false });
   const prefix = options.prefix ?? "pincode-bridge";
   const visibility = String(options.visibilityTimeoutSeconds ?? 30);
   const maxReceiveCount = String(options.maxReceiveCount ?? 5);
-  const names = {
-    eventsQueueUrl: `${prefix}-events`,
-    eventsDlqUrl: `${prefix}-events-dlq`,
-    pollQueueUrl: `${prefix}-poll`,
-    pollDlqUrl: `${prefix}-poll-dlq`,
-    commandsQueueUrl: `${prefix}-commands.fifo`,
-    commandsDlqUrl: `${prefix}-commands-dlq.fifo`,
-  };
+  const names = queueNames(prefix);
   const withDlq = (name: string, dlqName: string, fifo: boolean) => {
     const dlq = server.createQueue(dlqName, {
       attributes: { MessageRetentionPeriod: "1209600", ...(fifo ? { FifoQueue: "true" } : {}) },
@@ -118,6 +166,7 @@ export async function startLocalQueues(
   const client = createSqsClient({ endpoint });
   return {
     endpoint,
+    external: false,
     port: server.port,
     client,
     names,
@@ -132,4 +181,75 @@ export async function startLocalQueues(
       await server.stop();
     },
   };
+}
+
+function queueNames(prefix: string): Record<keyof QueueTopology, string> {
+  return {
+    eventsQueueUrl: `${prefix}-events`,
+    eventsDlqUrl: `${prefix}-events-dlq`,
+    pollQueueUrl: `${prefix}-poll`,
+    pollDlqUrl: `${prefix}-poll-dlq`,
+    commandsQueueUrl: `${prefix}-commands.fifo`,
+    commandsDlqUrl: `${prefix}-commands-dlq.fifo`,
+  };
+}
+
+/** The same topology on an SQS endpoint that is already running, created through the SQS API itself. */
+async function attachQueues(
+  endpoint: string,
+  options: { prefix?: string } & QueueSettings,
+): Promise<LocalQueues> {
+  const client = createSqsClient({ endpoint });
+  const prefix = options.prefix ?? `pincode-bridge-${uniqueSuffix()}`;
+  const names = queueNames(prefix);
+  const visibility = String(options.visibilityTimeoutSeconds ?? 30);
+  const maxReceiveCount = String(options.maxReceiveCount ?? 5);
+  const created: string[] = [];
+  const create = async (name: string, attributes: Record<string, string>) => {
+    const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+    created.push(QueueUrl!);
+    return QueueUrl!;
+  };
+  const withDlq = async (name: string, dlqName: string, fifo: boolean) => {
+    const fifoAttributes: Record<string, string> = fifo ? { FifoQueue: "true" } : {};
+    const dlqUrl = await create(dlqName, { MessageRetentionPeriod: "1209600", ...fifoAttributes });
+    const { Attributes } = await client.send(
+      new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ["QueueArn"] }),
+    );
+    const queueUrl = await create(name, {
+      VisibilityTimeout: visibility,
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: Attributes?.QueueArn, maxReceiveCount }),
+      ...(fifo ? { ...fifoAttributes, ContentBasedDeduplication: "false" } : {}),
+    });
+    return [queueUrl, dlqUrl] as const;
+  };
+  try {
+    const [eventsQueueUrl, eventsDlqUrl] = await withDlq(names.eventsQueueUrl, names.eventsDlqUrl, false);
+    const [pollQueueUrl, pollDlqUrl] = await withDlq(names.pollQueueUrl, names.pollDlqUrl, false);
+    const [commandsQueueUrl, commandsDlqUrl] = await withDlq(names.commandsQueueUrl, names.commandsDlqUrl, true);
+    const url = new URL(endpoint);
+    return {
+      endpoint,
+      external: true,
+      port: Number(url.port || (url.protocol === "https:" ? 443 : 80)),
+      client,
+      names,
+      eventsQueueUrl,
+      eventsDlqUrl,
+      pollQueueUrl,
+      pollDlqUrl,
+      commandsQueueUrl,
+      commandsDlqUrl,
+      async stop() {
+        // Queues made for this caller alone go with it; named ones (local mode's) are kept.
+        if (!options.prefix) {
+          for (const QueueUrl of created) await client.send(new DeleteQueueCommand({ QueueUrl })).catch(() => {});
+        }
+        client.destroy();
+      },
+    };
+  } catch (error) {
+    client.destroy();
+    throw new Error(`SQS endpoint ${endpoint} (AWS_ENDPOINT_URL_SQS) did not answer: ${(error as Error).message}`);
+  }
 }

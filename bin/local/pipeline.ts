@@ -136,15 +136,18 @@ export async function startLocalPipeline(
   try {
     if (!config.inMemory) await mkdir(config.dataDir, { recursive: true });
 
+    // With AWS_ENDPOINT_URL_DYNAMODB / _SQS set, an emulator already running is used (docs/local-mode.md); a run
+    // that keeps its data names its table and queues, an --in-memory run gets fresh ones, deleted at stop.
     const dynamo = await startLocalDynamo({
       port: config.DYNAMODB_PORT,
       host: config.HOST,
-      ...(config.inMemory ? {} : { dataDir: join(config.dataDir, "dynamodb") }),
+      ...(config.inMemory ? {} : { dataDir: join(config.dataDir, "dynamodb"), tableName: "pincode-bridge" }),
     });
     stops.push(() => dynamo.stop());
 
     const queues = await startLocalQueues({
       port: config.SQS_PORT,
+      ...(config.inMemory ? {} : { prefix: "pincode-bridge" }),
       visibilityTimeoutSeconds: config.VISIBILITY_TIMEOUT_S,
       maxReceiveCount: config.MAX_RECEIVE_COUNT,
     });
