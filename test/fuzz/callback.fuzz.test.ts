@@ -393,6 +393,28 @@ describe("fuzzed callback edge", () => {
     expect([...seen.keys()].sort()).toEqual([200, 400, 401, 405, 413]);
   });
 
+  it("refuses an ORDER_VIEW nested 40,000 levels deep with 400, keeping it, instead of an endless 503", async () => {
+    // Before the depth limit, JSON.stringify overflowed the stack queueing it: 503 on every retry, never kept.
+    await h.drainEvents();
+    const body = JSON.parse(ORDER_VIEW) as { response: Record<string, unknown> };
+    body.response.extra = "__NEST__";
+    const deep = JSON.stringify(body).replace('"__NEST__"', `${'{"a":'.repeat(40_000)}1${"}".repeat(40_000)}`);
+    const reply = await h.callbackHandler()(
+      buildApiGatewayEvent({
+        path: "/pincode/callbacks",
+        headers: { Authorization: `Bearer ${await h.token()}` },
+        body: deep,
+      }),
+    );
+    expect(reply.statusCode).toBe(400);
+    expect(JSON.parse(reply.body)).toEqual({
+      error: "MALFORMED_BODY",
+      message: "body nests more than 64 levels of objects and arrays",
+    });
+    const queued = await h.drainEvents();
+    expect(queued.map((m) => m.kind)).toEqual(["callback.quarantined"]);
+  });
+
   it("API Gateway itself refuses other methods on the callback and token resources (no ANY there)", () => {
     fc.assert(
       fc.property(
