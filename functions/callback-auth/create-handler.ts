@@ -64,6 +64,16 @@ export function createCallbackAuthHandler(deps: CallbackAuthDeps): CallbackAuthH
 
   const handle: CallbackAuthHandler = async (event) => {
     const log = { apiRequestId: event.requestContext?.requestId, sourceIp: event.requestContext?.identity?.sourceIp };
+    // RFC 6749 §3.2: the client MUST use POST. API Gateway routes only POST here; a direct invocation still gets 405.
+    if (event.httpMethod !== undefined && event.httpMethod.toUpperCase() !== "POST") {
+      count("TokenRequestsRejected", ["reason", "method_not_allowed"]);
+      logger.warn("token request rejected", { ...log, error: "method_not_allowed" });
+      return jsonResponse(
+        405,
+        { error: "invalid_request", error_description: "the token endpoint accepts POST only" },
+        { ...NO_STORE, Allow: "POST" },
+      );
+    }
     const raw = bodyBytes(event);
     if (raw.length > MAX_TOKEN_REQUEST_BYTES) {
       return oauthError(

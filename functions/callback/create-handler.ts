@@ -2,9 +2,11 @@
  * `POST /pincode/callbacks`: one endpoint for every callback kind Pincode sends (PINCODE-API §3).
  *
  * Checks, in order, each with its own answer and nothing queued on failure:
+ *   0. method: anything but POST -> 405 (API Gateway itself routes only POST here);
  *   1. size: a body over 256 KiB -> 413 (nothing stored);
  *   2. auth: Bearer / O-Bearer token or static token per CALLBACK_AUTH_MODE -> 401 (nothing stored);
- *   3. parse: JSON or form-encoded, sniffed from the bytes (A1) -> 400 MALFORMED_BODY, quarantined;
+ *   3. parse: JSON or form-encoded, sniffed from the bytes (A1), at most MAX_JSON_DEPTH levels deep -> 400
+ *      MALFORMED_BODY, quarantined;
  *   4. envelope: a usable requestContext.requestId, and the kind's own id (ORDER_VIEW `response.id`, a submission
  *      result's `submissionId`) -> 400 INVALID_CALLBACK, quarantined. Nothing inside the order is checked here:
  *      nulls, odd types and numeric strings are the processor's business (issue 8's rule for the edge);
@@ -28,7 +30,7 @@ import {
 import { sniffCallbackBody } from "#core/callback-body.ts";
 import { interpretCallback } from "#core/callback-envelope.ts";
 import { type QuarantineCode, quarantineMessage } from "#core/callback-quarantine.ts";
-import { bodyBytes, headerMap, headerValue } from "#core/http-request.ts";
+import { bodyBytes, headerMap, headerValue, jsonDepthExceeds, MAX_JSON_DEPTH } from "#core/http-request.ts";
 import { errorResponse, jsonResponse } from "#core/http-response.ts";
 import { callbackMetrics, type RejectionReason } from "./metrics.ts";
 
@@ -86,6 +88,15 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
     const sourceIp = event.requestContext?.identity?.sourceIp;
     const contentType = headerValue(event, "content-type");
     const context = { apiRequestId, sourceIp, contentType };
+
+    // 0. Method: API Gateway routes only POST here; a direct invocation (or a future ANY) still gets a clear answer.
+    if (event.httpMethod !== undefined && event.httpMethod.toUpperCase() !== "POST") {
+      return reject(
+        "method_not_allowed",
+        errorResponse(405, "METHOD_NOT_ALLOWED", "the callback endpoint accepts POST only", { Allow: "POST" }),
+        context,
+      );
+    }
 
     // 1. Size, before anything else touches the body.
     const raw = bodyBytes(event);
@@ -162,6 +173,13 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
 
     const sniffed = sniffCallbackBody(raw);
     if (!sniffed.ok) return quarantineAndReject("malformed", sniffed.reason, undefined);
+    if (jsonDepthExceeds(sniffed.value)) {
+      return quarantineAndReject(
+        "malformed",
+        `body nests more than ${MAX_JSON_DEPTH} levels of objects and arrays`,
+        callbackRequestIdOf(sniffed.value),
+      );
+    }
 
     const interpreted = interpretCallback(sniffed.value, now());
     if (!interpreted.ok) {

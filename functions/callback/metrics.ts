@@ -8,6 +8,7 @@ import type { CallbackKindLabel } from "#core/callback-envelope.ts";
 
 export type RejectionReason =
   | "unauthorized"
+  | "method_not_allowed"
   | "too_large"
   | "malformed"
   | "invalid"

@@ -96,8 +96,10 @@ export function sniffCallbackBody(raw: Uint8Array): SniffResult {
   return { ok: false, reason: `form body has ${fields.length} fields and none holds a JSON object` };
 }
 
-/** Field names go into error messages: keep them short and printable. */
+/**
+ * Field names go into error messages: only a name that reads like a field name (`payload`, `data.json`) is quoted;
+ * anything else (a phone number, an e-mail address sent as a lone key) is described, never quoted.
+ */
 function safeName(name: string): string {
-  const clean = name.replace(/[^\w.-]/g, "?");
-  return clean.length > 40 ? `${clean.slice(0, 40)}...` : clean;
+  return /^[A-Za-z_][A-Za-z0-9_.-]{0,39}$/.test(name) ? name : "(unnamed)";
 }

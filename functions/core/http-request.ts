@@ -36,3 +36,24 @@ export function bodyBytes(event: Pick<HttpRequestEvent, "body" | "isBase64Encode
   if (event.body === null || event.body === undefined) return Buffer.alloc(0);
   return event.isBase64Encoded ? Buffer.from(event.body, "base64") : Buffer.from(event.body, "utf8");
 }
+
+/**
+ * How deep a request body may nest. Pincode's deepest documented field sits 6 levels down and a seller-API body 5;
+ * a body nested deeper than this is refused at the edge with a 400, because JSON.stringify recurses and a
+ * 256 KiB body can nest 100,000 levels: queued as is, it would throw on every retry (an endless 5xx).
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** True when a parsed JSON value nests objects/arrays more than `limit` levels deep. Iterative: no recursion. */
+export function jsonDepthExceeds(value: unknown, limit = MAX_JSON_DEPTH): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop() as [unknown, number];
+    if (typeof current !== "object" || current === null) continue;
+    if (depth > limit) return true;
+    for (const child of Array.isArray(current) ? current : Object.values(current)) {
+      if (typeof child === "object" && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}

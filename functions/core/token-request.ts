@@ -28,6 +28,9 @@ export type TokenRequestResult = { ok: true; request: TokenRequest } | { ok: fal
 const fail = (status: 400 | 401, error: OAuthErrorCode, description: string, basicAttempted = false) =>
   ({ ok: false, error: { status, error, description, basicAttempted } }) as const;
 
+/** The parameters a client-credentials request defines (RFC 6749 §4.4.2, §2.3.1). */
+const TOKEN_PARAMETERS = ["grant_type", "client_id", "client_secret", "scope"] as const;
+
 /** application/x-www-form-urlencoded decoding of one component ('+' is a space). */
 function formDecode(value: string): string | undefined {
   try {
@@ -83,9 +86,12 @@ export function parseTokenRequest(body: string, authorization: string | undefine
   const params = readTokenParameters(body);
   if (!params) return fail(400, "invalid_request", "the body must be application/x-www-form-urlencoded parameters");
 
-  for (const [key, values] of params) {
-    // RFC 6749 §3.2: parameters MUST NOT be included more than once.
-    if (values.length > 1) return fail(400, "invalid_request", `parameter ${key} is repeated`, basicAttempted);
+  for (const key of TOKEN_PARAMETERS) {
+    // RFC 6749 §3.2: parameters MUST NOT be included more than once; unknown ones are ignored (§3.1), and never named
+    // in a reply (a name can be anything the caller sent).
+    if ((params.get(key)?.length ?? 0) > 1) {
+      return fail(400, "invalid_request", `parameter ${key} is repeated`, basicAttempted);
+    }
   }
   const one = (key: string) => params.get(key)?.[0];
 

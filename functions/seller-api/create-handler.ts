@@ -15,6 +15,7 @@ import type { PendingSubmissionIndex } from "#adapters/pending-submission-index.
 import type { PollCheckpointRepository } from "#adapters/poll-checkpoint-repository.ts";
 import type { StoreRepository } from "#adapters/store-repository.ts";
 import { errorResponse } from "#core/http-response.ts";
+import { isDependencyOutage, OUTAGE_RETRY_AFTER_SECONDS } from "./dependency-outage.ts";
 import { createRouter, toProxyResult } from "./router.ts";
 import { ROUTE_HANDLERS } from "./routes/index.ts";
 import type { OpsDeps } from "./routes/ops-common.ts";
@@ -100,8 +101,19 @@ export function createSellerApiHandler(deps: SellerApiDeps): SellerApiHandler {
       if (response.status >= 500) countMetric(metrics, "SellerApiServerErrors");
       return toProxyResult(response, requestId);
     } catch (error) {
-      logger.error("seller api handler failed", { apiRequestId: requestId, error: errorName(error) });
+      const outage = isDependencyOutage(error);
+      logger.error(outage ? "seller api dependency unavailable" : "seller api handler failed", {
+        apiRequestId: requestId,
+        error: errorName(error),
+      });
       countMetric(metrics, "SellerApiServerErrors");
+      if (outage) {
+        // DynamoDB or SQS is down or throttling: nothing the caller did wrong, so a retry later will work.
+        return errorResponse(503, "SERVICE_UNAVAILABLE", "a storage or queue service is unavailable; retry later", {
+          "X-Request-Id": requestId,
+          "Retry-After": String(OUTAGE_RETRY_AFTER_SECONDS),
+        });
+      }
       return errorResponse(500, "INTERNAL_ERROR", "the request could not be processed; retry later", {
         "X-Request-Id": requestId,
       });

@@ -3,10 +3,10 @@
  * `{error, message}` naming the problem, never a value from the request:
  *   unknown route 404 NOT_FOUND, wrong method 405 METHOD_NOT_ALLOWED (with `Allow`), body over the limit 413
  *   PAYLOAD_TOO_LARGE, a body that is not `application/json` 415 UNSUPPORTED_MEDIA_TYPE, a body that is not a JSON
- *   object 400 INVALID_REQUEST. Handlers answer their own 400/404/409/422.
+ *   object (or nests over 64 levels) 400 INVALID_REQUEST. Handlers answer their own 400/404/409/422.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
-import { bodyBytes, headerMap } from "#core/http-request.ts";
+import { bodyBytes, headerMap, jsonDepthExceeds, MAX_JSON_DEPTH } from "#core/http-request.ts";
 import { jsonResponse } from "#core/http-response.ts";
 import { allowedMethods, matchTemplate, ROUTES, type Route, routeKey } from "#core/routes.ts";
 import type { ApiRequest, ApiResponse, RouteHandler } from "./routes/types.ts";
@@ -114,6 +114,17 @@ export function createRouter<D>(options: RouterOptions): Dispatch<D> {
       }
       if (typeof body !== "object" || body === null || Array.isArray(body)) {
         return { route: key, response: apiError(400, "INVALID_REQUEST", "body: expected a JSON object") };
+      }
+      // Commands are stored and queued as JSON: a body deeper than any of ours would only strain that (see http-request).
+      if (jsonDepthExceeds(body)) {
+        return {
+          route: key,
+          response: apiError(
+            400,
+            "INVALID_REQUEST",
+            `body: nests more than ${MAX_JSON_DEPTH} levels of objects and arrays`,
+          ),
+        };
       }
     }
 

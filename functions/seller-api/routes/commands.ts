@@ -4,7 +4,9 @@
  * `GET /v1/submissions/{submissionId}`. Validation of the bodies, idempotency and the FIFO send are the submit use
  * cases' (functions/commands/submit.ts); this layer reads the path, the Idempotency-Key header and maps the result.
  */
+import { randomUUID } from "node:crypto";
 import type { CommandsPort, SellerApiDeps, SubmitResult } from "../create-handler.ts";
+import { isDependencyOutage, OUTAGE_RETRY_AFTER_SECONDS } from "../dependency-outage.ts";
 import { parseId, parseIdempotencyKey, parseStoreId } from "./params.ts";
 import { type ApiRequest, type ApiResponse, apiError } from "./types.ts";
 
@@ -12,6 +14,38 @@ const unavailable = () =>
   apiError(503, "COMMANDS_UNAVAILABLE", "the command side is not configured in this deployment; retry later");
 
 const fromSubmit = (result: SubmitResult): ApiResponse => ({ status: result.status, body: result.body });
+
+/**
+ * Submits with a command id fixed before anything is written: the caller's Idempotency-Key or body `commandId`,
+ * else one made here. When DynamoDB or SQS fails half-way (the command recorded, its message not queued), the 503
+ * names that id, so the caller retries with `Idempotency-Key: "<commandId>"` and the same command is completed
+ * exactly once instead of a second one being made beside a stranded first (docs/seller-api.md "Errors").
+ */
+async function submitOnce(
+  headerKey: string | undefined,
+  body: unknown,
+  submit: (idempotencyKey: string | undefined) => Promise<ApiResponse>,
+): Promise<ApiResponse> {
+  const bodyId = typeof body === "object" && body !== null ? (body as { commandId?: unknown }).commandId : undefined;
+  const generated = headerKey === undefined && bodyId === undefined ? randomUUID() : undefined;
+  const key = headerKey ?? generated;
+  try {
+    return await submit(key);
+  } catch (error) {
+    if (!isDependencyOutage(error)) throw error;
+    const commandId = key ?? (typeof bodyId === "string" ? bodyId : undefined);
+    return {
+      status: 503,
+      body: {
+        error: "SERVICE_UNAVAILABLE",
+        message:
+          "the command could not be recorded and queued; retry the same request with the Idempotency-Key header set to commandId (it takes effect at most once)",
+        ...(commandId ? { commandId } : {}),
+      },
+      headers: { "Retry-After": String(OUTAGE_RETRY_AFTER_SECONDS) },
+    };
+  }
+}
 
 async function withCommands(
   deps: SellerApiDeps,
@@ -26,14 +60,16 @@ export async function postOrderActions(request: ApiRequest, deps: SellerApiDeps)
   const key = parseIdempotencyKey(request);
   if (!key.ok) return key.response;
   if (request.body === undefined) return apiError(400, "INVALID_REQUEST", "body: expected a JSON object with actions");
-  return withCommands(deps, async (commands) =>
-    fromSubmit(
-      await commands.submitOrderActions({
-        orderId: orderId.value,
-        body: request.body,
-        now: request.now,
-        ...(key.value !== undefined ? { idempotencyKey: key.value } : {}),
-      }),
+  return withCommands(deps, (commands) =>
+    submitOnce(key.value, request.body, async (idempotencyKey) =>
+      fromSubmit(
+        await commands.submitOrderActions({
+          orderId: orderId.value,
+          body: request.body,
+          now: request.now,
+          ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+        }),
+      ),
     ),
   );
 }
@@ -74,16 +110,18 @@ export async function postStoreAvailability(request: ApiRequest, deps: SellerApi
   }
   const id = storeId.value;
   // The submit use case checks the store is ACTIVE (404 STORE_NOT_FOUND) and records the availability as last set.
-  return withCommands(deps, async (commands) =>
-    indexPending(
-      deps,
-      await commands.submitStoreToggle({
-        storeId: id,
-        body: request.body,
-        now: request.now,
-        ...(key.value !== undefined ? { idempotencyKey: key.value } : {}),
-      }),
-      request.now,
+  return withCommands(deps, (commands) =>
+    submitOnce(key.value, request.body, async (idempotencyKey) =>
+      indexPending(
+        deps,
+        await commands.submitStoreToggle({
+          storeId: id,
+          body: request.body,
+          now: request.now,
+          ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+        }),
+        request.now,
+      ),
     ),
   );
 }
@@ -107,15 +145,17 @@ export async function postListings(request: ApiRequest, deps: SellerApiDeps): Pr
   const key = parseIdempotencyKey(request);
   if (!key.ok) return key.response;
   if (request.body === undefined) return apiError(400, "INVALID_REQUEST", "body: expected a JSON object with listings");
-  return withCommands(deps, async (commands) =>
-    indexPending(
-      deps,
-      await commands.submitListings({
-        body: request.body,
-        now: request.now,
-        ...(key.value !== undefined ? { idempotencyKey: key.value } : {}),
-      }),
-      request.now,
+  return withCommands(deps, (commands) =>
+    submitOnce(key.value, request.body, async (idempotencyKey) =>
+      indexPending(
+        deps,
+        await commands.submitListings({
+          body: request.body,
+          now: request.now,
+          ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+        }),
+        request.now,
+      ),
     ),
   );
 }
