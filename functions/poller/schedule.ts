@@ -15,6 +15,8 @@ export interface AdaptiveSchedule {
   tickMs: number;
   /** The most poll tasks one fan-out sends (the poll share of the Pincode budget over one tick). */
   maxTasksPerRun: number;
+  /** Longest SQS DelaySeconds a task gets to spread it over the tick (default and at most 900, SQS's limit). */
+  maxDelaySeconds?: number;
 }
 
 /** What one store's run saw in its live window. */
@@ -128,7 +130,7 @@ export function selectDueStores(
     candidates.push({
       storeId: store.storeId,
       dueAt,
-      delaySeconds: Math.min(900, Math.max(0, Math.floor(withinTick / 1000))),
+      delaySeconds: Math.min(s.maxDelaySeconds ?? 900, 900, Math.max(0, Math.floor(withinTick / 1000))),
     });
   }
   candidates.sort((a, b) => a.dueAt - b.dueAt || (a.storeId < b.storeId ? -1 : 1));
