@@ -5,9 +5,14 @@
  *
  * Every write is a single-item conditional UpdateItem: the lease is taken only when free or expired, the cursor is
  * saved only by the lease holder, and `windowEnd` never moves backwards.
+ *
+ * Issue 13 adds (all optional, so items written before read as they were): `recheckedTo`, the end of the time already
+ * paged at least one look-back after it happened (the delayed pass; an item without it reads as windowEnd - lookback),
+ * and the adaptive schedule: `intervalMs`, `nextDueAt`, `lastPolledAt`, `lastMissAt` (docs/scale.md).
  */
 import {
   type AttributeValue,
+  BatchGetItemCommand,
   ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
@@ -24,8 +29,15 @@ export interface PollCheckpoint {
   cursor?: string;
   cursorFrom?: number;
   cursorTo?: number;
-  /** The windowEnd whose look-back (overlap) segment has been re-paged already. */
+  /** Written by releases before issue 13 (the windowEnd whose look-back was re-paged); read, no longer written. */
   overlapDoneFor?: number;
+  /** Everything up to here was paged at least one look-back after it happened (the delayed pass is done). */
+  recheckedTo?: number;
+  /** Adaptive polling: the store's current interval, when it is next due, its last run, its last missed callback. */
+  intervalMs?: number;
+  nextDueAt?: number;
+  lastPolledAt?: number;
+  lastMissAt?: number;
   leaseUntil?: number;
   leaseOwner?: string;
 }
@@ -36,16 +48,30 @@ export interface CursorState {
   to: number;
 }
 
+/** Written with the lease's release at the end of a run (adaptive polling only). */
+export interface StoreSchedule {
+  intervalMs: number;
+  nextDueAt: number;
+  lastPolledAt: number;
+  lastMissAt?: number;
+}
+
 export interface PollCheckpointRepository {
   get(storeId: string): Promise<PollCheckpoint | undefined>;
   /** Takes the store's lease until `leaseUntil`; undefined when another live task holds it. */
   acquireLease(storeId: string, owner: string, now: number, leaseUntil: number): Promise<PollCheckpoint | undefined>;
   saveCursor(storeId: string, owner: string, state: CursorState, now: number): Promise<void>;
-  /** Records a fully paged window: `windowEnd` moves forward (never back) and the cursor is cleared. */
-  completeWindow(storeId: string, owner: string, windowEnd: number, now: number): Promise<void>;
-  /** Records that the look-back segment before `windowEnd` was re-paged, and clears its cursor. */
-  completeOverlap(storeId: string, owner: string, windowEnd: number, now: number): Promise<void>;
-  releaseLease(storeId: string, owner: string): Promise<void>;
+  /**
+   * Records a fully paged window: `windowEnd` moves forward (never back) and the cursor is cleared; `recheckedTo`,
+   * when given, moves forward with it (the part of the window that was already a look-back old when paged).
+   */
+  completeWindow(storeId: string, owner: string, windowEnd: number, now: number, recheckedTo?: number): Promise<void>;
+  /** Records that the delayed pass reached `recheckedTo`, and clears its cursor. */
+  completeRecheck(storeId: string, owner: string, recheckedTo: number, now: number): Promise<void>;
+  /** Frees the store; with `schedule`, records its next due time in the same write. */
+  releaseLease(storeId: string, owner: string, schedule?: StoreSchedule): Promise<void>;
+  /** The stored next due time of each store that has one (BatchGetItem, 100 keys a request). */
+  dueTimes(storeIds: readonly string[]): Promise<Map<string, number>>;
 }
 
 /** The lease expired and another task took the store over: this task must stop writing its progress. */
@@ -69,6 +95,10 @@ function fromItem(storeId: string, item: Record<string, AttributeValue>): PollCh
   const leaseUntil = n("leaseUntil");
   const overlapDoneFor = n("overlapDoneFor");
   if (overlapDoneFor !== undefined) checkpoint.overlapDoneFor = overlapDoneFor;
+  for (const name of ["recheckedTo", "intervalMs", "nextDueAt", "lastPolledAt", "lastMissAt"] as const) {
+    const value = n(name);
+    if (value !== undefined) checkpoint[name] = value;
+  }
   if (windowEnd !== undefined) checkpoint.windowEnd = windowEnd;
   // `cursor` is a DynamoDB reserved word, hence the attribute name.
   if (item.pageCursor?.S) checkpoint.cursor = item.pageCursor.S;
@@ -154,13 +184,15 @@ export function createPollCheckpointRepository(dynamo: DynamoDBClient, tableName
       );
     },
 
-    async completeWindow(storeId, owner, windowEnd, now) {
-      const values = { ":end": { N: String(windowEnd) }, ":now": { N: String(now) } };
+    async completeWindow(storeId, owner, windowEnd, now, recheckedTo) {
+      const values: Record<string, AttributeValue> = { ":end": { N: String(windowEnd) }, ":now": { N: String(now) } };
+      if (recheckedTo !== undefined) values[":rechecked"] = { N: String(recheckedTo) };
+      const setRechecked = recheckedTo === undefined ? "" : ", recheckedTo = :rechecked";
       try {
         await update(
           storeId,
           owner,
-          "SET windowEnd = :end, lastCompletedAt = :now REMOVE pageCursor, cursorFrom, cursorTo",
+          `SET windowEnd = :end, lastCompletedAt = :now${setRechecked} REMOVE pageCursor, cursorFrom, cursorTo`,
           "leaseOwner = :owner AND (attribute_not_exists(windowEnd) OR windowEnd <= :end)",
           values,
         );
@@ -174,29 +206,63 @@ export function createPollCheckpointRepository(dynamo: DynamoDBClient, tableName
           owner,
           "SET lastCompletedAt = :now REMOVE pageCursor, cursorFrom, cursorTo",
           "leaseOwner = :owner",
-          {
-            ":now": values[":now"],
-          },
+          { ":now": { N: String(now) } },
         );
       }
     },
 
-    async completeOverlap(storeId, owner, windowEnd, now) {
+    async completeRecheck(storeId, owner, recheckedTo, now) {
       await update(
         storeId,
         owner,
-        "SET overlapDoneFor = :end, lastPageAt = :now REMOVE pageCursor, cursorFrom, cursorTo",
+        "SET recheckedTo = :to, lastPageAt = :now REMOVE pageCursor, cursorFrom, cursorTo",
         "leaseOwner = :owner",
-        { ":end": { N: String(windowEnd) }, ":now": { N: String(now) } },
+        { ":to": { N: String(recheckedTo) }, ":now": { N: String(now) } },
       );
     },
 
-    async releaseLease(storeId, owner) {
+    async releaseLease(storeId, owner, schedule) {
+      const values: Record<string, AttributeValue> = {};
+      let set = "";
+      if (schedule) {
+        const fields: Array<[string, number | undefined]> = [
+          ["intervalMs", schedule.intervalMs],
+          ["nextDueAt", schedule.nextDueAt],
+          ["lastPolledAt", schedule.lastPolledAt],
+          ["lastMissAt", schedule.lastMissAt],
+        ];
+        const present = fields.filter((f): f is [string, number] => f[1] !== undefined);
+        for (const [name, value] of present) values[`:${name}`] = { N: String(value) };
+        set = ` SET ${present.map(([name]) => `${name} = :${name}`).join(", ")}`;
+      }
       try {
-        await update(storeId, owner, "REMOVE leaseUntil, leaseOwner", "leaseOwner = :owner", {});
+        await update(storeId, owner, `REMOVE leaseUntil, leaseOwner${set}`, "leaseOwner = :owner", values);
       } catch (error) {
         if (!(error instanceof LeaseLostError)) throw error;
       }
+    },
+
+    async dueTimes(storeIds) {
+      const due = new Map<string, number>();
+      const unique = [...new Set(storeIds)];
+      for (let start = 0; start < unique.length; start += 100) {
+        let requestKeys = unique.slice(start, start + 100).map(Key);
+        for (let attempt = 1; requestKeys.length > 0; attempt++) {
+          const result = await dynamo.send(
+            new BatchGetItemCommand({
+              RequestItems: { [tableName]: { Keys: requestKeys, ProjectionExpression: "pollStoreId, nextDueAt" } },
+            }),
+          );
+          for (const item of result.Responses?.[tableName] ?? []) {
+            const id = item.pollStoreId?.S;
+            if (id !== undefined && item.nextDueAt?.N !== undefined) due.set(id, Number(item.nextDueAt.N));
+          }
+          requestKeys = result.UnprocessedKeys?.[tableName]?.Keys ?? [];
+          if (requestKeys.length > 0 && attempt >= 8) throw new Error("poll due times: DynamoDB kept keys unprocessed");
+          if (requestKeys.length > 0) await new Promise((r) => setTimeout(r, 25 * 2 ** attempt));
+        }
+      }
+      return due;
     },
   };
 }

@@ -14,8 +14,11 @@ export interface SendOptions {
 
 export interface QueuePublisher {
   send(queueUrl: string, message: object, options?: SendOptions): Promise<void>;
-  /** Sends in batches of 10; entries SQS refuses are retried once, then the call throws. */
-  sendAll(queueUrl: string, messages: readonly object[]): Promise<void>;
+  /**
+   * Sends in batches of 10; entries SQS refuses are retried once, then the call throws. `delaySeconds[i]`, when
+   * given, delays message i (the poller's fan-out spreads its tasks over the schedule's period).
+   */
+  sendAll(queueUrl: string, messages: readonly object[], options?: { delaySeconds?: readonly number[] }): Promise<void>;
 }
 
 const MAX_BATCH = 10;
@@ -56,11 +59,14 @@ export function createQueuePublisher(sqs: SQSClient): QueuePublisher {
       );
     },
 
-    async sendAll(queueUrl, messages) {
+    async sendAll(queueUrl, messages, options = {}) {
+      const delays = options.delaySeconds;
       for (let start = 0; start < messages.length; start += MAX_BATCH) {
-        let entries = messages
-          .slice(start, start + MAX_BATCH)
-          .map((m, i) => ({ Id: String(start + i), MessageBody: toMessageBody(m) }));
+        let entries = messages.slice(start, start + MAX_BATCH).map((m, i) => ({
+          Id: String(start + i),
+          MessageBody: toMessageBody(m),
+          ...(delays?.[start + i] ? { DelaySeconds: delays[start + i] } : {}),
+        }));
         for (let attempt = 1; entries.length > 0; attempt++) {
           const result = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
           const failed = new Set((result.Failed ?? []).map((f) => f.Id));

@@ -21,6 +21,7 @@ import type { QueuePublisher } from "#adapters/queue-publisher.ts";
 import type { StoreRepository } from "#adapters/store-repository.ts";
 import { newPollTask, PollTaskMessageSchema, parseQueueBody } from "#core/messages.ts";
 import { type OrderPoller, type PollSettings, type PollStoreResult, pollStore } from "./poll-store.ts";
+import { selectDueStores } from "./schedule.ts";
 
 export interface PollerDeps {
   /** The stores the schedule fans out to (STORE_IDS); with `stores`, only the seed of the stored list. */
@@ -49,6 +50,11 @@ export interface PollerDeps {
 export interface FanOutResult {
   scheduledAt: number;
   tasks: number;
+  /** Active stores read. */
+  stores?: number;
+  /** Adaptive polling: due but left for the next tick (budget), and not due in this tick. */
+  deferred?: number;
+  notDue?: number;
 }
 
 export type PollerEvent = ScheduledEvent | SQSEvent;
@@ -113,14 +119,33 @@ export function createPollerHandler(deps: PollerDeps): PollerHandler {
   async function fanOut(event: ScheduledEvent): Promise<FanOutResult> {
     const scheduledAt = Date.parse(event.time) || now();
     const storeIds = await storesToPoll();
-    const tasks = storeIds.map((storeId) => newPollTask(storeId, scheduledAt, now()));
-    if (tasks.length === 0)
+    if (storeIds.length === 0)
       logger.warn("no active stores (STORE_IDS seeds them; PUT /v1/stores adds): nothing to poll");
-    await deps.queue.sendAll(deps.pollQueueUrl, tasks);
+    const adaptive = deps.settings.adaptive;
+    let tasks: ReturnType<typeof newPollTask>[];
+    let delaySeconds: number[] | undefined;
+    let extra: Pick<FanOutResult, "deferred" | "notDue"> = {};
+    if (adaptive) {
+      // Adaptive polling (docs/scale.md): only the stores due in this tick, most overdue first, within the poll
+      // budget of one tick, each delayed to its time within the tick.
+      const dueTimes = await deps.checkpoints.dueTimes(storeIds);
+      const selection = selectDueStores(
+        storeIds.map((storeId) => ({ storeId, dueAt: dueTimes.get(storeId) })),
+        scheduledAt,
+        adaptive,
+      );
+      tasks = selection.due.map((d) => newPollTask(d.storeId, scheduledAt, now()));
+      delaySeconds = selection.due.map((d) => d.delaySeconds);
+      extra = { deferred: selection.deferred, notDue: selection.notDue };
+      countMetric(metrics, "PollTasksDeferred", selection.deferred);
+    } else {
+      tasks = storeIds.map((storeId) => newPollTask(storeId, scheduledAt, now()));
+    }
+    await deps.queue.sendAll(deps.pollQueueUrl, tasks, delaySeconds ? { delaySeconds } : {});
     countMetric(metrics, "PollTasksScheduled", tasks.length);
-    logger.info("poll tasks fanned out", { tasks: tasks.length, scheduledAt });
+    logger.info("poll tasks fanned out", { tasks: tasks.length, stores: storeIds.length, scheduledAt, ...extra });
     await reportPendingSubmissions();
-    return { scheduledAt, tasks: tasks.length };
+    return { scheduledAt, tasks: tasks.length, stores: storeIds.length, ...extra };
   }
 
   async function pollTasks(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
@@ -131,7 +156,7 @@ export function createPollerHandler(deps: PollerDeps): PollerHandler {
         storeId = task.storeId;
         const remaining = context.getRemainingTimeInMillis() - deps.settings.safetyMarginMs;
         const budgetMs = Math.max(0, Math.min(deps.settings.timeBudgetMs, remaining));
-        const result = await pollStore(storeDeps, task.storeId, budgetMs);
+        const result = await pollStore(storeDeps, task.storeId, budgetMs, { scheduledAt: task.scheduledAt });
         logger.info("store polled", { ...result, messageId: record.messageId });
         return result;
       } catch (error) {

@@ -21,7 +21,7 @@ import { createStoreRepository } from "#adapters/store-repository.ts";
 import { createPincodeClient, type PincodeClientConfig } from "#pincode/client.ts";
 import { extendReasonTablesFromEnv } from "#pincode/schemas.ts";
 import type { PollerDeps } from "./create-handler.ts";
-import { parsePollerEnv } from "./env.ts";
+import { adaptiveScheduleOf, parsePollerEnv } from "./env.ts";
 import { DEFAULT_POLL_SETTINGS, type OrderPoller, type PollSettings } from "./poll-store.ts";
 
 export const POLLER_SERVICE = "pincode-bridge-poller";
@@ -76,6 +76,7 @@ export function wirePollerDeps(wiring: PollerWiring): PollerDeps {
 
 export function pollerDepsFromEnv(env: NodeJS.ProcessEnv = process.env): PollerDeps {
   const config = parsePollerEnv(env);
+  const adaptive = adaptiveScheduleOf(config);
   // Stage additions to the outbound reason tables (-c extraCancelReasons / extraItemReasons).
   extendReasonTablesFromEnv(env);
   const secrets = createSecretsClient();
@@ -103,6 +104,7 @@ export function pollerDepsFromEnv(env: NodeJS.ProcessEnv = process.env): PollerD
       timeBudgetMs: config.POLL_TIME_BUDGET_MS,
       initialLookbackMs: config.POLL_INITIAL_LOOKBACK_MS,
       maxWindowMs: config.POLL_MAX_WINDOW_MS,
+      ...(adaptive ? { adaptive } : {}),
     },
     logger: createLogger(config.POWERTOOLS_SERVICE_NAME),
     metrics: createMetrics(config.POWERTOOLS_SERVICE_NAME),

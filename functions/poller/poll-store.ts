@@ -3,8 +3,9 @@
  * put one `order.changed` message per changed order on the events queue; the processor resolves each through Status
  * Check. Progress is saved after every page, so a run that runs out of time (or fails) resumes at its cursor.
  *
- * PINCODE-API A9: the end-of-pages signal, inclusive bounds and the filtered timestamp are undocumented, so windows
- * overlap by `lookback` and ids are de-duplicated within a run; duplicates across runs are harmless downstream.
+ * PINCODE-API A9: the end-of-pages signal, inclusive bounds and the filtered timestamp are undocumented, so every
+ * moment is paged a second time once it is at least `lookback` old (the delayed pass, issue 13) and ids are
+ * de-duplicated within a run; duplicates across runs are harmless downstream.
  */
 import { randomUUID } from "node:crypto";
 import type { Logger } from "@aws-lambda-powertools/logger";
@@ -12,11 +13,12 @@ import type { Metrics } from "@aws-lambda-powertools/metrics";
 import { countMetric, dimensionedMetric } from "#adapters/metric-helpers.ts";
 import { MetricUnit } from "#adapters/observability.ts";
 import type { OrderRepository } from "#adapters/order-repository.ts";
-import type { PollCheckpoint, PollCheckpointRepository } from "#adapters/poll-checkpoint-repository.ts";
+import type { PollCheckpoint, PollCheckpointRepository, StoreSchedule } from "#adapters/poll-checkpoint-repository.ts";
 import type { QueuePublisher } from "#adapters/queue-publisher.ts";
 import { newEventsMessage, type OrderChangedMessage } from "#core/messages.ts";
 import type { CallOptions, PollOrdersParams, PollOrdersResult } from "#pincode/client.ts";
 import { PincodeApiError, PincodeAuthError } from "#pincode/errors.ts";
+import { type AdaptiveSchedule, type IntervalReason, nextPollInterval } from "./schedule.ts";
 
 /** The one Pincode call the poller makes; the real PincodeClient satisfies it. */
 export interface OrderPoller {
@@ -24,7 +26,7 @@ export interface OrderPoller {
 }
 
 export interface PollSettings {
-  /** Each window starts this far before the previous window's end (overlap, A9). */
+  /** Each moment is paged again once it is this old (the delayed pass catches changes Pincode indexed late, A9). */
   lookbackMs: number;
   /** A window ends this far before now, so changes still being written on Pincode's side are not missed. */
   settleMs: number;
@@ -38,6 +40,8 @@ export interface PollSettings {
   maxWindowMs: number;
   /** Time kept back from the Lambda's remaining time (and added to the lease) for the last page and the save. */
   safetyMarginMs: number;
+  /** Adaptive polling (issue 13): absent, every scheduled run polls every store, as before. */
+  adaptive?: AdaptiveSchedule;
 }
 
 export const DEFAULT_POLL_SETTINGS: PollSettings = {
@@ -77,14 +81,24 @@ export interface PollStoreResult {
   skippedFresh: number;
   /** now - windowEnd after the run. */
   lagMs?: number;
+  /** Distinct ids in the live window, and those of them whose callback never came (adaptive polling's signals). */
+  changed: number;
+  missed: number;
+  /** Adaptive polling: the interval chosen for the store and why (docs/scale.md). */
+  schedule?: { intervalMs: number; nextDueAt: number; reason: IntervalReason };
+  /** The task was older than the store's last run: nothing was done. */
+  alreadyPolled?: boolean;
 }
 
 /**
- * `overlap` re-pages the look-back before the last window end (changes Pincode indexed late, A9); `new` pages from the
- * last window end to now - settle. They are paged separately so an id seen only in the overlap carries the older
- * `observedAt`: a view synced after it (typically by the previous run's Status Check) needs no second check.
+ * `new` pages from the last window end to now - settle (live). `delayed` pages again what was paged live before it was
+ * a look-back old, once it is (changes Pincode indexed late, A9): each moment is paged at most twice, instead of being
+ * re-paged by every run's look-back overlap (issue 11 measured 1.11x the minimum calls with that overlap). They are
+ * paged separately so an id seen only in the delayed pass carries the older `observedAt`: a view synced after it
+ * (typically by the Status Check the live pass caused) needs no second check. Checkpoints written before this read
+ * `overlap` cursors as `delayed` ones (same meaning: a range at or before the window end).
  */
-export type SegmentKind = "overlap" | "new";
+export type SegmentKind = "delayed" | "new";
 
 export interface Segment {
   kind: SegmentKind;
@@ -94,12 +108,23 @@ export interface Segment {
   resumed: boolean;
 }
 
-/** What this run pages, in order: a saved unfinished segment first, else the overlap and then the new window. */
+/** Where the delayed pass stands; an item written before issue 13 has none: its last look-back is re-paged once. */
+export function recheckedToOf(checkpoint: PollCheckpoint | undefined, settings: Pick<PollSettings, "lookbackMs">) {
+  if (checkpoint?.recheckedTo !== undefined) return checkpoint.recheckedTo;
+  if (checkpoint?.windowEnd === undefined) return undefined;
+  return Math.max(0, checkpoint.windowEnd - settings.lookbackMs);
+}
+
+/**
+ * What this run pages, in order: a saved unfinished segment first, else the delayed pass (when due) and then the new
+ * window. The delayed pass waits until at least one look-back of time has become a look-back old, so with runs more
+ * frequent than the look-back most runs make no delayed call, and one delayed page covers many runs' windows.
+ */
 export function planSegments(checkpoint: PollCheckpoint | undefined, now: number, settings: PollSettings): Segment[] {
   const segments: Segment[] = [];
   const windowEnd = checkpoint?.windowEnd;
   if (checkpoint?.cursor && checkpoint.cursorFrom !== undefined && checkpoint.cursorTo !== undefined) {
-    const kind: SegmentKind = windowEnd !== undefined && checkpoint.cursorTo <= windowEnd ? "overlap" : "new";
+    const kind: SegmentKind = windowEnd !== undefined && checkpoint.cursorTo <= windowEnd ? "delayed" : "new";
     segments.push({
       kind,
       from: checkpoint.cursorFrom,
@@ -108,14 +133,11 @@ export function planSegments(checkpoint: PollCheckpoint | undefined, now: number
       resumed: true,
     });
     if (kind === "new") return segments;
-  } else if (windowEnd !== undefined && settings.lookbackMs > 0 && checkpoint?.overlapDoneFor !== windowEnd) {
-    segments.push({
-      kind: "overlap",
-      from: Math.max(0, windowEnd - settings.lookbackMs),
-      to: windowEnd,
-      cursor: undefined,
-      resumed: false,
-    });
+  } else if (windowEnd !== undefined && settings.lookbackMs > 0) {
+    const from = recheckedToOf(checkpoint, settings) ?? windowEnd;
+    const to = Math.min(windowEnd, now - settings.lookbackMs);
+    if (to - from >= settings.lookbackMs)
+      segments.push({ kind: "delayed", from, to, cursor: undefined, resumed: false });
   }
   const from = windowEnd ?? Math.max(0, now - settings.initialLookbackMs);
   const to = Math.min(now - settings.settleMs, from + settings.maxWindowMs);
@@ -131,7 +153,12 @@ const isRefusal = (error: unknown): error is PincodeApiError =>
   error.status >= 400 &&
   error.status < 500;
 
-export async function pollStore(deps: PollStoreDeps, storeId: string, budgetMs: number): Promise<PollStoreResult> {
+export async function pollStore(
+  deps: PollStoreDeps,
+  storeId: string,
+  budgetMs: number,
+  options: { scheduledAt?: number } = {},
+): Promise<PollStoreResult> {
   const { checkpoints, settings, logger, metrics, now } = deps;
   const startedAt = now();
   const owner = randomUUID();
@@ -144,6 +171,8 @@ export async function pollStore(deps: PollStoreDeps, storeId: string, budgetMs: 
     orderIds: 0,
     enqueued: 0,
     skippedFresh: 0,
+    changed: 0,
+    missed: 0,
   };
 
   const checkpoint = await checkpoints.acquireLease(
@@ -158,10 +187,21 @@ export async function pollStore(deps: PollStoreDeps, storeId: string, budgetMs: 
     return result;
   }
   result.leased = true;
+  const adaptive = settings.adaptive;
+  if (adaptive && options.scheduledAt !== undefined && (checkpoint.lastPolledAt ?? -1) >= options.scheduledAt) {
+    // A task fanned out again while an earlier one waited (queue backlog): the store was polled since; skip it.
+    result.alreadyPolled = true;
+    countMetric(metrics, "PollTasksSkippedAlreadyPolled");
+    await checkpoints.releaseLease(storeId, owner).catch(() => undefined);
+    return result;
+  }
   let windowEnd = checkpoint.windowEnd;
+  let recheckedTo = recheckedToOf(checkpoint, settings);
   /** Order id -> the latest observedAt already queued for it in this run (de-duplication within the run). */
   const queued = new Map<string, number>();
   const seen = new Set<string>();
+  const liveIds = new Set<string>();
+  let schedule: StoreSchedule | undefined;
 
   const budgetSpent = () => now() - startedAt >= budgetMs;
   // Retries and Retry-After waits of the client (45 s deadline) would otherwise run past leaseUntil: a second task
@@ -213,6 +253,15 @@ export async function pollStore(deps: PollStoreDeps, storeId: string, budgetMs: 
         // A view synced at or after the segment end already reflects every change in the segment.
         const syncedAt = candidates.length > 0 ? await deps.orders.getSyncedAt(candidates) : new Map<string, number>();
         const toCheck = candidates.filter((id) => (syncedAt.get(id) ?? Number.NEGATIVE_INFINITY) < segment.to);
+        if (segment.kind === "new") {
+          // Callback health (adaptive polling): a live change whose view was not touched since the window began was
+          // not delivered by its callback. A signal for the schedule only; the Status Check decision is above.
+          for (const id of candidates) {
+            if (liveIds.has(id)) continue;
+            liveIds.add(id);
+            if ((syncedAt.get(id) ?? Number.NEGATIVE_INFINITY) < segment.from) result.missed += 1;
+          }
+        }
         result.skippedFresh += candidates.length - toCheck.length;
         if (toCheck.length > 0) {
           const at = now();
@@ -234,10 +283,17 @@ export async function pollStore(deps: PollStoreDeps, storeId: string, budgetMs: 
         if (page.nextPage && !next)
           logger.warn("Order Poll returned the same cursor again; segment closed", { storeId });
         if (!next) {
-          if (segment.kind === "overlap") {
-            await checkpoints.completeOverlap(storeId, owner, segment.to, now());
+          if (segment.kind === "delayed") {
+            await checkpoints.completeRecheck(storeId, owner, segment.to, now());
+            recheckedTo = segment.to;
           } else {
-            await checkpoints.completeWindow(storeId, owner, segment.to, now());
+            // The part of the live window that was already a look-back old counts as rechecked, when contiguous.
+            const contiguous = recheckedTo === undefined || recheckedTo >= segment.from;
+            const rechecked = contiguous
+              ? Math.max(recheckedTo ?? 0, Math.min(segment.to, startedAt - settings.lookbackMs))
+              : undefined;
+            await checkpoints.completeWindow(storeId, owner, segment.to, now(), rechecked);
+            if (rechecked !== undefined) recheckedTo = rechecked;
             windowEnd = Math.max(windowEnd ?? segment.to, segment.to);
             result.completed = true;
             countMetric(metrics, "PollWindowsCompleted");
@@ -255,10 +311,32 @@ export async function pollStore(deps: PollStoreDeps, storeId: string, budgetMs: 
         break;
       }
     }
+    if (adaptive) {
+      const at = now();
+      const next = nextPollInterval(
+        {
+          ...(checkpoint.intervalMs !== undefined ? { intervalMs: checkpoint.intervalMs } : {}),
+          ...(checkpoint.lastMissAt !== undefined ? { lastMissAt: checkpoint.lastMissAt } : {}),
+        },
+        { changed: liveIds.size, missed: result.missed, completed: result.completed },
+        at,
+        adaptive,
+      );
+      result.changed = liveIds.size;
+      // Due one interval after this run started, so a run's own length does not stretch the interval.
+      schedule = {
+        intervalMs: next.intervalMs,
+        nextDueAt: startedAt + next.intervalMs,
+        lastPolledAt: startedAt,
+        ...(next.lastMissAt !== undefined ? { lastMissAt: next.lastMissAt } : {}),
+      };
+      result.schedule = { intervalMs: next.intervalMs, nextDueAt: schedule.nextDueAt, reason: next.reason };
+    }
     return result;
   } finally {
     result.orderIds = seen.size;
-    await checkpoints.releaseLease(storeId, owner).catch((error: unknown) => {
+    result.changed = liveIds.size;
+    await checkpoints.releaseLease(storeId, owner, schedule).catch((error: unknown) => {
       // The lease expires on its own; a failed release only delays the next run of this store.
       logger.warn("could not release the poll lease", { storeId, reason: String(error) });
     });

@@ -61,6 +61,21 @@ export const StageConfigSchema = z
       settleMs: z.number().int().nonnegative(),
       pageSize: z.number().int().min(1).max(10),
       timeBudgetMs: z.number().int().positive(),
+      /**
+       * Adaptive polling (issue 13, docs/scale.md), from `-c pollIntervalMinS=60 -c pollIntervalMaxS=900`: each store's
+       * interval between the two, only due stores fanned out, spread over the schedule's period. Absent: every store
+       * every `intervalMinutes`.
+       */
+      adaptive: z
+        .object({
+          minSeconds: z.number().int().min(60).max(3600),
+          maxSeconds: z
+            .number()
+            .int()
+            .min(60)
+            .max(24 * 3600),
+        })
+        .optional(),
     }),
     callback: functionSettings,
     callbackAuth: functionSettings,
@@ -121,6 +136,14 @@ export const StageConfigSchema = z
   .refine((c) => Object.values(c.pincodeRateLimit.families).every((rate) => rate <= c.pincodeRateLimit.perSecond), {
     message: "pincodeRateLimit.families: a family's rate cannot exceed the total pincodeRateLimit.perSecond",
     path: ["pincodeRateLimit", "families"],
+  })
+  .refine((c) => !c.poller.adaptive || c.poller.adaptive.minSeconds <= c.poller.adaptive.maxSeconds, {
+    message: "poller.adaptive: pollIntervalMinS must not exceed pollIntervalMaxS",
+    path: ["poller", "adaptive"],
+  })
+  .refine((c) => !c.poller.adaptive || c.poller.adaptive.minSeconds >= c.poller.intervalMinutes * 60, {
+    message: "poller.adaptive: pollIntervalMinS cannot be shorter than the schedule's period (poller.intervalMinutes)",
+    path: ["poller", "adaptive"],
   })
   .refine((c) => c.alarms.pollLag.thresholdMinutes * 60_000 > healthyPollLagMs(c), {
     message: "alarms.pollLag.thresholdMinutes must exceed the lag of a healthy poller (interval + settle + timeout)",
@@ -212,6 +235,8 @@ export const CONTEXT_OVERRIDES = [
   "submissionPendingAlarmMinutes",
   "pincodeRateLimitPerS",
   "pincodeRateLimits",
+  "pollIntervalMinS",
+  "pollIntervalMaxS",
 ] as const;
 export type ContextOverrides = Partial<Record<(typeof CONTEXT_OVERRIDES)[number], unknown>>;
 
@@ -259,8 +284,25 @@ export function loadStageConfig(stage: unknown, overrides: ContextOverrides = {}
     throw new Error(`context 'stage' must be one of dev, prod; got ${JSON.stringify(stage)}`);
   }
   const base = STAGES[parsed.data];
+  const adaptive =
+    overrides.pollIntervalMinS === undefined && overrides.pollIntervalMaxS === undefined
+      ? undefined
+      : {
+          minSeconds: contextNumber(overrides.pollIntervalMinS ?? overrides.pollIntervalMaxS),
+          maxSeconds: contextNumber(overrides.pollIntervalMaxS ?? overrides.pollIntervalMinS),
+        };
+  // A store polled every maxSeconds reports PollLagMs that often: where missing data breaches, the alarm must look
+  // over at least that long before it counts a quiet store as a stopped poller.
+  const lagPeriods =
+    adaptive && typeof adaptive.maxSeconds === "number"
+      ? Math.max(
+          base.alarms.pollLag.evaluationPeriods,
+          Math.ceil(adaptive.maxSeconds / (base.alarms.periodMinutes * 60)) + 1,
+        )
+      : base.alarms.pollLag.evaluationPeriods;
   const candidate = {
     ...base,
+    poller: { ...base.poller, ...(adaptive ? { adaptive } : {}) },
     storeIds: overrides.storeIds === undefined ? base.storeIds : splitList(overrides.storeIds),
     callbackAuthMode: overrides.callbackAuthMode ?? base.callbackAuthMode,
     pincode: {
@@ -269,6 +311,7 @@ export function loadStageConfig(stage: unknown, overrides: ContextOverrides = {}
     },
     alarms: {
       ...base.alarms,
+      pollLag: { ...base.alarms.pollLag, evaluationPeriods: lagPeriods },
       ...(overrides.alarmEmail === undefined ? {} : { email: overrides.alarmEmail }),
       ...(overrides.submissionPendingAlarmMinutes === undefined
         ? {}

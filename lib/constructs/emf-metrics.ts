@@ -33,6 +33,8 @@ export const EMF_METRICS = {
   PollTasksScheduled: { emittedBy: ["poller"], dimensions: [] },
   PollTaskFailures: { emittedBy: ["poller"], dimensions: [] },
   PollTasksSkippedLeased: { emittedBy: ["poller"], dimensions: [] },
+  PollTasksSkippedAlreadyPolled: { emittedBy: ["poller"], dimensions: [] },
+  PollTasksDeferred: { emittedBy: ["poller"], dimensions: [] },
   PollWindowsCompleted: { emittedBy: ["poller"], dimensions: [] },
   PollBudgetExhausted: { emittedBy: ["poller"], dimensions: [] },
   PollPages: { emittedBy: ["poller"], dimensions: [] },

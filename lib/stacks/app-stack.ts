@@ -190,6 +190,14 @@ export class AppStack extends Stack {
         POLL_SETTLE_MS: String(config.poller.settleMs),
         POLL_PAGE_SIZE: String(config.poller.pageSize),
         POLL_TIME_BUDGET_MS: String(config.poller.timeBudgetMs),
+        // Adaptive polling (docs/scale.md): only with -c pollIntervalMinS / pollIntervalMaxS.
+        ...(config.poller.adaptive
+          ? {
+              POLL_INTERVAL_MIN_S: String(config.poller.adaptive.minSeconds),
+              POLL_INTERVAL_MAX_S: String(config.poller.adaptive.maxSeconds),
+              POLL_SCHEDULE_S: String(config.poller.intervalMinutes * 60),
+            }
+          : {}),
       },
     });
     this.processor = new PincodeFunction(this, "Processor", {

@@ -1,6 +1,7 @@
 /** The stack-wide Pincode rate budget's configuration: stage config, context overrides, and what the functions get. */
 import { describe, expect, it } from "vitest";
 import { parseRateBudgetEnv } from "../../functions/adapters/rate-budget-store.ts";
+import { adaptiveScheduleOf, parsePollerEnv } from "../../functions/poller/env.ts";
 import { loadStageConfig } from "../../lib/config/stage-config.ts";
 import { envOf, functionsByName, synthStage } from "./support.ts";
 
@@ -50,7 +51,13 @@ describe("stage config: pincodeRateLimit", () => {
 
 describe("app stack: the pacing configuration reaches every function that calls Pincode", () => {
   // One synth for the whole file (each costs seconds); the dev defaults are checked in app-stack.test.ts.
-  const context = { storeIds: "S01", pincodeRateLimitPerS: "20", pincodeRateLimits: "poll:5,status:10" };
+  const context = {
+    storeIds: "S01",
+    pincodeRateLimitPerS: "20",
+    pincodeRateLimits: "poll:5,status:10",
+    pollIntervalMinS: "120",
+    pollIntervalMaxS: "900",
+  };
 
   it("passes -c overrides to the poller and the processor, and their parser reads back the same budget", () => {
     for (const name of PINCODE_CALLERS) {
@@ -69,5 +76,67 @@ describe("app stack: the pacing configuration reaches every function that calls 
     for (const name of ["callback", "callback-auth"]) {
       expect(env(name, "prod", context), name).not.toHaveProperty("PINCODE_RATE_LIMIT_PER_S");
     }
+  }, 120_000);
+});
+
+describe("stage config: adaptive polling bounds", () => {
+  it("is off by default in both stages: every store every scheduled run", () => {
+    for (const stage of ["dev", "prod"] as const) expect(loadStageConfig(stage).poller.adaptive).toBeUndefined();
+  });
+
+  it("takes -c pollIntervalMinS / -c pollIntervalMaxS, and widens the poll-lag alarm's look to the longest interval", () => {
+    const config = loadStageConfig("prod", { pollIntervalMinS: "60", pollIntervalMaxS: "900" });
+    expect(config.poller.adaptive).toEqual({ minSeconds: 60, maxSeconds: 900 });
+    // 5-minute periods: a store polled every 15 min reports its lag every third period at worst.
+    expect(config.alarms.pollLag.evaluationPeriods).toBe(4);
+    expect(loadStageConfig("prod").alarms.pollLag.evaluationPeriods).toBe(2);
+  });
+
+  it("rejects min above max, a minimum below the schedule's period and a non-number, naming the path", () => {
+    expect(() => loadStageConfig("dev", { pollIntervalMinS: "900", pollIntervalMaxS: "60" })).toThrow(
+      /poller\.adaptive: pollIntervalMinS must not exceed pollIntervalMaxS/,
+    );
+    expect(() => loadStageConfig("dev", { pollIntervalMinS: "30", pollIntervalMaxS: "900" })).toThrow(
+      /poller\.adaptive\.minSeconds/,
+    );
+    expect(() => loadStageConfig("dev", { pollIntervalMinS: "often", pollIntervalMaxS: "900" })).toThrow(
+      /poller\.adaptive\.minSeconds/,
+    );
+  });
+});
+
+describe("app stack: the adaptive polling configuration reaches the poller", () => {
+  it("passes the bounds and the schedule's period; the poller derives its per-run task cap from the budget", () => {
+    const context = {
+      storeIds: "S01",
+      pincodeRateLimitPerS: "20",
+      pincodeRateLimits: "poll:5,status:10",
+      pollIntervalMinS: "120",
+      pollIntervalMaxS: "900",
+    };
+    const vars = env("poller", "prod", context);
+    expect(vars).toMatchObject({ POLL_INTERVAL_MIN_S: "120", POLL_INTERVAL_MAX_S: "900", POLL_SCHEDULE_S: "60" });
+    const fromEnv = (name: string) => (typeof vars[name] === "string" ? (vars[name] as string) : "x");
+    const parsed = parsePollerEnv({
+      TABLE_NAME: "t",
+      EVENTS_QUEUE_URL: "https://sqs.ap-south-1.amazonaws.com/1/events",
+      POLL_QUEUE_URL: "https://sqs.ap-south-1.amazonaws.com/1/poll",
+      PINCODE_API_BASE_URL: "https://seller-network-testing.pincode.com",
+      PINCODE_AUTH_URL: "https://stg-identitymanager.phonepe.com",
+      PINCODE_CREDENTIALS_SECRET_ARN: "arn:aws:secretsmanager:ap-south-1:1:secret:x",
+      POLL_INTERVAL_MIN_S: fromEnv("POLL_INTERVAL_MIN_S"),
+      POLL_INTERVAL_MAX_S: fromEnv("POLL_INTERVAL_MAX_S"),
+      POLL_SCHEDULE_S: fromEnv("POLL_SCHEDULE_S"),
+      PINCODE_RATE_LIMIT_PER_S: fromEnv("PINCODE_RATE_LIMIT_PER_S"),
+    });
+    expect(adaptiveScheduleOf(parsed)).toEqual({
+      minMs: 120_000,
+      maxMs: 900_000,
+      missMemoryMs: 3_600_000,
+      tickMs: 60_000,
+      maxTasksPerRun: 408,
+    });
+    // Without the bounds the poller gets none of them (dev defaults).
+    expect(env("poller", "dev")).not.toHaveProperty("POLL_INTERVAL_MIN_S");
   }, 120_000);
 });

@@ -181,7 +181,7 @@ describe("poller", () => {
     expect(output.metricTotals().get("PollIdsSkippedFresh")).toBe(1);
   });
 
-  it("re-pages the look-back separately, so only orders not synced since then are checked again", async () => {
+  it("re-pages a window once, a look-back later and separately, so only orders not synced since are checked again", async () => {
     // Prepare: run 1 sees A, B, C; A and B are then synced (as the processor's Status Check would), B changes again
     const store = "OVERLAP1";
     const [a, b, c] = [0, 1, 2].map(() => sandbox.createOrder({ storeId: store }));
@@ -207,7 +207,8 @@ describe("poller", () => {
     }
     const client = createPincodeClient(sandboxClientConfig(sandbox));
     await client.updateOrder(String(b?.id), [{ type: "ORDER_STATE_UPDATE", orderState: "ACCEPTED" }]);
-    skew = 1_000;
+    // The delayed pass is due once a look-back (60 s) of time has become a look-back old: two look-backs later.
+    skew = 121_000;
     calls = [];
     // Act
     await handler(pollTaskEvent(store), context());
@@ -225,7 +226,8 @@ describe("poller", () => {
       ].sort(),
     );
     const checkpoint = await createPollCheckpointRepository(dynamo.client, dynamo.tableName).get(store);
-    expect(checkpoint).toMatchObject({ windowEnd: e2, overlapDoneFor: e1 });
+    // Everything up to a look-back before run 2 was paged when at least a look-back old: rechecked.
+    expect(checkpoint).toMatchObject({ windowEnd: e2, recheckedTo: e2 - 60_000 });
     expect(output.metricTotals().get("PollIdsSkippedFresh")).toBeGreaterThanOrEqual(2);
   });
 

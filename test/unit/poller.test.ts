@@ -19,18 +19,42 @@ describe("poll window planning", () => {
     ]);
   });
 
-  it("re-pages the look-back before the last window end, then the new window from that end", () => {
-    const windowEnd = NOW - 90_000;
-    expect(planSegments({ storeId: "S01", windowEnd }, NOW, settings)).toEqual([
-      { kind: "overlap", from: windowEnd - 600_000, to: windowEnd, cursor: undefined, resumed: false },
+  it("pages the delayed pass once a look-back of time has become a look-back old, then the new window", () => {
+    // Polled last ~12 min ago (an adaptive interval longer than the look-back): [recheckedTo, windowEnd] is due.
+    const windowEnd = NOW - 700_000;
+    const recheckedTo = windowEnd - 600_000;
+    expect(planSegments({ storeId: "S01", windowEnd, recheckedTo }, NOW, settings)).toEqual([
+      { kind: "delayed", from: recheckedTo, to: windowEnd, cursor: undefined, resumed: false },
       { kind: "new", from: windowEnd, to: NOW - 30_000, cursor: undefined, resumed: false },
     ]);
   });
 
-  it("skips the overlap once it was paged for this window end", () => {
+  it("leaves the delayed pass for a later run while less than a look-back of time is due (frequent runs)", () => {
+    // Polled a minute ago: [recheckedTo, now - L] is only a minute long.
     const windowEnd = NOW - 90_000;
-    const segments = planSegments({ storeId: "S01", windowEnd, overlapDoneFor: windowEnd }, NOW, settings);
+    const recheckedTo = NOW - 60_000 - 600_000 - 30_000;
+    const segments = planSegments({ storeId: "S01", windowEnd, recheckedTo }, NOW, settings);
     expect(segments.map((s) => s.kind)).toEqual(["new"]);
+  });
+
+  it("never re-pages past now - lookback: the delayed pass ends a look-back before now", () => {
+    const windowEnd = NOW - 90_000;
+    const recheckedTo = NOW - 3_000_000;
+    const [delayed] = planSegments({ storeId: "S01", windowEnd, recheckedTo }, NOW, settings);
+    expect(delayed).toMatchObject({ kind: "delayed", from: recheckedTo, to: NOW - 600_000 });
+  });
+
+  it("reads a checkpoint written before the delayed pass (overlapDoneFor, no recheckedTo): its last look-back is re-paged once, a look-back later", () => {
+    // Stored data outlives code: the item a release before issue 13 wrote.
+    const windowEnd = NOW - 700_000;
+    const old = { storeId: "S01", windowEnd, overlapDoneFor: windowEnd };
+    expect(planSegments(old, NOW, settings).map((s) => [s.kind, s.from, s.to])).toEqual([
+      ["delayed", windowEnd - 600_000, windowEnd],
+      ["new", windowEnd, NOW - 30_000],
+    ]);
+    // Right after such a run (the old code's last poll a minute ago), nothing is re-paged yet.
+    const recent = { storeId: "S01", windowEnd: NOW - 90_000, overlapDoneFor: NOW - 90_000 };
+    expect(planSegments(recent, NOW, settings).map((s) => s.kind)).toEqual(["new"]);
   });
 
   it("resumes exactly the saved unfinished window at its cursor", () => {
@@ -46,24 +70,24 @@ describe("poll window planning", () => {
     ]);
   });
 
-  it("after a resumed overlap, goes on to the new window", () => {
+  it("resumes an overlap cursor saved by the previous release as a delayed segment, then goes on to the new window", () => {
     const windowEnd = NOW - 100_000;
     const saved = { storeId: "S01", windowEnd, cursor: "c1", cursorFrom: windowEnd - 600_000, cursorTo: windowEnd };
     expect(planSegments(saved, NOW, settings).map((s) => [s.kind, s.resumed, s.cursor])).toEqual([
-      ["overlap", true, "c1"],
+      ["delayed", true, "c1"],
       ["new", false, undefined],
     ]);
   });
 
   it("caps a window so a store far behind catches up over several runs", () => {
     const windowEnd = NOW - 86_400_000;
-    const fresh = planSegments({ storeId: "S01", windowEnd, overlapDoneFor: windowEnd }, NOW, settings)[0];
-    expect(fresh).toMatchObject({ from: windowEnd, to: windowEnd + 7_200_000 });
+    const segments = planSegments({ storeId: "S01", windowEnd, recheckedTo: windowEnd }, NOW, settings);
+    expect(segments).toEqual([expect.objectContaining({ kind: "new", from: windowEnd, to: windowEnd + 7_200_000 })]);
   });
 
   it("plans nothing when the last window already reaches now - settle", () => {
     const windowEnd = NOW - 10_000;
-    expect(planSegments({ storeId: "S01", windowEnd, overlapDoneFor: windowEnd }, NOW, settings)).toEqual([]);
+    expect(planSegments({ storeId: "S01", windowEnd, recheckedTo: windowEnd - 600_000 }, NOW, settings)).toEqual([]);
   });
 });
 

@@ -1,0 +1,155 @@
+/**
+ * Adaptive polling (issue 13) with the real poller handler against dynalite, fauxqs and the sandbox, on one simulated
+ * clock shared by the sandbox and the poller: an hour of one-minute scheduled runs over three stores.
+ *  - QUIET: no orders; HEALTHY: an order every 10 minutes whose callback arrives (the processor's write of the
+ *    callback's snapshot); LOST: an order every 10 minutes whose callback never arrives.
+ * The quiet and healthy stores must be polled less often than the lost one, and every lost order must still be found
+ * within the minimum interval (plus settle).
+ */
+import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LocalDynamo, type LocalQueues, startLocalDynamo, startLocalQueues } from "../../bin/local/emulators.ts";
+import { scheduledEvent } from "../../bin/local/sqs-driver.ts";
+import { createOrderRepository } from "../../functions/adapters/order-repository.ts";
+import { createPollCheckpointRepository } from "../../functions/adapters/poll-checkpoint-repository.ts";
+import type { OrderChangedMessage } from "../../functions/core/messages.ts";
+import { createPincodeClient } from "../../functions/pincode/client.ts";
+import { OrderSchema } from "../../functions/pincode/schemas.ts";
+import { createPollerHandler } from "../../functions/poller/create-handler.ts";
+import { wirePollerDeps } from "../../functions/poller/deps.ts";
+import type { OrderPoller } from "../../functions/poller/poll-store.ts";
+import type { AdaptiveSchedule } from "../../functions/poller/schedule.ts";
+import { type Sandbox, startSandbox } from "../../sandbox/sandbox.ts";
+import { ManualClock } from "../../sandbox/testkit.ts";
+import {
+  captureStdout,
+  context,
+  drainBodies,
+  type OutputCapture,
+  sandboxClientConfig,
+  sqsEventOf,
+  testObservability,
+} from "./ingestion.harness.ts";
+
+const MINUTE = 60_000;
+const T0 = 1_800_000_000_000;
+const ADAPTIVE: AdaptiveSchedule = {
+  minMs: MINUTE,
+  maxMs: 16 * MINUTE,
+  missMemoryMs: 60 * MINUTE,
+  tickMs: MINUTE,
+  maxTasksPerRun: 100,
+  // fauxqs honours DelaySeconds in real time; the simulated clock does not wait for it.
+  maxDelaySeconds: 0,
+};
+
+describe("adaptive polling", () => {
+  let dynamo: LocalDynamo;
+  let queues: LocalQueues;
+  let sandbox: Sandbox;
+  let output: OutputCapture;
+  const clock = new ManualClock(T0);
+
+  beforeAll(async () => {
+    [dynamo, queues, sandbox] = await Promise.all([
+      startLocalDynamo(),
+      startLocalQueues(),
+      startSandbox({ seed: 13, stores: ["QUIET", "HEALTHY", "LOST"], clock }),
+    ]);
+    output = captureStdout();
+  });
+  afterAll(async () => {
+    output?.stop();
+    await Promise.all([dynamo?.stop(), queues?.stop(), sandbox?.stop()]);
+  });
+
+  it("polls a quiet store with healthy callbacks less often, and a store whose callbacks are lost every minute", async () => {
+    // Prepare
+    const pollCalls = new Map<string, number>();
+    const real = createPincodeClient(sandboxClientConfig(sandbox));
+    const recorded: OrderPoller = {
+      pollOrders(params, options) {
+        pollCalls.set(params.serviceProviderId, (pollCalls.get(params.serviceProviderId) ?? 0) + 1);
+        return real.pollOrders(params, options);
+      },
+    };
+    const handler = createPollerHandler(
+      wirePollerDeps({
+        dynamo: dynamo.client,
+        tableName: dynamo.tableName,
+        sqs: queues.client,
+        pollQueueUrl: queues.pollQueueUrl,
+        eventsQueueUrl: queues.eventsQueueUrl,
+        storeIds: ["QUIET", "HEALTHY", "LOST"],
+        storesFromTable: true,
+        pincode: recorded,
+        settings: {
+          lookbackMs: 2 * MINUTE,
+          settleMs: 30_000,
+          initialLookbackMs: 10 * MINUTE,
+          timeBudgetMs: 20_000,
+          safetyMarginMs: 0,
+          adaptive: ADAPTIVE,
+        },
+        now: () => clock.now(),
+        ...testObservability("poller-adaptive-test"),
+      }),
+    );
+    const orders = createOrderRepository(dynamo.client, dynamo.tableName);
+    const runs = new Map<string, number>();
+    const lostCreatedAt = new Map<string, number>();
+    const lostFoundAt = new Map<string, number>();
+
+    // Act: 60 scheduled runs, one a minute
+    for (let tick = 0; tick < 60; tick++) {
+      clock.set(T0 + tick * MINUTE);
+      if (tick % 10 === 3) {
+        const healthy = sandbox.createOrder({ storeId: "HEALTHY" });
+        await orders.upsert({
+          order: OrderSchema.parse(healthy),
+          source: "callback",
+          receivedAt: clock.now(),
+          messageId: `cb-${tick}`,
+        });
+        const lost = sandbox.createOrder({ storeId: "LOST" });
+        lostCreatedAt.set(String(lost.id), clock.now());
+      }
+      // The run starts a few seconds into the minute, the tasks' polls a little later.
+      await handler(scheduledEvent({ time: new Date(clock.now()) }), context());
+      clock.advance(5_000);
+      const tasks = await drainBodies<{ storeId: string }>(queues.client, queues.pollQueueUrl);
+      for (const task of tasks) runs.set(task.storeId, (runs.get(task.storeId) ?? 0) + 1);
+      if (tasks.length > 0) {
+        const response = await handler(sqsEventOf(tasks), context());
+        expect(response.batchItemFailures).toEqual([]);
+      }
+      for (const message of await drainBodies<OrderChangedMessage>(queues.client, queues.eventsQueueUrl)) {
+        if (lostCreatedAt.has(message.orderId) && !lostFoundAt.has(message.orderId))
+          lostFoundAt.set(message.orderId, clock.now());
+      }
+    }
+
+    // Assess
+    const quiet = runs.get("QUIET") ?? 0;
+    const healthy = runs.get("HEALTHY") ?? 0;
+    const lost = runs.get("LOST") ?? 0;
+    expect(quiet).toBeGreaterThan(0);
+    expect(quiet).toBeLessThan(healthy);
+    expect(healthy).toBeLessThan(lost / 2);
+    // After its first missed callback, the lost store is polled every minute.
+    expect(lost).toBeGreaterThanOrEqual(55);
+    expect(pollCalls.get("LOST") ?? 0).toBeGreaterThan((pollCalls.get("QUIET") ?? 0) * 3);
+    // Every lost order is found, within the minimum interval + settle + the run's offset.
+    expect([...lostFoundAt.keys()].sort()).toEqual([...lostCreatedAt.keys()].sort());
+    const waits = [...lostCreatedAt].map(([id, at]) => (lostFoundAt.get(id) ?? Number.POSITIVE_INFINITY) - at);
+    expect(Math.max(...waits)).toBeLessThanOrEqual(ADAPTIVE.maxMs);
+    expect(waits.slice(1).every((w) => w <= 2 * MINUTE + 5_000)).toBe(true);
+    const checkpoints = createPollCheckpointRepository(dynamo.client, dynamo.tableName);
+    expect((await checkpoints.get("QUIET"))?.intervalMs).toBe(ADAPTIVE.maxMs);
+    expect((await checkpoints.get("LOST"))?.intervalMs).toBe(ADAPTIVE.minMs);
+    expect((await checkpoints.get("LOST"))?.lastMissAt).toBeGreaterThan(T0);
+    // Nothing stays on the poll queue: each due store got exactly one task per run.
+    const left = await queues.client.send(new ReceiveMessageCommand({ QueueUrl: queues.pollQueueUrl }));
+    expect(left.Messages ?? []).toEqual([]);
+  }, 120_000);
+});

@@ -1,0 +1,176 @@
+import { describe, expect, it } from "vitest";
+import { adaptiveScheduleOf, parsePollerEnv } from "../../functions/poller/env.ts";
+import {
+  type AdaptiveSchedule,
+  dueAtOf,
+  maxTasksPerTick,
+  nextPollInterval,
+  selectDueStores,
+  storeOffsetMs,
+} from "../../functions/poller/schedule.ts";
+
+const S: AdaptiveSchedule = {
+  minMs: 60_000,
+  maxMs: 960_000,
+  missMemoryMs: 3_600_000,
+  tickMs: 60_000,
+  maxTasksPerRun: 1_000,
+};
+const NOW = 1_800_000_000_000;
+const quiet = { changed: 0, missed: 0, completed: true };
+
+describe("the adaptive interval rule", () => {
+  it("starts a store never polled at the minimum and doubles it while the store is quiet, up to the maximum", () => {
+    let state: { intervalMs?: number; lastMissAt?: number } = {};
+    const seen: number[] = [];
+    for (let run = 0; run < 8; run++) {
+      const next = nextPollInterval(state, quiet, NOW + run, S);
+      expect(next.reason).toBe("quiet");
+      seen.push(next.intervalMs);
+      state = { intervalMs: next.intervalMs };
+    }
+    expect(seen).toEqual([120_000, 240_000, 480_000, 960_000, 960_000, 960_000, 960_000, 960_000]);
+  });
+
+  it("halves the interval while orders are in flight and their callbacks arrive, not below the minimum", () => {
+    const inFlight = { changed: 3, missed: 0, completed: true };
+    expect(nextPollInterval({ intervalMs: 960_000 }, inFlight, NOW, S)).toMatchObject({
+      intervalMs: 480_000,
+      reason: "in-flight",
+    });
+    expect(nextPollInterval({ intervalMs: 90_000 }, inFlight, NOW, S).intervalMs).toBe(60_000);
+  });
+
+  it("drops to the minimum when a callback was missed, and stays there for the miss memory", () => {
+    const missed = nextPollInterval({ intervalMs: 960_000 }, { changed: 2, missed: 1, completed: true }, NOW, S);
+    expect(missed).toEqual({ intervalMs: 60_000, lastMissAt: NOW, reason: "missed" });
+    const later = NOW + S.missMemoryMs - 1;
+    expect(nextPollInterval({ intervalMs: 60_000, lastMissAt: NOW }, quiet, later, S)).toEqual({
+      intervalMs: 60_000,
+      lastMissAt: NOW,
+      reason: "recent-miss",
+    });
+    // Once the memory has passed with no new miss, a quiet store grows again.
+    const after = nextPollInterval({ intervalMs: 60_000, lastMissAt: NOW }, quiet, NOW + S.missMemoryMs, S);
+    expect(after).toMatchObject({ intervalMs: 120_000, reason: "quiet", lastMissAt: NOW });
+  });
+
+  it("polls a store that is behind (run stopped before the live window's end) at the minimum", () => {
+    expect(nextPollInterval({ intervalMs: 960_000 }, { ...quiet, completed: false }, NOW, S)).toMatchObject({
+      intervalMs: 60_000,
+      reason: "behind",
+    });
+  });
+
+  it("brings a stored interval outside new bounds back inside them", () => {
+    expect(nextPollInterval({ intervalMs: 10_000_000 }, quiet, NOW, S).intervalMs).toBe(960_000);
+    expect(nextPollInterval({ intervalMs: 1_000 }, { changed: 1, missed: 0, completed: true }, NOW, S).intervalMs).toBe(
+      60_000,
+    );
+  });
+});
+
+describe("the due-store selection", () => {
+  const ids = Array.from({ length: 10_000 }, (_, i) => `S${String(i).padStart(5, "0")}`);
+
+  it("spreads stores never polled over the minimum interval: each is due exactly once per interval", () => {
+    const wide: AdaptiveSchedule = { ...S, minMs: 600_000, maxTasksPerRun: 100_000 };
+    const counts = new Map<string, number>();
+    const perTick: number[] = [];
+    for (let tick = 0; tick < 10; tick++) {
+      const { due } = selectDueStores(
+        ids.map((storeId) => ({ storeId })),
+        NOW + tick * 60_000,
+        wide,
+      );
+      perTick.push(due.length);
+      for (const d of due) counts.set(d.storeId, (counts.get(d.storeId) ?? 0) + 1);
+    }
+    expect(counts.size).toBe(ids.length);
+    expect([...counts.values()].every((n) => n === 1)).toBe(true);
+    // Roughly a tenth per tick (the FNV offsets are spread), never all at once.
+    expect(Math.max(...perTick)).toBeLessThan(1_300);
+    expect(Math.min(...perTick)).toBeGreaterThan(700);
+  });
+
+  it("sends a store only when due before the tick ends, delayed to its time within the tick", () => {
+    const { due, notDue } = selectDueStores(
+      [
+        { storeId: "A", dueAt: NOW + 30_500 },
+        { storeId: "B", dueAt: NOW + 60_000 },
+        { storeId: "C", dueAt: NOW - 5_000 },
+      ],
+      NOW,
+      S,
+    );
+    expect(notDue).toBe(1);
+    expect(due.map((d) => d.storeId)).toEqual(["C", "A"]);
+    expect(due[1]?.delaySeconds).toBe(30);
+    // An overdue store goes at its own offset within the tick, so overdue stores do not all start at second 0.
+    expect(due[0]?.delaySeconds).toBe(Math.floor(storeOffsetMs("C", 60_000) / 1000));
+  });
+
+  it("never sends more than one tick's poll budget, the most overdue first; the rest stay due", () => {
+    const stores = ids.slice(0, 50).map((storeId, i) => ({ storeId, dueAt: NOW - i * 1_000 }));
+    const { due, deferred } = selectDueStores(stores, NOW, { ...S, maxTasksPerRun: 20 });
+    expect(due).toHaveLength(20);
+    expect(deferred).toBe(30);
+    expect(due[0]?.storeId).toBe("S00049");
+    expect(Math.min(...due.map((d) => d.dueAt))).toBe(NOW - 49_000);
+  });
+
+  it("makes a store without a stored due time due within one minimum interval from any tick", () => {
+    for (const storeId of ["NEW-1", "NEW-2", "x"]) {
+      const at = dueAtOf(storeId, undefined, NOW, S);
+      expect(at).toBeGreaterThanOrEqual(NOW);
+      expect(at).toBeLessThan(NOW + S.minMs);
+    }
+  });
+
+  it("derives one tick's task cap from the budget: 20/s over 60 s at a 60% poll share is 408 quiet runs", () => {
+    expect(maxTasksPerTick(20, 60_000)).toBe(408);
+    expect(maxTasksPerTick(0.01, 60_000)).toBe(1);
+  });
+});
+
+describe("adaptive polling configuration", () => {
+  const env = {
+    TABLE_NAME: "t",
+    EVENTS_QUEUE_URL: "https://sqs.ap-south-1.amazonaws.com/1/events",
+    POLL_QUEUE_URL: "https://sqs.ap-south-1.amazonaws.com/1/poll",
+    PINCODE_API_BASE_URL: "https://seller-network-testing.pincode.com",
+    PINCODE_AUTH_URL: "https://stg-identitymanager.phonepe.com",
+    PINCODE_CREDENTIALS_SECRET_ARN: "arn:aws:secretsmanager:ap-south-1:1:secret:x",
+  };
+
+  it("is off without bounds, so every run polls every store as before", () => {
+    expect(adaptiveScheduleOf(parsePollerEnv(env))).toBeUndefined();
+  });
+
+  it("reads the bounds, the miss memory and the task cap from the budget", () => {
+    const schedule = adaptiveScheduleOf(
+      parsePollerEnv({
+        ...env,
+        POLL_INTERVAL_MIN_S: "60",
+        POLL_INTERVAL_MAX_S: "900",
+        PINCODE_RATE_LIMIT_PER_S: "20",
+      }),
+    );
+    expect(schedule).toEqual({
+      minMs: 60_000,
+      maxMs: 900_000,
+      missMemoryMs: 3_600_000,
+      tickMs: 60_000,
+      maxTasksPerRun: 408,
+    });
+  });
+
+  it("refuses one bound without the other, or min above max, naming both variables", () => {
+    expect(() => adaptiveScheduleOf(parsePollerEnv({ ...env, POLL_INTERVAL_MIN_S: "60" }))).toThrow(
+      /POLL_INTERVAL_MIN_S and POLL_INTERVAL_MAX_S/,
+    );
+    expect(() =>
+      adaptiveScheduleOf(parsePollerEnv({ ...env, POLL_INTERVAL_MIN_S: "600", POLL_INTERVAL_MAX_S: "60" })),
+    ).toThrow(/min <= max/);
+  });
+});
