@@ -118,6 +118,17 @@ export const StageConfigSchema = z
           .min(1)
           .max(7 * 24 * 60),
       }),
+      /**
+       * Pincode answering 429 (rate_limited) or 5xx (server_error) to any of our functions: attempts per alarm period,
+       * summed over every endpoint and function (PincodeCalls by outcome), over `evaluationPeriods` periods in a row.
+       */
+      pincodeErrors: z.object({
+        rateLimitedThreshold: z.number().int().positive(),
+        serverErrorThreshold: z.number().int().positive(),
+        evaluationPeriods: z.number().int().min(1),
+      }),
+      /** Seller commands that ended FAILED (gave up after their attempts) in one period. */
+      commandsFailed: z.object({ threshold: z.number().int().positive() }),
       /** Optional address subscribed to the alarm topic (`-c alarmEmail=ops@example.com`). */
       email: z.email().optional(),
     }),
@@ -186,6 +197,9 @@ const common = {
     functionErrors: { threshold: 1, evaluationPeriods: 2 },
     api5xx: { threshold: 3, evaluationPeriods: 1 },
     submissionPending: { thresholdMinutes: 30 },
+    // Retries absorb a few; a steady stream means our budget is above Pincode's limit or Pincode is failing.
+    pincodeErrors: { rateLimitedThreshold: 10, serverErrorThreshold: 5, evaluationPeriods: 2 },
+    commandsFailed: { threshold: 1 },
   },
   extraReasons: { cancel: [], item: [] },
   // Below the sum of the old per-container throttles (13/s) for ONE container; override per deployment.

@@ -52,7 +52,7 @@ export class EdgeProtection extends Construct {
     });
     this.webAcl = new CfnWebACL(this, "WebAcl", {
       name: props.name,
-      description: "pincode-bridge API: per-IP rate limit, declared body size on Pincode's routes",
+      description: "pincode-bridge API - per-IP rate limit and declared body size on the Pincode routes",
       scope: "REGIONAL",
       defaultAction: { allow: {} },
       visibilityConfig: visibility("all"),

@@ -10,6 +10,7 @@ import {
   MethodLoggingLevel,
   RestApi,
 } from "aws-cdk-lib/aws-apigateway";
+import type { CfnAlarm } from "aws-cdk-lib/aws-cloudwatch";
 import { Rule, Schedule } from "aws-cdk-lib/aws-events";
 import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
 import {
@@ -41,6 +42,13 @@ export interface AppStackProps extends StackProps {
 /** Pincode's two routes (functions/core/routes.ts), throttled apart. */
 export const CALLBACK_ROUTE_PATH = "/pincode/callbacks";
 export const TOKEN_ROUTE_PATH = "/pincode/oauth/token";
+
+/** Execution logs at ERROR without bodies (they may carry tokens or buyer data), and per-method metrics. */
+const METHOD_OBSERVABILITY = {
+  loggingLevel: MethodLoggingLevel.ERROR,
+  dataTraceEnabled: false,
+  metricsEnabled: true,
+} as const;
 
 /**
  * What the seller API's operations routes do on each DLQ: count, look inside (receive, then visibility back to 0)
@@ -329,19 +337,21 @@ export class AppStack extends Stack {
           status: true,
           user: false,
         }),
-        loggingLevel: MethodLoggingLevel.ERROR,
-        dataTraceEnabled: false,
-        metricsEnabled: true,
+        ...METHOD_OBSERVABILITY,
         tracingEnabled: true,
         throttlingRateLimit: config.api.throttlingRateLimit,
         throttlingBurstLimit: config.api.throttlingBurstLimit,
         // Issue 10: Pincode's two routes each with their own configured bucket (docs/deploy.md, "Edge protection").
+        // A method's settings replace the stage's for that method, so logging and the per-method metrics the 5xx
+        // alarms read are restated.
         methodOptions: {
           [`${CALLBACK_ROUTE_PATH}/POST`]: {
+            ...METHOD_OBSERVABILITY,
             throttlingRateLimit: config.api.callbacks.rateLimit,
             throttlingBurstLimit: config.api.callbacks.burstLimit,
           },
           [`${TOKEN_ROUTE_PATH}/POST`]: {
+            ...METHOD_OBSERVABILITY,
             throttlingRateLimit: config.api.token.rateLimit,
             throttlingBurstLimit: config.api.token.burstLimit,
           },
@@ -424,6 +434,12 @@ export class AppStack extends Stack {
       apiStage: this.api.deploymentStage,
     });
 
+    // Every alarm says where its runbook entry is (docs/runbook.md, one heading per alarm id; runbook.test.ts).
+    for (const alarm of [...this.alarms.alarms, ...this.serviceAlarms.all]) {
+      const cfn = alarm.node.defaultChild as CfnAlarm;
+      cfn.alarmDescription = `${cfn.alarmDescription ?? ""} Runbook: docs/runbook.md#${alarm.node.id.toLowerCase()}`;
+    }
+
     // --- Dashboard.
     this.dashboard = new OperationsDashboard(this, "Operations", {
       dashboardName: `pincode-bridge-${config.stage}`,
@@ -447,13 +463,7 @@ export class AppStack extends Stack {
       },
       apiMethods,
       apiStage: this.api.deploymentStage,
-      alarms: [
-        ...this.alarms.alarms,
-        ...this.serviceAlarms.pollLag.values(),
-        ...this.serviceAlarms.functionErrors.values(),
-        ...this.serviceAlarms.api5xx.values(),
-        this.serviceAlarms.submissionPending,
-      ],
+      alarms: [...this.alarms.alarms, ...this.serviceAlarms.all],
     });
 
     // --- cdk-nag acknowledgements, each on the narrowest resource and finding.
