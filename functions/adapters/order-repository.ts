@@ -141,6 +141,19 @@ export interface OrderRepository {
   clearPendingEvents(orderId: string, version: number): Promise<void>;
 }
 
+/**
+ * The view attributes `getSyncedAt` reads: the freshness evidence and nothing of the buyer. The poller's IAM grant on
+ * order items is limited to these (`dynamodb:Attributes`, functions/adapters/table-access.ts).
+ */
+export const SYNC_STATE_ATTRIBUTES = [
+  "orderId",
+  "syncedAt",
+  "freshness",
+  "source",
+  "receivedAt",
+  "settlePending",
+] as const;
+
 // --- attribute helpers ---------------------------------------------------------------------------------------
 
 const S = (value: string): AttributeValue => ({ S: value });
@@ -340,8 +353,9 @@ export function createOrderRepository(
               RequestItems: {
                 [tableName]: {
                   Keys: requestKeys,
-                  ProjectionExpression: "orderId, syncedAt, freshness, #source, receivedAt, settlePending",
-                  ExpressionAttributeNames: { "#source": "source" },
+                  // Only these: the poller's IAM grant allows no other attribute of an order (table-access.ts).
+                  ProjectionExpression: SYNC_STATE_ATTRIBUTES.map((name) => `#${name}`).join(", "),
+                  ExpressionAttributeNames: Object.fromEntries(SYNC_STATE_ATTRIBUTES.map((name) => [`#${name}`, name])),
                   ConsistentRead: true,
                 },
               },

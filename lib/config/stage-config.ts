@@ -15,6 +15,8 @@ const storeId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "store ids may contain
 const reasonName = z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, "reasons are UPPER_SNAKE_CASE (A-Z, 0-9, _)");
 /** Pincode endpoint families, as the client throttles and the shared budget paces them (docs/rate-budget.md). */
 export const PINCODE_FAMILIES = ["poll", "status", "update", "catalog"] as const;
+/** One API method's throttle: steady requests per second and burst (API Gateway token bucket). */
+const methodThrottle = z.object({ rateLimit: z.number().positive(), burstLimit: z.number().int().positive() });
 const callsPerSecond = z.number().positive("must be a number of calls per second > 0").max(1000);
 
 /** Per-stage settings. `-c stage=dev|prod` selects one; everything else has a safe default. */
@@ -82,8 +84,23 @@ export const StageConfigSchema = z
     /** The seller API function (`/v1/*`). */
     sellerApi: functionSettings,
     api: z.object({
+      /** Stage default, applied to every method on its own (API Gateway throttles per method, token bucket each). */
       throttlingRateLimit: z.number().positive(),
       throttlingBurstLimit: z.number().int().positive(),
+      /** Pincode's callback route: its own bucket, so no other route's traffic can use it up. */
+      callbacks: methodThrottle,
+      /**
+       * The token route: its own, separate bucket, so a flood of token requests is answered 429 there and cannot
+       * starve the callbacks. Pincode fetches a token before each callback (PINCODE-API 3.1), so it is never set lower.
+       */
+      token: methodThrottle,
+      /** Optional AWS WAF web ACL (`-c wafRateLimitPer5Min=2000`): absent, no web ACL is created. */
+      waf: z
+        .object({
+          /** Requests per source IP per 5 minutes before the IP is blocked (AWS WAF rate-based rule: 10..2e9). */
+          rateLimitPer5Min: z.number().int().min(10).max(2_000_000_000),
+        })
+        .optional(),
     }),
     alarms: z.object({
       /** Oldest message on the events queue older than this means the processor is not keeping up. */
@@ -116,6 +133,17 @@ export const StageConfigSchema = z
           .min(1)
           .max(7 * 24 * 60),
       }),
+      /**
+       * Pincode answering 429 (rate_limited) or 5xx (server_error) to any of our functions: attempts per alarm period,
+       * summed over every endpoint and function (PincodeCalls by outcome), over `evaluationPeriods` periods in a row.
+       */
+      pincodeErrors: z.object({
+        rateLimitedThreshold: z.number().int().positive(),
+        serverErrorThreshold: z.number().int().positive(),
+        evaluationPeriods: z.number().int().min(1),
+      }),
+      /** Seller commands that ended FAILED (gave up after their attempts) in one period. */
+      commandsFailed: z.object({ threshold: z.number().int().positive() }),
       /** Optional address subscribed to the alarm topic (`-c alarmEmail=ops@example.com`). */
       email: z.email().optional(),
     }),
@@ -144,6 +172,11 @@ export const StageConfigSchema = z
   .refine((c) => !c.poller.adaptive || c.poller.adaptive.minSeconds >= c.poller.intervalMinutes * 60, {
     message: "poller.adaptive: pollIntervalMinS cannot be shorter than the schedule's period (poller.intervalMinutes)",
     path: ["poller", "adaptive"],
+  })
+  .refine((c) => c.api.token.rateLimit >= c.api.callbacks.rateLimit, {
+    message:
+      "api.token.rateLimit must be at least api.callbacks.rateLimit: Pincode fetches a token before each callback",
+    path: ["api", "token", "rateLimit"],
   })
   .refine((c) => c.alarms.pollLag.thresholdMinutes * 60_000 > healthyPollLagMs(c), {
     message: "alarms.pollLag.thresholdMinutes must exceed the lag of a healthy poller (interval + settle + timeout)",
@@ -187,6 +220,9 @@ const common = {
     functionErrors: { threshold: 1, evaluationPeriods: 2 },
     api5xx: { threshold: 3, evaluationPeriods: 1 },
     submissionPending: { thresholdMinutes: 30 },
+    // Retries absorb a few; a steady stream means our budget is above Pincode's limit or Pincode is failing.
+    pincodeErrors: { rateLimitedThreshold: 10, serverErrorThreshold: 5, evaluationPeriods: 2 },
+    commandsFailed: { threshold: 1 },
   },
   extraReasons: { cancel: [], item: [] },
   // Below the sum of the old per-container throttles (13/s) for ONE container; override per deployment.
@@ -205,7 +241,12 @@ const STAGES: Record<StageName, StageConfig> = {
       apiBaseUrl: "https://seller-network-testing.pincode.com",
       authUrl: "https://stg-identitymanager.phonepe.com",
     },
-    api: { throttlingRateLimit: 20, throttlingBurstLimit: 40 },
+    api: {
+      throttlingRateLimit: 20,
+      throttlingBurstLimit: 40,
+      callbacks: { rateLimit: 20, burstLimit: 40 },
+      token: { rateLimit: 20, burstLimit: 40 },
+    },
   },
   prod: {
     ...common,
@@ -219,7 +260,12 @@ const STAGES: Record<StageName, StageConfig> = {
       apiBaseUrl: "https://shopping-network.phonepe.com",
       authUrl: "https://identitymanager.phonepe.com",
     },
-    api: { throttlingRateLimit: 100, throttlingBurstLimit: 200 },
+    api: {
+      throttlingRateLimit: 100,
+      throttlingBurstLimit: 200,
+      callbacks: { rateLimit: 100, burstLimit: 200 },
+      token: { rateLimit: 100, burstLimit: 200 },
+    },
   },
 };
 
@@ -237,6 +283,7 @@ export const CONTEXT_OVERRIDES = [
   "pincodeRateLimits",
   "pollIntervalMinS",
   "pollIntervalMaxS",
+  "wafRateLimitPer5Min",
 ] as const;
 export type ContextOverrides = Partial<Record<(typeof CONTEXT_OVERRIDES)[number], unknown>>;
 
@@ -321,6 +368,12 @@ export function loadStageConfig(stage: unknown, overrides: ContextOverrides = {}
       cancel:
         overrides.extraCancelReasons === undefined ? base.extraReasons.cancel : splitList(overrides.extraCancelReasons),
       item: overrides.extraItemReasons === undefined ? base.extraReasons.item : splitList(overrides.extraItemReasons),
+    },
+    api: {
+      ...base.api,
+      ...(overrides.wafRateLimitPer5Min === undefined
+        ? {}
+        : { waf: { rateLimitPer5Min: contextNumber(overrides.wafRateLimitPer5Min) } }),
     },
     pincodeRateLimit: {
       perSecond:

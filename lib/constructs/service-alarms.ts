@@ -36,6 +36,11 @@ export class ServiceAlarms extends Construct {
   readonly api5xx = new Map<string, Alarm>();
   /** Any callback quarantined (an authenticated body we could not accept): someone must look at it. */
   readonly quarantined: Alarm;
+  /** Pincode answering 429 / 5xx to our calls (issue 10). */
+  readonly pincodeRateLimited: Alarm;
+  readonly pincodeServerErrors: Alarm;
+  /** Seller commands that ended FAILED (issue 10). */
+  readonly commandsFailed: Alarm;
 
   constructor(scope: Construct, id: string, props: ServiceAlarmsProps) {
     super(scope, id);
@@ -139,7 +144,88 @@ export class ServiceAlarms extends Construct {
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
     this.quarantined.addAlarmAction(action);
+
+    // Issue 10: Pincode's 429s and 5xx, from the client's per-attempt PincodeCalls (every function, every endpoint).
+    // Counts per period, not a share of all calls: an alarm takes one Metrics Insights query, and a share would need
+    // two (docs/runbook.md). The operations dashboard shows calls by outcome beside it.
+    const { pincodeErrors } = alarms;
+    const pincodeOutcome = (id: string, outcome: string, threshold: number, meaning: string) => {
+      const alarm = new Alarm(this, id, {
+        alarmDescription:
+          `Pincode answered ${meaning} to at least ${threshold} of our calls per ${alarms.periodMinutes} min for` +
+          ` ${window(pincodeErrors.evaluationPeriods)} (PincodeCalls outcome=${outcome}, all functions).`,
+        metric: pincodeCallsWithOutcome(outcome, period),
+        threshold,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: pincodeErrors.evaluationPeriods,
+        datapointsToAlarm: pincodeErrors.evaluationPeriods,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      alarm.addAlarmAction(action);
+      return alarm;
+    };
+    this.pincodeRateLimited = pincodeOutcome(
+      "PincodeRateLimited",
+      "rate_limited",
+      pincodeErrors.rateLimitedThreshold,
+      "429 (rate limited)",
+    );
+    this.pincodeServerErrors = pincodeOutcome(
+      "PincodeServerErrors",
+      "server_error",
+      pincodeErrors.serverErrorThreshold,
+      "5xx",
+    );
+
+    this.commandsFailed = new Alarm(this, "CommandsFailed", {
+      alarmDescription:
+        `At least ${alarms.commandsFailed.threshold} seller command(s) or submission(s) ended FAILED in` +
+        ` ${alarms.periodMinutes} min: the action did not reach Pincode after every attempt. No event is published` +
+        " for FAILED; the commands function's log names each (commandId / submissionId).",
+      // Order commands count CommandsFailed; store toggles and listings fail per submission (SubmissionsFailed).
+      metric: new MathExpression({
+        expression: "FILL(orderCommands, 0) + FILL(submissions, 0)",
+        usingMetrics: {
+          orderCommands: emfMetric("CommandsFailed", "commands", {}, { statistic: "Sum", period }),
+          submissions: emfMetric("SubmissionsFailed", "commands", {}, { statistic: "Sum", period }),
+        },
+        period,
+        label: "Commands and submissions FAILED",
+      }),
+      threshold: alarms.commandsFailed.threshold,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    this.commandsFailed.addAlarmAction(action);
   }
+
+  /** Every alarm of this construct. */
+  get all(): Alarm[] {
+    return [
+      ...this.pollLag.values(),
+      this.submissionPending,
+      ...this.functionErrors.values(),
+      ...this.api5xx.values(),
+      this.quarantined,
+      this.pincodeRateLimited,
+      this.pincodeServerErrors,
+      this.commandsFailed,
+    ];
+  }
+}
+
+/** PincodeCalls attempts with one outcome, summed over every function and endpoint (one Metrics Insights series). */
+export function pincodeCallsWithOutcome(outcome: string, period: Duration): MathExpression {
+  return new MathExpression({
+    expression:
+      `SELECT SUM(PincodeCalls) FROM SCHEMA("${METRICS_NAMESPACE}", endpoint, outcome, service)` +
+      ` WHERE outcome = '${outcome}'`,
+    usingMetrics: {},
+    period,
+    label: `Pincode calls ${outcome}`,
+  });
 }
 
 export const POLL_LAG_ALARM_KEY = "byStore";

@@ -10,9 +10,9 @@ import {
   MethodLoggingLevel,
   RestApi,
 } from "aws-cdk-lib/aws-apigateway";
+import type { CfnAlarm } from "aws-cdk-lib/aws-cloudwatch";
 import { Rule, Schedule } from "aws-cdk-lib/aws-events";
 import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
-import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import {
   ParamsAndSecretsLayerVersion,
   ParamsAndSecretsLogLevel,
@@ -23,13 +23,15 @@ import { LogGroup } from "aws-cdk-lib/aws-logs";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import { NagSuppressions } from "cdk-nag";
 import type { Construct } from "constructs";
-import { BY_STORE_INDEX } from "../../functions/adapters/table.ts";
+import { FUNCTION_TABLE_USE } from "../../functions/adapters/table-access.ts";
 import { gatewayRoutes, type RouteFunction } from "../../functions/core/routes.ts";
 import type { StageConfig } from "../config/stage-config.ts";
+import { EdgeProtection } from "../constructs/edge-protection.ts";
 import { OperationsDashboard } from "../constructs/operations-dashboard.ts";
 import { PincodeFunction, REPO_ROOT } from "../constructs/pincode-function.ts";
 import { QueueAlarms } from "../constructs/queue-alarms.ts";
 import { ServiceAlarms } from "../constructs/service-alarms.ts";
+import { grantTableUse } from "../constructs/table-grants.ts";
 import type { DataStack } from "./data-stack.ts";
 
 export interface AppStackProps extends StackProps {
@@ -37,34 +39,17 @@ export interface AppStackProps extends StackProps {
   readonly data: DataStack;
 }
 
-/**
- * The quarantine items' partition keys (DESIGN.md "Data"). Since issue 11 no function is scoped by it: the callback
- * queues refused bodies and the processor (which reads and writes the table anyway) stores them.
- */
-export const QUARANTINE_LEADING_KEY_PATTERN = "QUARANTINE#*";
+/** Pincode's two routes (functions/core/routes.ts), throttled apart. */
+export const CALLBACK_ROUTE_PATH = "/pincode/callbacks";
+export const TOKEN_ROUTE_PATH = "/pincode/oauth/token";
 
-/** The order/checkpoint operations of the poller and processor: single-item conditional writes, no deletes/scans. */
-export const TABLE_READ_WRITE_ACTIONS = [
-  "dynamodb:GetItem",
-  "dynamodb:BatchGetItem",
-  "dynamodb:Query",
-  "dynamodb:PutItem",
-  "dynamodb:UpdateItem",
-] as const;
+/** Execution logs at ERROR without bodies (they may carry tokens or buyer data), and per-method metrics. */
+const METHOD_OBSERVABILITY = {
+  loggingLevel: MethodLoggingLevel.ERROR,
+  dataTraceEnabled: false,
+  metricsEnabled: true,
+} as const;
 
-/**
- * The partitions the seller API reads and writes: order views and history (read) and each order's command pointers
- * (`ORDER#<id>` / `COMMAND#...`, written by the submit use case; no path of the seller API writes a view), store
- * config and poll checkpoints, the store directory, commands, submissions and the pending-submission index.
- */
-export const SELLER_API_LEADING_KEYS = [
-  "ORDER#*",
-  "STORE#*",
-  "STORES",
-  "COMMAND#*",
-  "SUBMISSION#*",
-  "SUBMISSIONS#PENDING",
-] as const;
 /**
  * What the seller API's operations routes do on each DLQ: count, look inside (receive, then visibility back to 0)
  * and redrive (receive, delete once re-sent). No PurgeQueue: nothing in the API throws messages away.
@@ -75,14 +60,6 @@ export const OPS_DLQ_ACTIONS = [
   "sqs:ChangeMessageVisibility",
   "sqs:DeleteMessage",
 ] as const;
-/** The commands function's table access: item reads/writes under these leading keys only (functions/commands). */
-export const COMMANDS_TABLE_ACTIONS = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"];
-/** RATEBUDGET#*: the shared Pincode rate budget's pacing items (docs/rate-budget.md). */
-export const COMMANDS_LEADING_KEY_PATTERNS = ["COMMAND#*", "SUBMISSION#*", "ORDER#*", "RATEBUDGET#*"];
-
-/** What a principal needs on the table's customer-managed key to read and write items through DynamoDB. */
-const TABLE_KEY_ACTIONS = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"];
-
 /**
  * The stateless half: API Gateway for Pincode's callbacks and token requests, the four functions, the poll schedule,
  * the SQS event sources, the alarms and the operations dashboard.
@@ -102,6 +79,8 @@ export class AppStack extends Stack {
   readonly alarms: QueueAlarms;
   readonly serviceAlarms: ServiceAlarms;
   readonly dashboard: OperationsDashboard;
+  /** The optional WAF web ACL (`-c wafRateLimitPer5Min=N`). */
+  readonly edgeProtection?: EdgeProtection;
 
   constructor(scope: Construct, id: string, props: AppStackProps) {
     super(scope, id, props);
@@ -239,10 +218,10 @@ export class AppStack extends Stack {
       // SQS with a customer-managed key: producers need GenerateDataKey and Decrypt (AWS SQS key management docs).
       data.dataKey.grant(fn, "kms:GenerateDataKey", "kms:Decrypt");
     };
-    const grantTableReadWrite = (fn: PincodeFunction) => {
-      data.table.grant(fn, ...TABLE_READ_WRITE_ACTIONS);
-      data.dataKey.grant(fn, ...TABLE_KEY_ACTIONS);
-    };
+    // Table: each function only the actions its adapters send, on the item kinds they touch (LeadingKeys), derived
+    // from functions/adapters/table-access.ts; the callback and token functions reach nothing in the table.
+    const grantTable = (fn: PincodeFunction, name: keyof typeof FUNCTION_TABLE_USE) =>
+      grantTableUse(fn, data.table, data.dataKey, FUNCTION_TABLE_USE[name]);
 
     // The public endpoint's function reaches nothing in the table: accepted and refused (quarantined) callbacks both
     // go to the events queue, and the processor writes them (issue 11).
@@ -254,38 +233,11 @@ export class AppStack extends Stack {
 
     grantSend(this.poller, data.eventsQueue.queue);
     grantSend(this.poller, data.pollQueue.queue);
-    grantTableReadWrite(this.poller);
-    // The scheduled run clears pending-submission index entries whose submission completed (nothing else).
-    this.poller.role.addToPolicy(
-      new PolicyStatement({
-        actions: ["dynamodb:DeleteItem"],
-        resources: [data.table.tableArn],
-        conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["SUBMISSIONS#PENDING"] } },
-      }),
-    );
+    grantTable(this.poller, "poller");
     data.pincodeCredentials.grantRead(this.poller);
 
-    // Seller API: reads and writes only its item kinds (by leading key); order listings Query the byStore index only.
-    this.sellerApi.role.addToPolicy(
-      new PolicyStatement({
-        actions: [
-          "dynamodb:GetItem",
-          "dynamodb:BatchGetItem",
-          "dynamodb:Query",
-          "dynamodb:PutItem",
-          "dynamodb:UpdateItem",
-        ],
-        resources: [data.table.tableArn],
-        conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [...SELLER_API_LEADING_KEYS] } },
-      }),
-    );
-    this.sellerApi.role.addToPolicy(
-      new PolicyStatement({
-        actions: ["dynamodb:Query"],
-        resources: [`${data.table.tableArn}/index/${BY_STORE_INDEX.name}`],
-      }),
-    );
-    data.dataKey.grant(this.sellerApi, ...TABLE_KEY_ACTIONS);
+    // Seller API: its item kinds by leading key; order listings Query the byStore index (only function that does).
+    grantTable(this.sellerApi, "seller-api");
     grantSend(this.sellerApi, data.commandsQueue.queue);
 
     // Seller API operations routes (functions/seller-api/routes/ops-*.ts): queue depths, a look inside each DLQ
@@ -303,15 +255,7 @@ export class AppStack extends Stack {
     }
     grantSend(this.sellerApi, data.eventsQueue.queue);
     grantSend(this.sellerApi, data.pollQueue.queue);
-    this.sellerApi.role.addToPolicy(
-      new PolicyStatement({
-        actions: ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"],
-        resources: [data.table.tableArn],
-        conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [QUARANTINE_LEADING_KEY_PATTERN] } },
-      }),
-    );
-
-    grantTableReadWrite(this.processor);
+    grantTable(this.processor, "processor");
     grantSend(this.processor, data.commandsQueue.queue); // issue 9: auto-accept commands
     data.eventBus.grantPutEventsTo(this.processor);
     data.pincodeCredentials.grantRead(this.processor);
@@ -362,15 +306,8 @@ export class AppStack extends Stack {
         EVENT_BUS_NAME: data.eventBus.eventBusName,
       },
     });
-    // Items of commands, submissions and orders only; no Scan, no BatchGet, no Delete; it sends no SQS message.
-    this.commands.role.addToPolicy(
-      new PolicyStatement({
-        actions: COMMANDS_TABLE_ACTIONS,
-        resources: [data.table.tableArn],
-        conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": COMMANDS_LEADING_KEY_PATTERNS } },
-      }),
-    );
-    data.dataKey.grant(this.commands, ...TABLE_KEY_ACTIONS);
+    // Commands, submissions, orders and the rate budget only (table-access.ts); it sends no SQS message.
+    grantTable(this.commands, "commands");
     data.eventBus.grantPutEventsTo(this.commands);
     data.pincodeCredentials.grantRead(this.commands);
     this.commands.function.addEventSource(
@@ -408,14 +345,34 @@ export class AppStack extends Stack {
           status: true,
           user: false,
         }),
-        loggingLevel: MethodLoggingLevel.ERROR,
-        dataTraceEnabled: false,
-        metricsEnabled: true,
+        ...METHOD_OBSERVABILITY,
         tracingEnabled: true,
         throttlingRateLimit: config.api.throttlingRateLimit,
         throttlingBurstLimit: config.api.throttlingBurstLimit,
+        // Issue 10: Pincode's two routes each with their own configured bucket (docs/deploy.md, "Edge protection").
+        // A method's settings replace the stage's for that method, so logging and the per-method metrics the 5xx
+        // alarms read are restated.
+        methodOptions: {
+          [`${CALLBACK_ROUTE_PATH}/POST`]: {
+            ...METHOD_OBSERVABILITY,
+            throttlingRateLimit: config.api.callbacks.rateLimit,
+            throttlingBurstLimit: config.api.callbacks.burstLimit,
+          },
+          [`${TOKEN_ROUTE_PATH}/POST`]: {
+            ...METHOD_OBSERVABILITY,
+            throttlingRateLimit: config.api.token.rateLimit,
+            throttlingBurstLimit: config.api.token.burstLimit,
+          },
+        },
       },
     });
+    if (config.api.waf) {
+      this.edgeProtection = new EdgeProtection(this, "EdgeProtection", {
+        stage: this.api.deploymentStage,
+        name: `pincode-bridge-${config.stage}`,
+        rateLimitPer5Min: config.api.waf.rateLimitPer5Min,
+      });
+    }
     // Every route of the one route table (functions/core/routes.ts), plus ANY on each seller resource and the /v1
     // catch-all so wrong methods and unknown paths reach the function (405/404 in our shape, behind IAM).
     const targets: Record<RouteFunction, PincodeFunction> = {
@@ -443,8 +400,8 @@ export class AppStack extends Stack {
       });
       this.apiMethods.set(`${route.method} ${route.path}`, method);
     }
-    const callbacksMethod = this.apiMethods.get("POST /pincode/callbacks")!;
-    const tokenMethod = this.apiMethods.get("POST /pincode/oauth/token")!;
+    const callbacksMethod = this.apiMethods.get(`POST ${CALLBACK_ROUTE_PATH}`)!;
+    const tokenMethod = this.apiMethods.get(`POST ${TOKEN_ROUTE_PATH}`)!;
 
     // The CLI reads these (SigV4 against the API, region from the stack).
     new CfnOutput(this, "ApiUrl", { value: this.api.url, description: "Base URL of the HTTP API (stage included)" });
@@ -485,6 +442,12 @@ export class AppStack extends Stack {
       apiStage: this.api.deploymentStage,
     });
 
+    // Every alarm says where its runbook entry is (docs/runbook.md, one heading per alarm id; runbook.test.ts).
+    for (const alarm of [...this.alarms.alarms, ...this.serviceAlarms.all]) {
+      const cfn = alarm.node.defaultChild as CfnAlarm;
+      cfn.alarmDescription = `${cfn.alarmDescription ?? ""} Runbook: docs/runbook.md#${alarm.node.id.toLowerCase()}`;
+    }
+
     // --- Dashboard.
     this.dashboard = new OperationsDashboard(this, "Operations", {
       dashboardName: `pincode-bridge-${config.stage}`,
@@ -508,13 +471,7 @@ export class AppStack extends Stack {
       },
       apiMethods,
       apiStage: this.api.deploymentStage,
-      alarms: [
-        ...this.alarms.alarms,
-        ...this.serviceAlarms.pollLag.values(),
-        ...this.serviceAlarms.functionErrors.values(),
-        ...this.serviceAlarms.api5xx.values(),
-        this.serviceAlarms.submissionPending,
-      ],
+      alarms: [...this.alarms.alarms, ...this.serviceAlarms.all],
     });
 
     // --- cdk-nag acknowledgements, each on the narrowest resource and finding.
@@ -590,15 +547,10 @@ export class AppStack extends Stack {
         "KMS action families DynamoDB needs for a table encrypted with a customer-managed key, scoped to that one key ARN.",
       appliesTo: ["Action::kms:ReEncrypt*", "Action::kms:GenerateDataKey*"],
     };
-    const tableIndexes = {
-      id: "AwsSolutions-IAM5",
-      reason: "Queries on the byStore GSI need the table's index ARNs; the wildcard covers only this table's indexes.",
-      appliesTo: [{ regex: "/^Resource::.*\\/index\\/\\*$/g" }],
-    };
     NagSuppressions.addResourceSuppressions(this.callback.role, [xray], true);
     NagSuppressions.addResourceSuppressions(this.callbackAuth.role, [xray], true);
-    NagSuppressions.addResourceSuppressions(this.poller.role, [xray, tableKey, tableIndexes], true);
-    NagSuppressions.addResourceSuppressions(this.processor.role, [xray, tableKey, tableIndexes], true);
+    NagSuppressions.addResourceSuppressions(this.poller.role, [xray, tableKey], true);
+    NagSuppressions.addResourceSuppressions(this.processor.role, [xray, tableKey], true);
     NagSuppressions.addResourceSuppressions(this.sellerApi.role, [xray, tableKey], true);
 
     NagSuppressions.addResourceSuppressions(this.commands.function, [

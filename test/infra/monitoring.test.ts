@@ -257,8 +257,8 @@ describe("service alarms", () => {
       expect(alarm.Properties.AlarmActions, String(alarm.Properties.MetricName)).toEqual([{ Ref: topic }]);
     }
     // DLQs x3, events backlog, poll lag (all stores), pending submission, poller/processor/seller-api/commands
-    // errors, callback and token 5xx, quarantine.
-    expect(alarms(appTemplate)).toHaveLength(13);
+    // errors, callback and token 5xx, quarantine, Pincode 429 and 5xx, commands failed (issue 10).
+    expect(alarms(appTemplate)).toHaveLength(16);
   });
 
   it("alarms on the first quarantined callback: rejected as malformed or invalid by the callback function", () => {
@@ -292,6 +292,59 @@ describe("service alarms", () => {
       ComparisonOperator: "GreaterThanOrEqualToThreshold",
       TreatMissingData: "notBreaching",
       AlarmActions: Match.anyValue(),
+    });
+  });
+});
+
+describe("issue 10 alarms: Pincode 429 and 5xx, commands FAILED", () => {
+  it("alarms on Pincode's 429s and 5xx from every function's PincodeCalls, one Metrics Insights series each", () => {
+    const { appTemplate, config } = synthStage("dev");
+    const { pincodeErrors } = config.alarms;
+    for (const [outcome, threshold] of [
+      ["rate_limited", pincodeErrors.rateLimitedThreshold],
+      ["server_error", pincodeErrors.serverErrorThreshold],
+    ] as const) {
+      appTemplate.hasResourceProperties("AWS::CloudWatch::Alarm", {
+        Metrics: [
+          Match.objectLike({
+            Expression:
+              `SELECT SUM(PincodeCalls) FROM SCHEMA("PincodeBridge", endpoint, outcome, service)` +
+              ` WHERE outcome = '${outcome}'`,
+            Period: config.alarms.periodMinutes * 60,
+            ReturnData: true,
+          }),
+        ],
+        Threshold: threshold,
+        EvaluationPeriods: pincodeErrors.evaluationPeriods,
+        DatapointsToAlarm: pincodeErrors.evaluationPeriods,
+        ComparisonOperator: "GreaterThanOrEqualToThreshold",
+        TreatMissingData: "notBreaching",
+      });
+    }
+  });
+
+  it("alarms on the first command or submission FAILED in a period", () => {
+    const { appTemplate, config } = synthStage("dev");
+    const metric = (name: string) =>
+      Match.objectLike({
+        MetricStat: Match.objectLike({
+          Metric: {
+            Namespace: "PincodeBridge",
+            MetricName: name,
+            Dimensions: [{ Name: "service", Value: "pincode-bridge-commands" }],
+          },
+          Stat: "Sum",
+        }),
+      });
+    appTemplate.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: "FILL(orderCommands, 0) + FILL(submissions, 0)" }),
+        metric("CommandsFailed"),
+        metric("SubmissionsFailed"),
+      ]),
+      Threshold: config.alarms.commandsFailed.threshold,
+      EvaluationPeriods: 1,
+      ComparisonOperator: "GreaterThanOrEqualToThreshold",
     });
   });
 });

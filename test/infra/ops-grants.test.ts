@@ -3,8 +3,8 @@
  * queue and DLQ (no purge, no receive on a work queue), and quarantine access scoped to QUARANTINE# keys.
  */
 import { beforeAll, describe, expect, it } from "vitest";
+import { PARTITIONS } from "../../functions/adapters/table-access.ts";
 import { opsQueuesFromEnv } from "../../functions/seller-api/routes/ops-deps.ts";
-import { QUARANTINE_LEADING_KEY_PATTERN } from "../../lib/stacks/app-stack.ts";
 import {
   actionsOf,
   envOf,
@@ -67,7 +67,7 @@ describe("seller API: operations routes", () => {
   it("reads and marks quarantined callbacks only under QUARANTINE# keys, and deletes nothing", () => {
     const { statements } = sellerApi();
     const quarantine = statements.filter((s) =>
-      JSON.stringify(s.Condition ?? {}).includes(JSON.stringify(QUARANTINE_LEADING_KEY_PATTERN)),
+      JSON.stringify(s.Condition ?? {}).includes(JSON.stringify(PARTITIONS.quarantine)),
     );
     expect(quarantine.flatMap(actionsOf).sort()).toEqual(["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"]);
     expect(quarantine.every((s) => JSON.stringify(s.Condition).includes("ForAllValues:StringLike"))).toBe(true);

@@ -4,9 +4,7 @@
  * seller-api function's least-privilege grants.
  */
 import { describe, expect, it } from "vitest";
-import { keys } from "../../functions/adapters/table.ts";
 import { gatewayRoutes, ROUTES } from "../../functions/core/routes.ts";
-import { SELLER_API_LEADING_KEYS } from "../../lib/stacks/app-stack.ts";
 import {
   actionsOf,
   envOf,
@@ -42,11 +40,6 @@ function apiMethods() {
 }
 
 const FUNCTION_NAME = { callback: "callback", callbackAuth: "callback-auth", sellerApi: "seller-api" } as const;
-
-const globMatches = (pattern: string, value: string) => {
-  const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  return new RegExp(`^${pattern.split("*").map(escapeRegExp).join(".*")}$`).test(value);
-};
 
 describe("seller API on API Gateway", () => {
   it("has exactly the route table's methods (plus ANY fallbacks and the /v1 catch-all), each on its function", () => {
@@ -105,52 +98,7 @@ describe("seller API grants", () => {
     );
   };
 
-  it("reads and writes the table only by leading key, and queries only the byStore index", () => {
-    const { data } = synthStage("dev");
-    const table = logicalId(data.table);
-    // The operations routes' QUARANTINE#* statement is checked in ops-grants.test.ts.
-    const dynamo = statements().filter(
-      (s) =>
-        actionsOf(s).some((a) => a.startsWith("dynamodb:")) &&
-        !JSON.stringify(s.Condition ?? {}).includes("QUARANTINE#"),
-    );
-    const items = dynamo.find((s) => actionsOf(s).includes("dynamodb:GetItem"));
-    const index = dynamo.find((s) => JSON.stringify(s.Resource).includes("/index/"));
-    expect(dynamo).toHaveLength(2);
-    expect(actionsOf(items!).sort()).toEqual([
-      "dynamodb:BatchGetItem",
-      "dynamodb:GetItem",
-      "dynamodb:PutItem",
-      "dynamodb:Query",
-      "dynamodb:UpdateItem",
-    ]);
-    expect(items?.Condition).toEqual({
-      "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [...SELLER_API_LEADING_KEYS] },
-    });
-    expect(resourcesOf(items!).every((r) => refersTo(r, table))).toBe(true);
-    expect(actionsOf(index!)).toEqual(["dynamodb:Query"]);
-    expect(JSON.stringify(index?.Resource)).toContain("/index/byStore");
-    for (const action of ["dynamodb:Scan", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:*"]) {
-      expect(dynamo.flatMap(actionsOf)).not.toContain(action);
-    }
-  });
-
-  it("uses leading-key patterns that match the keys it reads and writes, and not the quarantine", () => {
-    const allowed = (key: string) => SELLER_API_LEADING_KEYS.some((p) => globMatches(p, key));
-    for (const key of [
-      keys.orderView("OD1").pk,
-      keys.storeConfig("S01").pk,
-      keys.storeDirectory("S01").pk,
-      keys.pollCheckpoint("S01").pk,
-      keys.command("C1").pk,
-      keys.submission("SUB-1").pk,
-      keys.pendingSubmission(1, "SUB-1").pk,
-    ]) {
-      expect(allowed(key), key).toBe(true);
-    }
-    const quarantine = keys.quarantine(Date.now(), "q").pk;
-    expect(allowed(quarantine)).toBe(false);
-  });
+  // Its table grants, by item kind and with the byStore index: table-grants.test.ts.
 
   it("sends only to the commands queue, with the data key for SQS encryption, and reads no secret", () => {
     const { data } = synthStage("dev");

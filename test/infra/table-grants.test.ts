@@ -1,0 +1,184 @@
+import { describe, expect, it } from "vitest";
+import { SYNC_STATE_ATTRIBUTES } from "../../functions/adapters/order-repository.ts";
+import { keys } from "../../functions/adapters/table.ts";
+import { FUNCTION_TABLE_USE, PARTITIONS, tableGrantsOf } from "../../functions/adapters/table-access.ts";
+import {
+  actionsOf,
+  functionsByName,
+  logicalId,
+  refersTo,
+  resourcesOf,
+  type Statement,
+  statementsOfFunction,
+  synthStage,
+} from "./support.ts";
+
+function statementsOf(name: string): Statement[] {
+  const { appTemplate } = synthStage("dev");
+  const fn = functionsByName(appTemplate).get(name);
+  if (!fn) throw new Error(`function ${name} not found`);
+  return statementsOfFunction(appTemplate, fn).filter((s) => s.Effect === "Allow");
+}
+
+const dynamoStatements = (name: string) =>
+  statementsOf(name).filter((s) => actionsOf(s).some((a) => a.startsWith("dynamodb:")));
+
+/**
+ * What a function may do on table items, flattened: `action partition [attributes]`, one line per pair. Whatever way
+ * CDK merges statements, the lines are the effective grant. A statement without a LeadingKeys condition is `ANY`.
+ */
+function grantLines(statements: Statement[]): string[] {
+  const lines = new Set<string>();
+  for (const s of statements) {
+    const leading = s.Condition?.["ForAllValues:StringLike"]?.["dynamodb:LeadingKeys"] as string[] | undefined;
+    const attributes = s.Condition?.["ForAllValues:StringEquals"]?.["dynamodb:Attributes"] as string[] | undefined;
+    for (const action of actionsOf(s)) {
+      for (const partition of leading ?? ["ANY"]) {
+        lines.add(`${action} ${partition}${attributes ? ` [${attributes.join(",")}]` : ""}`);
+      }
+    }
+  }
+  return [...lines].sort();
+}
+
+function expectedLines(name: keyof typeof FUNCTION_TABLE_USE): string[] {
+  return grantLines(
+    tableGrantsOf(FUNCTION_TABLE_USE[name]).map((g) => ({
+      Effect: "Allow",
+      Action: g.actions.map((a) => `dynamodb:${a}`),
+      Resource: "table",
+      Condition: {
+        "ForAllValues:StringLike": { "dynamodb:LeadingKeys": g.partitions },
+        ...(g.attributes ? { "ForAllValues:StringEquals": { "dynamodb:Attributes": g.attributes } } : {}),
+      },
+    })),
+  );
+}
+
+describe("IAM: table grants per function, by item kind (functions/adapters/table-access.ts)", () => {
+  it("grants each function exactly its declared table use on the table ARN, every statement keyed by partition", () => {
+    const { data } = synthStage("dev");
+    const table = logicalId(data.table);
+    for (const name of Object.keys(FUNCTION_TABLE_USE) as (keyof typeof FUNCTION_TABLE_USE)[]) {
+      const onTable = dynamoStatements(name).filter((s) => !JSON.stringify(s.Resource).includes("/index/"));
+      for (const s of onTable) {
+        expect(
+          resourcesOf(s).every((r) => refersTo(r, table)),
+          name,
+        ).toBe(true);
+        // No statement on the table without a LeadingKeys condition.
+        expect(s.Condition?.["ForAllValues:StringLike"]?.["dynamodb:LeadingKeys"], name).toBeDefined();
+      }
+      expect(grantLines(onTable), name).toEqual(expectedLines(name));
+    }
+  });
+
+  it("spells the grants out for the poller: order freshness fields only, no order write, no Query on orders", () => {
+    const lines = grantLines(dynamoStatements("poller"));
+    const attrs = ["pk", "sk", ...SYNC_STATE_ATTRIBUTES].join(",");
+    expect(lines).toEqual([
+      `dynamodb:BatchGetItem ORDER#* [${attrs}]`,
+      "dynamodb:BatchGetItem STORE#*",
+      "dynamodb:BatchGetItem STORES",
+      "dynamodb:DeleteItem SUBMISSIONS#PENDING",
+      "dynamodb:GetItem RATEBUDGET#*",
+      "dynamodb:GetItem STORE#*",
+      "dynamodb:GetItem STORES",
+      "dynamodb:GetItem SUBMISSION#*",
+      "dynamodb:PutItem STORE#*",
+      "dynamodb:PutItem STORES",
+      "dynamodb:Query STORE#*",
+      "dynamodb:Query STORES",
+      "dynamodb:Query SUBMISSIONS#PENDING",
+      "dynamodb:UpdateItem RATEBUDGET#*",
+      "dynamodb:UpdateItem STORE#*",
+      "dynamodb:UpdateItem STORES",
+    ]);
+    // The projected read must also be a projected read (a read without a projection returns the whole item).
+    const orders = dynamoStatements("poller").find((s) => JSON.stringify(s.Condition).includes(PARTITIONS.order));
+    expect(orders?.Condition?.StringEqualsIfExists).toEqual({ "dynamodb:Select": "SPECIFIC_ATTRIBUTES" });
+  });
+
+  it("lets the processor write the outbox markers, history batches and unknown callbacks it writes (issue 11)", () => {
+    const lines = grantLines(dynamoStatements("processor"));
+    for (const line of [
+      "dynamodb:BatchWriteItem ORDER#*",
+      "dynamodb:BatchWriteItem PUBLISHED#*",
+      "dynamodb:BatchGetItem PUBLISHED#*",
+      "dynamodb:PutItem QUARANTINE#*",
+      "dynamodb:PutItem UNKNOWN#*",
+      "dynamodb:UpdateItem SUBMISSION#*",
+    ]) {
+      expect(lines).toContain(line);
+    }
+    expect(lines.filter((l) => l.includes("QUARANTINE#"))).toEqual(["dynamodb:PutItem QUARANTINE#*"]);
+    expect(lines.some((l) => l.startsWith("dynamodb:Query ") && !l.endsWith("ORDER#*"))).toBe(false);
+  });
+
+  it("grants the byStore index only to the seller API, which queries it, and only Query", () => {
+    for (const name of Object.keys(FUNCTION_TABLE_USE)) {
+      const index = dynamoStatements(name).filter((s) => JSON.stringify(s.Resource).includes("/index/"));
+      if (name !== "seller-api") {
+        expect(index, name).toEqual([]);
+        continue;
+      }
+      expect(index.flatMap(actionsOf)).toEqual(["dynamodb:Query"]);
+      expect(JSON.stringify(index.flatMap(resourcesOf))).toMatch(/\/index\/byStore"/);
+    }
+  });
+
+  it("lets the seller API read order items its submit path reads (view + outbox marker) but write no order view", () => {
+    const lines = grantLines(dynamoStatements("seller-api"));
+    expect(lines).toContain("dynamodb:BatchGetItem PUBLISHED#*");
+    expect(lines.filter((l) => l.includes("QUARANTINE#"))).toEqual([
+      "dynamodb:GetItem QUARANTINE#*",
+      "dynamodb:Query QUARANTINE#*",
+      "dynamodb:UpdateItem QUARANTINE#*",
+    ]);
+    expect(lines.some((l) => l.includes("UNKNOWN#") || l.includes("RATEBUDGET#"))).toBe(false);
+    // It marks submissions pending and lists them (ops summary); only the poller clears that index.
+    expect(lines.filter((l) => l.includes("SUBMISSIONS#PENDING"))).toEqual([
+      "dynamodb:PutItem SUBMISSIONS#PENDING",
+      "dynamodb:Query SUBMISSIONS#PENDING",
+    ]);
+  });
+
+  it("grants no Scan, no transactions, no wildcard and no table access to the callback or token function", () => {
+    for (const name of Object.keys(FUNCTION_TABLE_USE)) {
+      for (const action of dynamoStatements(name).flatMap(actionsOf)) {
+        expect(action, name).not.toMatch(/Scan|Transact|\*|PartiQL|DescribeTable/);
+      }
+    }
+    expect(dynamoStatements("callback")).toEqual([]);
+    expect(dynamoStatements("callback-auth")).toEqual([]);
+  });
+
+  it("matches every key the adapters build with exactly one partition pattern granted", () => {
+    const samples = [
+      keys.orderView("OD1").pk,
+      keys.orderHistory("OD1", 1, "m").pk,
+      keys.orderPublished("OD1").pk,
+      keys.command("C1").pk,
+      keys.submission("S1").pk,
+      keys.pendingSubmission(1, "S1").pk,
+      keys.pollCheckpoint("S01").pk,
+      keys.storeConfig("S01").pk,
+      keys.storeDirectory("S01").pk,
+      keys.rateBudget("poll").pk,
+      keys.quarantine(Date.UTC(2026, 11, 2), "q").pk,
+    ];
+    const patterns = Object.values(PARTITIONS);
+    const glob = (p: string, v: string) =>
+      new RegExp(
+        `^${p
+          .split("*")
+          .map((x) => x.replace(/[#]/g, "\\#"))
+          .join(".*")}$`,
+      ).test(v);
+    for (const pk of samples)
+      expect(
+        patterns.filter((p) => glob(p, pk)),
+        pk,
+      ).toHaveLength(1);
+  });
+});
