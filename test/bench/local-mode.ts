@@ -30,6 +30,10 @@ async function startPipeline(onStored?: (orderId: string) => void): Promise<Loca
       POLL_SETTLE_S: "0",
       SANDBOX_SEED: "1111",
       VISIBILITY_TIMEOUT_S: "5",
+      // Unset: local mode's default (several processor batches at once, as Lambda runs them).
+      ...(process.env.LOCAL_PROCESSOR_CONCURRENCY
+        ? { LOCAL_PROCESSOR_CONCURRENCY: process.env.LOCAL_PROCESSOR_CONCURRENCY }
+        : {}),
     },
     ["--in-memory"],
   );
