@@ -98,9 +98,13 @@ if (want("processor")) {
   processor = await benchProcessor(sizes.processorOrders, log);
   rows.push(...processor.rows);
   raw.processor = { phases: processor.phases, rawPerSecond: processor.rawPerSecond, itemBytes: processor.itemBytes };
+}
+// CPU only; its own section so it can run alone (`--only contract`), and runs with `processor` as before.
+if (want("contract") || (only?.includes("processor") ?? false)) {
+  section("contract");
   const contract = await benchContract(sizes.contractSnapshots, log);
   rows.push(...contract.rows);
-  raw.contract = { usPerSnapshot: contract.usPerSnapshot };
+  raw.contract = { usPerSnapshot: contract.usPerSnapshot, runs: contract.runs };
 }
 if (want("poller")) {
   section("poller");
