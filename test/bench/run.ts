@@ -128,7 +128,7 @@ if (want("poller")) {
 if (want("e2e")) {
   section("e2e");
   await guarded("end to end", async () => {
-    const r = await benchEndToEnd(e2eOrders, log);
+    const r = await benchEndToEnd(e2eOrders, log, Number(option("e2e-rate") ?? process.env.BENCH_E2E_RATE ?? 100));
     rows.push(...r.rows);
     raw.endToEnd = r.e2e;
   });
