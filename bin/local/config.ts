@@ -117,6 +117,8 @@ export const LocalEnvSchema = z
     DEMO_API_ERROR_RATE: number().min(0).max(1).default(0.05),
     /** Seconds a failed message stays invisible before it is retried (Lambda visibility timeout). */
     VISIBILITY_TIMEOUT_S: number().int().min(0).default(30),
+    /** Processor batches run at once on the events queue (Lambda's SQS concurrency; issue 11: one was the bottleneck). */
+    LOCAL_PROCESSOR_CONCURRENCY: number().int().min(1, "must be at least 1").max(64, "must be at most 64").default(4),
     MAX_RECEIVE_COUNT: number().int().min(1).default(5),
     STATUS_LINE: flag(true),
   })

@@ -354,7 +354,13 @@ export async function startLocalPipeline(
     // Lambda's SQS event sources: processor on the events queue, poller on the poll queue (one store per batch).
     const onError = (error: unknown) => log(`consumer: ${(error as Error).message}`);
     const drivers: SqsDriver[] = [
-      createSqsDriver({ sqs: queues.client, queueUrl: queues.eventsQueueUrl, handler: processor, onError }),
+      createSqsDriver({
+        sqs: queues.client,
+        queueUrl: queues.eventsQueueUrl,
+        handler: processor,
+        onError,
+        concurrency: config.LOCAL_PROCESSOR_CONCURRENCY,
+      }),
       createSqsDriver({ sqs: queues.client, queueUrl: queues.pollQueueUrl, handler: poller, batchSize: 1, onError }),
       createSqsDriver({ sqs: queues.client, queueUrl: queues.commandsQueueUrl, handler: commands, onError }),
     ];

@@ -137,6 +137,11 @@ export interface SqsDriverOptions {
   region?: string;
   /** Called when an invocation throws (every record of the batch is then retried) or a receive fails. */
   onError?: (error: unknown) => void;
+  /**
+   * Invocations the background loop runs at once (Lambda's SQS event source scales to many concurrent batches).
+   * Default 1. `drainOnce`/`drainUntilIdle` are unaffected.
+   */
+  concurrency?: number;
 }
 
 export interface DrainResult {
@@ -167,7 +172,7 @@ export interface SqsDriver {
   drainOnce(options?: { waitTimeSeconds?: number }): Promise<DrainResult>;
   /** Invokes until a receive comes back empty (failed records are invisible until their timeout ends). */
   drainUntilIdle(options?: { maxBatches?: number }): Promise<DrainResult>;
-  /** Background loop for local mode; `stop()` ends it after the current invocation. */
+  /** Background loop(s) for local mode, `concurrency` of them; `stop()` ends them after their current invocation. */
   start(): void;
   stop(): Promise<void>;
   readonly running: boolean;
@@ -254,7 +259,7 @@ export function createSqsDriver(options: SqsDriverOptions): SqsDriver {
     start() {
       if (loop) return;
       stopping = false;
-      loop = (async () => {
+      const worker = async () => {
         while (!stopping) {
           try {
             await drainOnce({ waitTimeSeconds: options.waitTimeSeconds ?? 1 });
@@ -263,7 +268,9 @@ export function createSqsDriver(options: SqsDriverOptions): SqsDriver {
             await new Promise((resolve) => setTimeout(resolve, 250));
           }
         }
-      })();
+      };
+      const workers = Math.max(1, Math.trunc(options.concurrency ?? 1));
+      loop = Promise.all(Array.from({ length: workers }, worker)).then(() => undefined);
     },
 
     async stop() {

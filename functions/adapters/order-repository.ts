@@ -27,6 +27,7 @@ import {
   judgeSnapshot,
   legacyKeyTimes,
   resolveTie,
+  storesSyncBound,
 } from "#core/freshness.ts";
 import { type OrderSummary, summarise } from "#core/order-summary.ts";
 import { type Order, parseInboundOrder } from "#pincode/schemas.ts";
@@ -180,7 +181,7 @@ const isConditionFailure = (error: unknown) =>
  */
 function syncBoundOf(item: Record<string, AttributeValue>): number {
   const freshness = str(item, "freshness") ?? "";
-  if (isCurrentFreshness(freshness)) return num(item, "syncedAt") ?? 0;
+  if (storesSyncBound(freshness)) return num(item, "syncedAt") ?? 0;
   const receivedAt = num(item, "receivedAt") ?? 0;
   const times = legacyKeyTimes(freshness);
   const fromContent = [times?.updatedAt ?? 0, times?.latestActualAt ?? 0].filter((t) => t <= receivedAt);

@@ -18,14 +18,22 @@
  * evidence ties and the digests differ, content alone cannot tell: see `resolveTie`.
  *
  * The key is a fixed-width string: `freshnessEvidence(key)` (everything but the digest) sorts lexicographically as the
- * evidence tuple does. Keys written by the previous release (`f1|...`) are not compared as strings: the repository
- * recomputes an f2 key from the stored snapshot (docs/ingestion.md "Stored data").
+ * evidence tuple does. Keys written by earlier releases (`f1|...`, `f2|...`) are not compared as strings: the
+ * repository recomputes a current key from the stored snapshot (docs/ingestion.md "Stored data").
+ *
+ * f3 (issue 11) keeps f2's evidence layout and changes only the digest: f2's SHA-256 of the canonical JSON cost more
+ * than the rest of the snapshot's parse and key together; f3's is a 48-bit hash computed by walking the order (see
+ * `contentDigest`). An f2 key's evidence still sorts with f3's, but its digest cannot be compared, so an f2 view is
+ * re-keyed from its snapshot like an f1 one (test/integration/freshness-f2.test.ts proves it on views written the
+ * f2 way).
  */
 import { createHash } from "node:crypto";
 import { type Order, TERMINAL_ORDER_STATES, toEpochMs } from "#pincode/schemas.ts";
 
-export const FRESHNESS_VERSION = "f2";
-/** The previous release's key version (terminal, updatedAt, rank, actual count, latest actual, digest). */
+export const FRESHNESS_VERSION = "f3";
+/** The previous release's key version: f3's layout, SHA-256 digest of the canonical JSON (`sha256ContentDigest`). */
+export const PREVIOUS_FRESHNESS_VERSION = "f2";
+/** The release before's key version (terminal, updatedAt, rank, actual count, latest actual, digest). */
 export const LEGACY_FRESHNESS_VERSION = "f1";
 
 /** A timestamp this far ahead of now is not evidence (a wrong unit or a wrong clock would pin the order). */
@@ -188,8 +196,109 @@ function canonicalText(value: unknown): string | undefined {
   }
 }
 
-export function contentDigest(order: Order): string {
+/** The f2 digest (previous release): SHA-256 of the canonical JSON, 12 hex digits. Kept for tests and tools. */
+export function sha256ContentDigest(order: Order): string {
   return createHash("sha256").update(canonicalJson(order)).digest("hex").slice(0, DIGEST_WIDTH);
+}
+
+/**
+ * The f3 digest: 48 bits (12 hex digits) of a hash of the order's content, equal exactly when the canonical JSON is
+ * (up to hash collisions): members of an object are combined by a sum, so key order does not matter and no keys are
+ * sorted; array elements in order; strings, numbers (as JSON writes them), booleans and null told apart by type;
+ * `undefined` members and `__proto__` left out, as canonicalJson leaves them out. Not cryptographic: it tells apart
+ * snapshots of one order whose evidence ties, and a collision there only makes a different snapshot read as a
+ * duplicate of the stored one until the next change or poll (the same as the 48-bit SHA-256 prefix it replaces).
+ */
+export function contentDigest(order: Order): string {
+  const h1 = hashValue(order);
+  const h2 = lane2;
+  return (h2 & 0xffff).toString(16).padStart(4, "0") + h1.toString(16).padStart(8, "0");
+}
+
+/** The second 32-bit lane of the last `hashValue`/`hashText` (a return without allocating a pair). */
+let lane2 = 0;
+
+const TAG = { null: 1, false: 2, true: 3, number: 4, string: 5, key: 6, array: 7, object: 8 } as const;
+
+/** Two murmur-style lanes over a tagged string's UTF-16 code units; returns lane 1, sets `lane2`. */
+function hashText(tag: number, text: string): number {
+  let h1 = 0x9e3779b9 ^ tag;
+  let h2 = 0x85ebca6b ^ Math.imul(tag, 0x27d4eb2d);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 0x01000193);
+    h2 = Math.imul(h2 ^ c, 0x5bd1e995);
+  }
+  return finish(h1, h2, text.length);
+}
+
+/** Final avalanche of a lane pair (murmur3's fmix, the lanes cross-fed); returns lane 1, sets `lane2`. */
+function finish(a: number, b: number, n: number): number {
+  let h1 = (a ^ n) >>> 0;
+  let h2 = (b ^ Math.imul(n, 0x9e3779b1)) >>> 0;
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 0x85ebca6b);
+  h2 = Math.imul(h2 ^ (h2 >>> 15), 0xc2b2ae35);
+  h1 = Math.imul(h1 ^ (h2 >>> 13), 0xc2b2ae35);
+  h2 = Math.imul(h2 ^ (h1 >>> 16), 0x85ebca6b);
+  h1 ^= h1 >>> 16;
+  h2 ^= h2 >>> 13;
+  lane2 = h2 >>> 0;
+  return h1 >>> 0;
+}
+
+const NULL_HASH = finish(TAG.null, TAG.null, 0);
+const NULL_HASH_2 = lane2;
+
+/** Hashes a JSON value as canonicalJson reads it (undefined, functions and symbols: as null inside arrays). */
+function hashValue(value: unknown): number {
+  switch (typeof value) {
+    case "string":
+      return hashText(TAG.string, value);
+    case "number":
+      if (!Number.isFinite(value)) break; // JSON writes NaN and ±Infinity as null
+      if (Number.isSafeInteger(value)) {
+        // Whole numbers (timestamps, counts) without their text: equal exactly when their JSON text is (-0 is 0).
+        const low = (value % 0x1_0000_0000) | 0;
+        return finish(TAG.number ^ low, Math.imul(Math.floor(value / 0x1_0000_0000) | 0, 0x5bd1e995), 1);
+      }
+      return hashText(TAG.number, String(value));
+    case "boolean":
+      return finish(value ? TAG.true : TAG.false, TAG.null, 1);
+    case "object": {
+      if (value === null) break;
+      if (Array.isArray(value)) {
+        let a = TAG.array;
+        let b = 0x6a09e667;
+        for (let i = 0; i < value.length; i++) {
+          const c1 = hashValue(value[i]);
+          a = Math.imul((a ^ c1) >>> 0, 0x01000193) + 0x7f4a7c15;
+          b = Math.imul((b ^ lane2) >>> 0, 0x5bd1e995) + 0x2545f491;
+        }
+        return finish(a, b, value.length);
+      }
+      let sum1 = 0;
+      let sum2 = 0;
+      let members = 0;
+      const record = value as Record<string, unknown>;
+      for (const key in record) {
+        const member = record[key];
+        if (key === "__proto__" || member === undefined || typeof member === "function" || typeof member === "symbol") {
+          continue;
+        }
+        const k1 = hashText(TAG.key, key);
+        const k2 = lane2;
+        const v1 = hashValue(member);
+        // A member is its key and value mixed together; members are summed, so their order does not count.
+        const m1 = finish(k1 ^ Math.imul(v1, 0x01000193), k2 ^ Math.imul(lane2, 0x5bd1e995), TAG.object);
+        sum1 = (sum1 + m1) | 0;
+        sum2 = (sum2 + lane2) | 0;
+        members++;
+      }
+      return finish(sum1 ^ TAG.object, sum2, members);
+    }
+  }
+  lane2 = NULL_HASH_2;
+  return NULL_HASH;
 }
 
 function unitCount(order: Order): number | undefined {
@@ -203,6 +312,11 @@ function unitCount(order: Order): number | undefined {
 }
 
 export function freshnessParts(order: Order, now: number = Date.now()): FreshnessParts {
+  return { ...evidenceParts(order, now), digest: contentDigest(order) };
+}
+
+/** Everything in the key but its digest. */
+export function evidenceParts(order: Order, now: number = Date.now()): Omit<FreshnessParts, "digest"> {
   const actual = actualEntries(order);
   const actions = order.actions ?? [];
   const units = unitCount(order);
@@ -216,7 +330,6 @@ export function freshnessParts(order: Order, now: number = Date.now()): Freshnes
     updatedAt: maxOf([credible(order.updatedAt, now), credible(order.billing?.updatedAt, now)]),
     unitsCut: units === undefined ? 0 : MAX_UNITS - Math.min(units, MAX_UNITS),
     invoiced: Boolean(order.clientOrderInfo?.sellerInvoiceId),
-    digest: contentDigest(order),
   };
 }
 
@@ -241,11 +354,12 @@ export function encodeFreshness(parts: FreshnessParts): string {
 
 const T = `(\\d{${TIME_WIDTH}})`;
 const C = `(\\d{${COUNT_WIDTH}})`;
+// f2 and f3 share the layout (only their digests are computed differently).
 const KEY_PATTERN = new RegExp(
-  `^${FRESHNESS_VERSION}\\|([01])\\|(\\d)\\|${C}\\|${T}\\|${C}\\|${T}\\|${T}\\|(\\d{${UNITS_WIDTH}})\\|([01])\\|([0-9a-f]{${DIGEST_WIDTH}})$`,
+  `^(?:${FRESHNESS_VERSION}|${PREVIOUS_FRESHNESS_VERSION})\\|([01])\\|(\\d)\\|${C}\\|${T}\\|${C}\\|${T}\\|${T}\\|(\\d{${UNITS_WIDTH}})\\|([01])\\|([0-9a-f]{${DIGEST_WIDTH}})$`,
 );
 
-/** Reads a key back (for logs, docs and tests); undefined when it is not a key of this version. */
+/** Reads a key back (for logs, docs and tests); undefined when it is not an f3 (or f2) key. */
 export function decodeFreshness(key: string): FreshnessParts | undefined {
   const match = KEY_PATTERN.exec(key);
   if (!match) return undefined;
@@ -276,8 +390,18 @@ export function decodeFreshness(key: string): FreshnessParts | undefined {
   };
 }
 
+/** A key of this release: compared as a string. Any other is recomputed from the stored snapshot first. */
 export function isCurrentFreshness(key: string | undefined): key is string {
   return key?.startsWith(`${FRESHNESS_VERSION}|`) === true;
+}
+
+/**
+ * Whether the view carrying this key stored a proven sync bound in `syncedAt` (f2 onwards); an f1 view stored the
+ * callback's receipt there instead, which proves nothing.
+ */
+export function storesSyncBound(key: string | undefined): boolean {
+  if (key === undefined) return false;
+  return key.startsWith(`${FRESHNESS_VERSION}|`) || key.startsWith(`${PREVIOUS_FRESHNESS_VERSION}|`);
 }
 
 const LEGACY_KEY_PATTERN = new RegExp(

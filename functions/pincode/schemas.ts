@@ -10,6 +10,7 @@
  * - outbound (what we send) are STRICT: unknown keys rejected, enums closed to the documented tables.
  */
 import { z } from "zod";
+import { readInboundOrder } from "./order-reader.ts";
 
 // ---------------------------------------------------------------------------------------------------------------
 // Enums (the documented tables; PINCODE-API §2.2, §4)
@@ -465,13 +466,26 @@ function removeAt(root: Record<string, unknown>, path: readonly PropertyKey[]): 
  * Parses an order snapshot the way DESIGN.md asks ("Be tolerant in what Pincode sends"): `null` is absent, numeric
  * strings are numbers, and a field whose value still cannot be read is dropped and named (never its value) so the
  * caller can count it. Only an order without a usable `id` is refused.
+ *
+ * Issue 11: read by hand (order-reader.ts), a few microseconds per snapshot; `parseInboundOrderBySchema` below is
+ * the previous release's zod parse, kept as the reference the reader is tested equal to.
  */
 export function parseInboundOrder(raw: unknown): InboundOrderParse {
+  const read = readInboundOrder(raw);
+  if (!read.ok) return read;
+  const oddFields = read.oddFields.map((field) => field.path);
+  const order = read.order as Order;
+  oddFieldsByOrder.set(order, oddFields);
+  return { ok: true, order, oddFields };
+}
+
+/** The previous release's parseInboundOrder: OrderSchema plus a repair loop (the reference for order-reader.ts). */
+export function parseInboundOrderBySchema(raw: unknown): InboundOrderParse {
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
     return { ok: false, reason: "order: expected a JSON object" };
   }
-  // Issue 11: most snapshots parse as they are; zod never mutates its input, so the copy the repair loop edits is
-  // only made when there is something to repair.
+  // Most snapshots parse as they are; zod never mutates its input, so the copy the repair loop edits is only made
+  // when there is something to repair.
   const direct = OrderSchema.safeParse(raw);
   if (direct.success) {
     oddFieldsByOrder.set(direct.data, []);

@@ -5,7 +5,8 @@
  * assert behaviour, the bench measures speed (a missed target is reported, not failed). CI runs `--size tiny`.
  *
  * Sections: cold start (bundle size, module init), callback (ACK latency, throughput vs raw SendMessage),
- * processor (snapshots/s vs raw conditional PutItem, DynamoDB requests per snapshot, contract parse), poller
+ * processor (snapshots/s vs raw conditional PutItem, DynamoDB requests per snapshot), commands (commands/s vs raw
+ * conditional PutItem), contract (parse + freshness key), poller
  * (Pincode calls per changed order vs the minimum), end to end in local mode, cost per million orders.
  */
 import "../../bin/local/quiet.ts";
@@ -15,6 +16,7 @@ import { join } from "node:path";
 import { REPO_ROOT } from "../../lib/constructs/pincode-function.ts";
 import { benchCallback } from "./callback.ts";
 import { benchColdStart } from "./cold-start.ts";
+import { benchCommands } from "./commands.ts";
 import { benchContract } from "./contract.ts";
 import { costPerMillionOrders, costRows, PRICES } from "./cost.ts";
 import { benchEndToEnd, benchPoller } from "./local-mode.ts";
@@ -60,9 +62,7 @@ async function guarded(name: string, run: () => Promise<void>): Promise<void> {
   }
 }
 const rows: Row[] = [];
-const gaps: string[] = [
-  "processor commands/s: no commands consumer on this branch (issue 9, branch issue9-cmd, builds it)",
-];
+const gaps: string[] = [];
 const raw: Record<string, unknown> = {};
 const started = Date.now();
 const machine = {
@@ -78,7 +78,9 @@ console.log(
 if (want("cold-start")) {
   section("cold-start");
   // The tiny (CI) size bundles the callback only: the loop is the same for every function, and esbuild is slow.
-  const r = await benchColdStart(sizes.initRuns, log, size === "tiny" ? ["callback"] : undefined);
+  // `--functions callback` and `--init-runs 15` re-measure one figure with more runs (a noisy machine).
+  const functions = option("functions")?.split(",") ?? (size === "tiny" ? ["callback"] : undefined);
+  const r = await benchColdStart(Number(option("init-runs") ?? sizes.initRuns), log, functions);
   rows.push(...r.rows);
   raw.coldStart = r.results;
 }
@@ -98,9 +100,21 @@ if (want("processor")) {
   processor = await benchProcessor(sizes.processorOrders, log);
   rows.push(...processor.rows);
   raw.processor = { phases: processor.phases, rawPerSecond: processor.rawPerSecond, itemBytes: processor.itemBytes };
+}
+if (want("commands") || (only?.includes("processor") ?? false)) {
+  section("commands");
+  await guarded("commands", async () => {
+    const r = await benchCommands(sizes.processorOrders, log);
+    rows.push(...r.rows);
+    raw.commands = r.figures;
+  });
+}
+// CPU only; its own section so it can run alone (`--only contract`), and runs with `processor` as before.
+if (want("contract") || (only?.includes("processor") ?? false)) {
+  section("contract");
   const contract = await benchContract(sizes.contractSnapshots, log);
   rows.push(...contract.rows);
-  raw.contract = { usPerSnapshot: contract.usPerSnapshot };
+  raw.contract = { usPerSnapshot: contract.usPerSnapshot, runs: contract.runs };
 }
 if (want("poller")) {
   section("poller");
@@ -114,7 +128,7 @@ if (want("poller")) {
 if (want("e2e")) {
   section("e2e");
   await guarded("end to end", async () => {
-    const r = await benchEndToEnd(e2eOrders, log);
+    const r = await benchEndToEnd(e2eOrders, log, Number(option("e2e-rate") ?? process.env.BENCH_E2E_RATE ?? 100));
     rows.push(...r.rows);
     raw.endToEnd = r.e2e;
   });

@@ -451,7 +451,7 @@ describe("order truth: payloads the sandbox does not produce", () => {
       await processor(sqsEventOf([snapshotMessage(order)]), context());
       let view = await repository.get("OD-OLD-1");
       expect(view?.version).toBe(1);
-      expect(view?.freshness.startsWith("f2|")).toBe(true);
+      expect(view?.freshness.startsWith("f3|")).toBe(true);
 
       // An older snapshot (before the cancel) is stale; a poll hit after the receipt is not skipped.
       const older = sample();

@@ -260,7 +260,7 @@ describe("processor", () => {
     const response = await handler(sqsEventOf([snapshotMessage(order)]), context());
     expect(response.batchItemFailures).toEqual([]);
     expect((await view(String(order.id)))?.summary.orderState).toBe("ON_HOLD");
-    expect(freshnessOf(OrderSchema.parse(order)).startsWith("f2|0|0|")).toBe(true);
+    expect(freshnessOf(OrderSchema.parse(order)).startsWith("f3|0|0|")).toBe(true);
     expect(output.metricTotals().get("UnknownEnumValues")).toBeGreaterThanOrEqual(1);
     const warning = output.logs().find((l) => l.message === "order carries enum values outside the documented tables");
     expect(warning?.unknownEnumValues).toEqual(expect.arrayContaining([{ path: "orderState", value: "ON_HOLD" }]));

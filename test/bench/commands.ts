@@ -1,0 +1,196 @@
+/**
+ * Commands: seller `accept` commands through the real commands handler (command record, Order Update to the sandbox
+ * over HTTP, the returned view stored, its events published) into dynalite, beside raw conditional PutItem of the
+ * same VIEW items at the same concurrency, in the same run.
+ *
+ * Concurrency: the FIFO batch processor runs a batch's records one after another, so commands in flight = handler
+ * invocations in flight. Ten invocations at once (batches of 10, each command its own order, so its own message
+ * group), as Lambda runs ten concurrent batches, beside raw PutItem 10 at a time. The messages are the ones the seller
+ * API's submit put on the FIFO queue (fauxqs), received before the clock starts. The Pincode client runs without the
+ * stack-wide budget (its rate is a deployment setting, docs/rate-budget.md); the sandbox has no rate limit.
+ */
+import { GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { type Message, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import { startLocalDynamo, startLocalQueues } from "../../bin/local/emulators.ts";
+import { lambdaContext, toSqsEvent } from "../../bin/local/sqs-driver.ts";
+import { createDynamoClient } from "../../functions/adapters/aws-clients.ts";
+import { createRecordingEventPublisher } from "../../functions/adapters/event-publisher.ts";
+import { createLogger, createMetrics } from "../../functions/adapters/observability.ts";
+import { createOrderRepository } from "../../functions/adapters/order-repository.ts";
+import { keys } from "../../functions/adapters/table.ts";
+import { createCommandsHandler } from "../../functions/commands/create-handler.ts";
+import { wireCommandsDeps } from "../../functions/commands/deps.ts";
+import { submitOrderActions, wireSubmitDeps } from "../../functions/commands/submit.ts";
+import { parseInboundOrder } from "../../functions/pincode/schemas.ts";
+import { PATHS, startSandbox } from "../../sandbox/sandbox.ts";
+import { READ_OPERATIONS, type Row, runConcurrent, startCountingProxy, sumOf, WRITE_OPERATIONS } from "./support.ts";
+
+const BATCH = 10;
+const CONCURRENCY = 10;
+
+export interface CommandsFigures {
+  commands: number;
+  perSecond: number;
+  rawPerSecond: number;
+  writesPerCommand: number;
+  readsPerCommand: number;
+  pincodeCallsPerCommand: number;
+  counts: Record<string, number>;
+}
+
+export async function benchCommands(
+  commands: number,
+  log: (line: string) => void,
+): Promise<{ rows: Row[]; figures: CommandsFigures }> {
+  const [dynamo, queues, sandbox] = await Promise.all([
+    startLocalDynamo(),
+    startLocalQueues({ visibilityTimeoutSeconds: 600 }),
+    startSandbox({ seed: 11 }),
+  ]);
+  const proxy = await startCountingProxy(dynamo.endpoint);
+  try {
+    const client = createDynamoClient({ endpoint: proxy.endpoint });
+    const logger = createLogger("bench-commands");
+    logger.setLogLevel("ERROR");
+    const fast = { ratePerSecond: 100_000, burst: 100_000 };
+    const handler = createCommandsHandler(
+      wireCommandsDeps({
+        dynamo: client,
+        tableName: dynamo.tableName,
+        events: createRecordingEventPublisher(),
+        pincode: {
+          baseUrl: sandbox.apiBaseUrl,
+          authBaseUrl: sandbox.authBaseUrl,
+          credentials: { clientId: sandbox.clientId, clientSecret: sandbox.clientSecret },
+          timeoutMs: 10_000,
+          rateLimits: { poll: fast, status: fast, update: fast, catalog: fast },
+        },
+        logger,
+        metrics: createMetrics("bench-commands"),
+      }),
+    );
+
+    // Orders the bridge already stores (as a callback stored them), then one accept command each, submitted as the
+    // seller API does (command record + FIFO message).
+    const orders = createOrderRepository(dynamo.client, dynamo.tableName);
+    const submit = wireSubmitDeps({
+      dynamo: dynamo.client,
+      sqs: queues.client,
+      tableName: dynamo.tableName,
+      commandsQueueUrl: queues.commandsQueueUrl,
+    });
+    const warm = Math.min(20, commands);
+    const ids: string[] = [];
+    await runConcurrent(commands + warm, 10, async () => {
+      const parsed = parseInboundOrder(sandbox.createOrder({ storeId: "S01" }));
+      if (!parsed.ok) throw new Error(parsed.reason);
+      const stored = await orders.upsert({
+        order: parsed.order,
+        source: "callback",
+        receivedAt: Date.now(),
+        syncedAt: Date.now(),
+        messageId: `seed-${parsed.order.id}`,
+      });
+      await orders.clearPendingEvents(parsed.order.id, stored.view.version);
+      const result = await submitOrderActions(submit, {
+        orderId: parsed.order.id,
+        body: { commandId: `bench-${parsed.order.id}`, actions: [{ type: "accept" }] },
+      });
+      if (result.status !== 202) throw new Error(`submit answered ${result.status}`);
+      ids.push(parsed.order.id);
+    });
+    const messages: Message[] = [];
+    while (messages.length < commands + warm) {
+      const got = await queues.client.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queues.commandsQueueUrl,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 1,
+          MessageSystemAttributeNames: ["All"],
+        }),
+      );
+      if (!got.Messages?.length) throw new Error(`only ${messages.length} command messages on the queue`);
+      messages.push(...got.Messages);
+    }
+    const arn = `arn:aws:sqs:ap-south-1:000000000000:${queues.commandsQueueUrl.split("/").pop()}`;
+    const batches = (list: Message[]) => {
+      const out = [];
+      for (let i = 0; i < list.length; i += BATCH) out.push(toSqsEvent(list.slice(i, i + BATCH), arn, "ap-south-1"));
+      return out;
+    };
+    const context = () => lambdaContext({ functionName: "bench-commands", timeoutMs: 60_000 });
+    let failed = 0;
+    for (const batch of batches(messages.slice(0, warm))) {
+      failed += (await handler(batch, context())).batchItemFailures.length;
+    }
+
+    const measured = batches(messages.slice(warm));
+    proxy.reset();
+    const updatesBefore = updateCalls(sandbox);
+    const run = await runConcurrent(measured.length, CONCURRENCY, async (i) => {
+      failed += (await handler(measured[i] as never, context())).batchItemFailures.length;
+    });
+    if (failed > 0) throw new Error(`${failed} command records failed in the commands bench`);
+    const counts = proxy.counts();
+    const pincodeCalls = updateCalls(sandbox) - updatesBefore;
+    const perSecond = (commands / run.elapsedMs) * 1000;
+
+    // Raw: the VIEW items the commands stored, put again under new keys with a condition, 10 at a time.
+    const items: Record<string, unknown>[] = [];
+    for (const id of ids.slice(0, commands)) {
+      const got = await dynamo.client.send(
+        new GetItemCommand({ TableName: dynamo.tableName, Key: toKey(keys.orderView(id)) }),
+      );
+      if (!got.Item) throw new Error(`no view for ${id}`);
+      items.push(got.Item);
+    }
+    const raw = await runConcurrent(commands, CONCURRENCY, async (i) => {
+      await client.send(
+        new PutItemCommand({
+          TableName: dynamo.tableName,
+          Item: { ...(items[i] as object), pk: { S: `ORDER#RAW-${i}` } } as never,
+          ConditionExpression: "attribute_not_exists(pk)",
+        }),
+      );
+    });
+    const rawPerSecond = (commands / raw.elapsedMs) * 1000;
+    const figures: CommandsFigures = {
+      commands,
+      perSecond,
+      rawPerSecond,
+      writesPerCommand: sumOf(counts, WRITE_OPERATIONS) / commands,
+      readsPerCommand: sumOf(counts, READ_OPERATIONS) / commands,
+      pincodeCallsPerCommand: pincodeCalls / commands,
+      counts,
+    };
+    log(
+      `commands: ${perSecond.toFixed(0)}/s (${CONCURRENCY} invocations at once, batches of ${BATCH}), ` +
+        `${figures.writesPerCommand.toFixed(2)} writes, ${figures.readsPerCommand.toFixed(2)} reads and ` +
+        `${figures.pincodeCallsPerCommand.toFixed(2)} Order Updates per command ${JSON.stringify(counts)}; ` +
+        `raw conditional PutItem ${rawPerSecond.toFixed(0)}/s`,
+    );
+    return {
+      figures,
+      rows: [
+        {
+          section: "processor",
+          figure: `commands (accept) through the commands handler (n=${commands}, ${CONCURRENCY} batches at once)`,
+          value: perSecond,
+          unit: "/s",
+          limit: { label: `raw conditional PutItem, ${CONCURRENCY} concurrent`, value: rawPerSecond },
+          note: `${figures.writesPerCommand.toFixed(1)} writes, ${figures.readsPerCommand.toFixed(1)} reads, ${figures.pincodeCallsPerCommand.toFixed(1)} Order Update per command`,
+        },
+      ],
+    };
+  } finally {
+    await proxy.stop();
+    await Promise.all([dynamo.stop(), queues.stop(), sandbox.stop()]);
+  }
+}
+
+const toKey = (key: { pk: string; sk: string }) => ({ pk: { S: key.pk }, sk: { S: key.sk } });
+
+/** Order Update calls the sandbox answered (its own counters). */
+function updateCalls(sandbox: { stats(): { calls: Record<string, Record<string, number>> } }): number {
+  return Object.values(sandbox.stats().calls[PATHS.update] ?? {}).reduce((a, b) => a + b, 0);
+}
