@@ -53,6 +53,8 @@ export const LocalEnvSchema = z
     POLL_INTERVAL_S: number().positive().default(60),
     /** Seconds the poll window stays behind now (Pincode's settle delay); the poller's default is 30. */
     POLL_SETTLE_S: number().min(0).default(30),
+    /** Seconds each poll window re-pages before the last one's end (the look-back); unset: the poller's 600. */
+    POLL_LOOKBACK_S: z.preprocess(unsetIfBlank, number().min(0).optional()),
     STORE_IDS: z
       .string()
       .default("S01,S02,S03")

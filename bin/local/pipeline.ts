@@ -59,9 +59,19 @@ export interface LocalPipeline {
   counters: CallbackCounters & { events: number };
   /** Runs the scheduled poller once now (as the EventBridge rule would). */
   pollNow(): Promise<void>;
+  /**
+   * Fault hooks for the chaos run (issue 10; nothing in local mode uses them): kill a consumer loop as a crash would
+   * (its invocation in flight is never acknowledged) and start it again.
+   */
+  consumers: { kill(name: ConsumerName): void; start(name: ConsumerName): void };
+  /** While on, the callback route answers 503 before reaching the function (an API Gateway or Lambda outage). */
+  setCallbackOutage(on: boolean): void;
   status(): Promise<StatusSnapshot>;
   stop(): Promise<void>;
 }
+
+/** The SQS consumer loops of local mode, as Lambda's event source mappings. */
+export type ConsumerName = "processor" | "poller" | "commands";
 
 /** The callback OAuth client's signing key, kept in DATA_DIR so tokens survive a restart (random in memory mode). */
 async function signingKey(config: LocalConfig): Promise<string> {
@@ -249,7 +259,10 @@ export async function startLocalPipeline(
         storeIds: config.STORE_IDS,
         storesFromTable: true,
         pincode,
-        settings: { settleMs: config.POLL_SETTLE_S * 1000 },
+        settings: {
+          settleMs: config.POLL_SETTLE_S * 1000,
+          ...(config.POLL_LOOKBACK_S !== undefined ? { lookbackMs: config.POLL_LOOKBACK_S * 1000 } : {}),
+        },
       }),
     );
 
@@ -273,6 +286,7 @@ export async function startLocalPipeline(
     // The HTTP front door: the route table (functions/core/routes.ts) resolved as API Gateway resolves it,
     // API Gateway-shaped events, the real handlers.
     const handlers: Record<RouteFunction, typeof callback> = { callback, callbackAuth, sellerApi };
+    let callbackOutage = false;
     const json = (response: ServerResponse, status: number, body: unknown, headers = {}) => {
       response.writeHead(status, { "content-type": "application/json", ...headers });
       response.end(JSON.stringify(body));
@@ -308,6 +322,12 @@ export async function startLocalPipeline(
           },
           { "WWW-Authenticate": 'Bearer realm="pincode-bridge-seller-api"' },
         );
+        return;
+      }
+      if (callbackOutage && path === ROUTES.callbacks) {
+        request.resume();
+        counters.rejected++;
+        json(response, 503, { error: "SERVICE_UNAVAILABLE", message: "the callback route is down (outage hook)" });
         return;
       }
       const handler = handlers[route.function];
@@ -350,11 +370,18 @@ export async function startLocalPipeline(
 
     // Lambda's SQS event sources: processor on the events queue, poller on the poll queue (one store per batch).
     const onError = (error: unknown) => log(`consumer: ${(error as Error).message}`);
-    const drivers: SqsDriver[] = [
-      createSqsDriver({ sqs: queues.client, queueUrl: queues.eventsQueueUrl, handler: processor, onError }),
-      createSqsDriver({ sqs: queues.client, queueUrl: queues.pollQueueUrl, handler: poller, batchSize: 1, onError }),
-      createSqsDriver({ sqs: queues.client, queueUrl: queues.commandsQueueUrl, handler: commands, onError }),
-    ];
+    const consumers: Record<ConsumerName, SqsDriver> = {
+      processor: createSqsDriver({ sqs: queues.client, queueUrl: queues.eventsQueueUrl, handler: processor, onError }),
+      poller: createSqsDriver({
+        sqs: queues.client,
+        queueUrl: queues.pollQueueUrl,
+        handler: poller,
+        batchSize: 1,
+        onError,
+      }),
+      commands: createSqsDriver({ sqs: queues.client, queueUrl: queues.commandsQueueUrl, handler: commands, onError }),
+    };
+    const drivers: SqsDriver[] = Object.values(consumers);
     for (const driver of drivers) driver.start();
     stops.push(async () => {
       await Promise.all(drivers.map((d) => d.stop()));
@@ -402,6 +429,13 @@ export async function startLocalPipeline(
       eventsFile,
       counters,
       pollNow,
+      consumers: {
+        kill: (name) => consumers[name].kill(),
+        start: (name) => consumers[name].start(),
+      },
+      setCallbackOutage: (on) => {
+        callbackOutage = on;
+      },
       status: () =>
         readStatus({
           dynamo: dynamo.client,
