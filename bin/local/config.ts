@@ -120,6 +120,11 @@ export const LocalEnvSchema = z
     /** Seconds a failed message stays invisible before it is retried (Lambda visibility timeout). */
     VISIBILITY_TIMEOUT_S: number().int().min(0).default(30),
     MAX_RECEIVE_COUNT: number().int().min(1).default(5),
+    /**
+     * Containers per SQS consumer (processor, commands), as Lambda scales out: each its own handler instance, Pincode
+     * client and throttle. The poller stays one. Default 1.
+     */
+    CONSUMER_CONCURRENCY: number().int().min(1).max(20).default(1),
     STATUS_LINE: flag(true),
   })
   .superRefine((env, ctx) => {

@@ -235,20 +235,21 @@ export async function startLocalPipeline(
       credentials: pincodeCredentials,
       ...rateBudget,
     };
-    const processor = createProcessorHandler(
-      wireProcessorDeps({
-        dynamo: dynamo.client,
-        tableName: dynamo.tableName,
-        events,
-        pincode,
-        // Issue 9: per-store automation (auto-accept) queues its commands here.
-        commands: { sqs: queues.client, queueUrl: queues.commandsQueueUrl },
-      }),
-    );
+    // One instance per Lambda container: CONSUMER_CONCURRENCY containers each with their own clients and throttles.
+    const newProcessor = () =>
+      createProcessorHandler(
+        wireProcessorDeps({
+          dynamo: dynamo.client,
+          tableName: dynamo.tableName,
+          events,
+          pincode,
+          // Issue 9: per-store automation (auto-accept) queues its commands here.
+          commands: { sqs: queues.client, queueUrl: queues.commandsQueueUrl },
+        }),
+      );
     // Issue 9: the commands function on the FIFO commands queue.
-    const commands = createCommandsHandler(
-      wireCommandsDeps({ dynamo: dynamo.client, tableName: dynamo.tableName, events, pincode }),
-    );
+    const newCommands = () =>
+      createCommandsHandler(wireCommandsDeps({ dynamo: dynamo.client, tableName: dynamo.tableName, events, pincode }));
     const poller = createPollerHandler(
       wirePollerDeps({
         dynamo: dynamo.client,
@@ -370,18 +371,19 @@ export async function startLocalPipeline(
 
     // Lambda's SQS event sources: processor on the events queue, poller on the poll queue (one store per batch).
     const onError = (error: unknown) => log(`consumer: ${(error as Error).message}`);
-    const consumers: Record<ConsumerName, SqsDriver> = {
-      processor: createSqsDriver({ sqs: queues.client, queueUrl: queues.eventsQueueUrl, handler: processor, onError }),
-      poller: createSqsDriver({
-        sqs: queues.client,
-        queueUrl: queues.pollQueueUrl,
-        handler: poller,
-        batchSize: 1,
-        onError,
-      }),
-      commands: createSqsDriver({ sqs: queues.client, queueUrl: queues.commandsQueueUrl, handler: commands, onError }),
+    const containers = Array.from({ length: config.CONSUMER_CONCURRENCY }, (_, i) => i);
+    const consumers: Record<ConsumerName, SqsDriver[]> = {
+      processor: containers.map(() =>
+        createSqsDriver({ sqs: queues.client, queueUrl: queues.eventsQueueUrl, handler: newProcessor(), onError }),
+      ),
+      poller: [
+        createSqsDriver({ sqs: queues.client, queueUrl: queues.pollQueueUrl, handler: poller, batchSize: 1, onError }),
+      ],
+      commands: containers.map(() =>
+        createSqsDriver({ sqs: queues.client, queueUrl: queues.commandsQueueUrl, handler: newCommands(), onError }),
+      ),
     };
-    const drivers: SqsDriver[] = Object.values(consumers);
+    const drivers: SqsDriver[] = Object.values(consumers).flat();
     for (const driver of drivers) driver.start();
     stops.push(async () => {
       await Promise.all(drivers.map((d) => d.stop()));
@@ -430,8 +432,12 @@ export async function startLocalPipeline(
       counters,
       pollNow,
       consumers: {
-        kill: (name) => consumers[name].kill(),
-        start: (name) => consumers[name].start(),
+        kill: (name) => {
+          for (const driver of consumers[name]) driver.kill();
+        },
+        start: (name) => {
+          for (const driver of consumers[name]) driver.start();
+        },
       },
       setCallbackOutage: (on) => {
         callbackOutage = on;
