@@ -1,7 +1,7 @@
 /**
  * Delivers callbacks to the registered receiver the way Pincode does (PINCODE-API §3): POST, authenticated by an
  * OAuth client-credentials token from the receiver's token endpoint or by a static token, ACK checked, failures
- * retried with exponential backoff a bounded number of times. Faults (drop, duplicate, reorder, delay) are applied
+ * retried with exponential backoff a bounded number of times. Faults (drop, duplicate, reorder, delay, late) are applied
  * here, per callback, from a seeded PRNG.
  */
 import type { Clock } from "./clock.ts";
@@ -71,6 +71,7 @@ export class CallbackDispatcher {
   private registration: CallbackRegistration | undefined;
   private chains = new Map<string, Promise<void>>();
   private held = new Map<string, HeldSnapshot>();
+  private lateTimers = new Set<NodeJS.Timeout>();
   private pending = 0;
   private idleWaiters: (() => void)[] = [];
   private abort = new AbortController();
@@ -100,6 +101,19 @@ export class CallbackDispatcher {
     const decision = this.options.dice.callback(this.options.faults());
     if (decision.drop) {
       counters.dropped += 1;
+      return;
+    }
+    if (decision.late) {
+      // Outside the order's delivery chain: every later snapshot of the order goes out first.
+      counters.late += 1;
+      this.pending += 1;
+      const timer = setTimeout(() => {
+        this.lateTimers.delete(timer);
+        this.deliver(callback, registration, decision.duplicate);
+        this.settle();
+      }, this.options.faults().callbackLateMs);
+      timer.unref();
+      this.lateTimers.add(timer);
       return;
     }
     const held = this.held.get(callback.key);
@@ -284,6 +298,11 @@ export class CallbackDispatcher {
       this.settle();
     }
     this.held.clear();
+    for (const timer of this.lateTimers) {
+      clearTimeout(timer);
+      this.settle();
+    }
+    this.lateTimers.clear();
     this.tokenCache.clear();
   }
 }

@@ -106,6 +106,15 @@ export interface SubmissionRecord {
 
 export type OrderView = Record<string, unknown>;
 
+/** One Order Update the order logic APPLIED (issue 10: the counter that proves a command took effect once). */
+export interface AppliedUpdate {
+  requestId: string;
+  orderId: string;
+  /** The actions as applied, in request order. */
+  actions: Record<string, unknown>[];
+  at: number;
+}
+
 export class SandboxEngine {
   readonly clock: Clock;
   readonly clientId: string;
@@ -128,6 +137,7 @@ export class SandboxEngine {
   private log = new ChangeLog();
   private knownStores: Set<string>;
   private submissions = new Map<string, SubmissionRecord>();
+  private applied: AppliedUpdate[] = [];
   private generation = 1;
   /** Submission results waiting for their delay, so idle() can wait for them too. */
   private scheduled = new Set<NodeJS.Timeout>();
@@ -273,6 +283,11 @@ export class SandboxEngine {
     });
   }
 
+  /** Every Order Update applied since start (or reset), oldest first; a lost response is still applied. */
+  appliedUpdates(): AppliedUpdate[] {
+    return structuredClone(this.applied);
+  }
+
   listSubmissions(): SubmissionRecord[] {
     return structuredClone([...this.submissions.values()]);
   }
@@ -288,6 +303,7 @@ export class SandboxEngine {
     this.orders.clear();
     this.log = new ChangeLog();
     this.submissions.clear();
+    this.applied = [];
     this.catalog.reset();
     this.stats.reset();
     this.rateStats.reset();
@@ -377,6 +393,12 @@ export class SandboxEngine {
     const outcome = applyActions(order, request.actions, at);
     if (!outcome.ok) throw new SandboxError(400, outcome.errorCode, outcome.message);
     this.commit(outcome.order, at);
+    this.applied.push({
+      requestId: request.requestContext.requestId,
+      orderId: request.orderId,
+      actions: structuredClone(request.actions) as Record<string, unknown>[],
+      at,
+    });
     return {
       requestContext: {
         requestId: request.requestContext.requestId,

@@ -36,6 +36,13 @@ export interface Faults {
    * connection, half by answering 502. The failure that makes exactly-once hard (issue 9).
    */
   updateResponseLossRate: number;
+  /**
+   * Share of callbacks held back `callbackLateMs` outside the order's delivery queue, so every later snapshot of that
+   * order overtakes them and they arrive long stale (0-1): Pincode retrying a callback hours late (issue 10, chaos).
+   */
+  callbackLateRate: number;
+  /** How long a late callback is held back, ms. */
+  callbackLateMs: number;
 }
 
 export const NO_FAULTS: Faults = {
@@ -51,6 +58,8 @@ export const NO_FAULTS: Faults = {
   frozenUpdatedAt: false,
   nullOptionalFields: false,
   updateResponseLossRate: 0,
+  callbackLateRate: 0,
+  callbackLateMs: 0,
 };
 
 const rate = z.number().min(0, "must be between 0 and 1").max(1, "must be between 0 and 1");
@@ -70,6 +79,8 @@ export const FaultsInputSchema = z.strictObject({
   frozenUpdatedAt: z.boolean().optional(),
   nullOptionalFields: z.boolean().optional(),
   updateResponseLossRate: rate.optional(),
+  callbackLateRate: rate.optional(),
+  callbackLateMs: ms.optional(),
 });
 
 /** How `updatedAt` behaves: SANDBOX_UPDATED_AT=moves|frozen, or the `frozenUpdatedAt` fault at runtime. */
@@ -88,6 +99,8 @@ export interface CallbackDecision {
   drop: boolean;
   duplicate: boolean;
   reorder: boolean;
+  /** Held back `callbackLateMs` outside the order's queue (callbackLateRate). */
+  late: boolean;
 }
 
 /** The dice: independent seeded streams for API faults and callback faults. */
@@ -99,9 +112,12 @@ export class FaultDice {
     this.api = mulberry32(deriveSeed(seed, "api-faults"));
     this.callbacks = mulberry32(deriveSeed(seed, "callback-faults"));
     this.updateLoss = mulberry32(deriveSeed(seed, "update-response-loss"));
+    this.late = mulberry32(deriveSeed(seed, "callback-late"));
   }
 
   private updateLoss: Prng;
+  /** Its own stream, so turning callbackLateRate on does not shift the other callback decisions. */
+  private late: Prng;
 
   /** Whether an applied Order Update's response is lost, and how (its own stream: other rates do not shift it). */
   updateResponseLoss(faults: Faults): ResponseLoss {
@@ -115,6 +131,7 @@ export class FaultDice {
     this.api = mulberry32(deriveSeed(this.seed, "api-faults"));
     this.callbacks = mulberry32(deriveSeed(this.seed, "callback-faults"));
     this.updateLoss = mulberry32(deriveSeed(this.seed, "update-response-loss"));
+    this.late = mulberry32(deriveSeed(this.seed, "callback-late"));
   }
 
   apiFault(faults: Faults): ApiFault {
@@ -130,6 +147,7 @@ export class FaultDice {
     const drop = this.callbacks.chance(faults.callbackDropRate);
     const duplicate = this.callbacks.chance(faults.callbackDuplicateRate);
     const reorder = this.callbacks.chance(faults.callbackReorderRate);
-    return { drop, duplicate, reorder };
+    const late = faults.callbackLateRate > 0 && this.late.chance(faults.callbackLateRate);
+    return { drop, duplicate, reorder, late };
   }
 }

@@ -16,6 +16,7 @@ import { handleToken, handleTsp, PATHS } from "./api-routes.ts";
 import type { CallbackRegistration } from "./callbacks.ts";
 import { DemoDriver, type DemoOptions } from "./demo.ts";
 import {
+  type AppliedUpdate,
   type CreateOrderInput,
   type OrderView,
   SandboxEngine,
@@ -30,7 +31,7 @@ import type { StatsSnapshot } from "./stats.ts";
 export { PATHS } from "./api-routes.ts";
 export type { CallbackRegistration, RetryPolicy, Subscription } from "./callbacks.ts";
 export type { Clock } from "./clock.ts";
-export type { CreateOrderInput, OrderView, SandboxOptions, SubmissionRecord } from "./engine.ts";
+export type { AppliedUpdate, CreateOrderInput, OrderView, SandboxOptions, SubmissionRecord } from "./engine.ts";
 export type { Faults } from "./faults.ts";
 export { SandboxError } from "./http.ts";
 export type { Quirks } from "./order-model.ts";
@@ -74,6 +75,8 @@ export interface Sandbox {
   /** GET /_sandbox/stats. */
   stats(): StatsSnapshot;
   submissions(): SubmissionRecord[];
+  /** Every Order Update the order logic applied, with its requestId (lost responses included), oldest first. */
+  appliedUpdates(): AppliedUpdate[];
   /** POST /_sandbox/reset. */
   reset(): void;
   startDemo(options?: DemoOptions): void;
@@ -197,6 +200,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     getRateLimit: () => engine.rateLimiter.current,
     stats: () => engine.statsSnapshot(),
     submissions: () => engine.listSubmissions(),
+    appliedUpdates: () => engine.appliedUpdates(),
     reset: () => {
       demo.stop();
       engine.reset();

@@ -22,6 +22,8 @@ export interface CallbackCounters {
   reordered: number;
   /** Deliveries that waited `callbackDelayMs` (fault). */
   delayed: number;
+  /** Callbacks held back `callbackLateMs` and overtaken by the order's later snapshots (fault). */
+  late: number;
 }
 
 export interface DeliveryFailure {
@@ -70,6 +72,7 @@ export function emptyCallbackCounters(): CallbackCounters {
     duplicated: 0,
     reordered: 0,
     delayed: 0,
+    late: 0,
   };
 }
 

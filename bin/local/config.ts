@@ -53,6 +53,8 @@ export const LocalEnvSchema = z
     POLL_INTERVAL_S: number().positive().default(60),
     /** Seconds the poll window stays behind now (Pincode's settle delay); the poller's default is 30. */
     POLL_SETTLE_S: number().min(0).default(30),
+    /** Seconds each poll window re-pages before the last one's end (the look-back); unset: the poller's 600. */
+    POLL_LOOKBACK_S: z.preprocess(unsetIfBlank, number().min(0).optional()),
     STORE_IDS: z
       .string()
       .default("S01,S02,S03")
@@ -120,6 +122,11 @@ export const LocalEnvSchema = z
     /** Processor batches run at once on the events queue (Lambda's SQS concurrency; issue 11: one was the bottleneck). */
     LOCAL_PROCESSOR_CONCURRENCY: number().int().min(1, "must be at least 1").max(64, "must be at most 64").default(4),
     MAX_RECEIVE_COUNT: number().int().min(1).default(5),
+    /**
+     * Containers per SQS consumer (processor, commands), as Lambda scales out: each its own handler instance, Pincode
+     * client and throttle. The poller stays one. Default 1.
+     */
+    CONSUMER_CONCURRENCY: number().int().min(1).max(20).default(1),
     STATUS_LINE: flag(true),
   })
   .superRefine((env, ctx) => {

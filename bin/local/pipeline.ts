@@ -59,9 +59,19 @@ export interface LocalPipeline {
   counters: CallbackCounters & { events: number };
   /** Runs the scheduled poller once now (as the EventBridge rule would). */
   pollNow(): Promise<void>;
+  /**
+   * Fault hooks for the chaos run (issue 10; nothing in local mode uses them): kill a consumer loop as a crash would
+   * (its invocation in flight is never acknowledged) and start it again.
+   */
+  consumers: { kill(name: ConsumerName): void; start(name: ConsumerName): void };
+  /** While on, the callback route answers 503 before reaching the function (an API Gateway or Lambda outage). */
+  setCallbackOutage(on: boolean): void;
   status(): Promise<StatusSnapshot>;
   stop(): Promise<void>;
 }
+
+/** The SQS consumer loops of local mode, as Lambda's event source mappings. */
+export type ConsumerName = "processor" | "poller" | "commands";
 
 /** The callback OAuth client's signing key, kept in DATA_DIR so tokens survive a restart (random in memory mode). */
 async function signingKey(config: LocalConfig): Promise<string> {
@@ -228,20 +238,21 @@ export async function startLocalPipeline(
       credentials: pincodeCredentials,
       ...rateBudget,
     };
-    const processor = createProcessorHandler(
-      wireProcessorDeps({
-        dynamo: dynamo.client,
-        tableName: dynamo.tableName,
-        events,
-        pincode,
-        // Issue 9: per-store automation (auto-accept) queues its commands here.
-        commands: { sqs: queues.client, queueUrl: queues.commandsQueueUrl },
-      }),
-    );
+    // One instance per Lambda container: CONSUMER_CONCURRENCY containers each with their own clients and throttles.
+    const newProcessor = () =>
+      createProcessorHandler(
+        wireProcessorDeps({
+          dynamo: dynamo.client,
+          tableName: dynamo.tableName,
+          events,
+          pincode,
+          // Issue 9: per-store automation (auto-accept) queues its commands here.
+          commands: { sqs: queues.client, queueUrl: queues.commandsQueueUrl },
+        }),
+      );
     // Issue 9: the commands function on the FIFO commands queue.
-    const commands = createCommandsHandler(
-      wireCommandsDeps({ dynamo: dynamo.client, tableName: dynamo.tableName, events, pincode }),
-    );
+    const newCommands = () =>
+      createCommandsHandler(wireCommandsDeps({ dynamo: dynamo.client, tableName: dynamo.tableName, events, pincode }));
     const poller = createPollerHandler(
       wirePollerDeps({
         dynamo: dynamo.client,
@@ -252,7 +263,10 @@ export async function startLocalPipeline(
         storeIds: config.STORE_IDS,
         storesFromTable: true,
         pincode,
-        settings: { settleMs: config.POLL_SETTLE_S * 1000 },
+        settings: {
+          settleMs: config.POLL_SETTLE_S * 1000,
+          ...(config.POLL_LOOKBACK_S !== undefined ? { lookbackMs: config.POLL_LOOKBACK_S * 1000 } : {}),
+        },
       }),
     );
 
@@ -276,6 +290,7 @@ export async function startLocalPipeline(
     // The HTTP front door: the route table (functions/core/routes.ts) resolved as API Gateway resolves it,
     // API Gateway-shaped events, the real handlers.
     const handlers: Record<RouteFunction, typeof callback> = { callback, callbackAuth, sellerApi };
+    let callbackOutage = false;
     const json = (response: ServerResponse, status: number, body: unknown, headers = {}) => {
       response.writeHead(status, { "content-type": "application/json", ...headers });
       response.end(JSON.stringify(body));
@@ -311,6 +326,12 @@ export async function startLocalPipeline(
           },
           { "WWW-Authenticate": 'Bearer realm="pincode-bridge-seller-api"' },
         );
+        return;
+      }
+      if (callbackOutage && path === ROUTES.callbacks) {
+        request.resume();
+        counters.rejected++;
+        json(response, 503, { error: "SERVICE_UNAVAILABLE", message: "the callback route is down (outage hook)" });
         return;
       }
       const handler = handlers[route.function];
@@ -353,17 +374,26 @@ export async function startLocalPipeline(
 
     // Lambda's SQS event sources: processor on the events queue, poller on the poll queue (one store per batch).
     const onError = (error: unknown) => log(`consumer: ${(error as Error).message}`);
-    const drivers: SqsDriver[] = [
-      createSqsDriver({
-        sqs: queues.client,
-        queueUrl: queues.eventsQueueUrl,
-        handler: processor,
-        onError,
-        concurrency: config.LOCAL_PROCESSOR_CONCURRENCY,
-      }),
-      createSqsDriver({ sqs: queues.client, queueUrl: queues.pollQueueUrl, handler: poller, batchSize: 1, onError }),
-      createSqsDriver({ sqs: queues.client, queueUrl: queues.commandsQueueUrl, handler: commands, onError }),
-    ];
+    const containers = Array.from({ length: config.CONSUMER_CONCURRENCY }, (_, i) => i);
+    const consumers: Record<ConsumerName, SqsDriver[]> = {
+      processor: containers.map(() =>
+        createSqsDriver({
+          sqs: queues.client,
+          queueUrl: queues.eventsQueueUrl,
+          handler: newProcessor(),
+          onError,
+          // batches each container runs at once (issue 11's bench); containers × this is the events queue's concurrency
+          concurrency: config.LOCAL_PROCESSOR_CONCURRENCY,
+        }),
+      ),
+      poller: [
+        createSqsDriver({ sqs: queues.client, queueUrl: queues.pollQueueUrl, handler: poller, batchSize: 1, onError }),
+      ],
+      commands: containers.map(() =>
+        createSqsDriver({ sqs: queues.client, queueUrl: queues.commandsQueueUrl, handler: newCommands(), onError }),
+      ),
+    };
+    const drivers: SqsDriver[] = Object.values(consumers).flat();
     for (const driver of drivers) driver.start();
     stops.push(async () => {
       await Promise.all(drivers.map((d) => d.stop()));
@@ -411,6 +441,17 @@ export async function startLocalPipeline(
       eventsFile,
       counters,
       pollNow,
+      consumers: {
+        kill: (name) => {
+          for (const driver of consumers[name]) driver.kill();
+        },
+        start: (name) => {
+          for (const driver of consumers[name]) driver.start();
+        },
+      },
+      setCallbackOutage: (on) => {
+        callbackOutage = on;
+      },
       status: () =>
         readStatus({
           dynamo: dynamo.client,

@@ -175,6 +175,11 @@ export interface SqsDriver {
   /** Background loop(s) for local mode, `concurrency` of them; `stop()` ends them after their current invocation. */
   start(): void;
   stop(): Promise<void>;
+  /**
+   * Ends the loop at once, as a crashed consumer (issue 10's chaos run): the invocation in flight runs on, but its
+   * records are never deleted, so they come back after the visibility timeout. `start()` begins a fresh loop.
+   */
+  kill(): void;
   readonly running: boolean;
 }
 
@@ -187,6 +192,10 @@ export function createSqsDriver(options: SqsDriverOptions): SqsDriver {
   let queueArn: Promise<string> | undefined;
   let loop: Promise<void> | undefined;
   let stopping = false;
+  /** The running loop's own flags: a killed loop must not delete what it received, nor run on after a restart. */
+  let current: { killed: boolean } | undefined;
+  /** Killed loops whose last invocation is still running: stop() waits for them too. */
+  const killedLoops = new Set<Promise<void>>();
 
   const arn = () => {
     queueArn ??= sqs
@@ -195,7 +204,10 @@ export function createSqsDriver(options: SqsDriverOptions): SqsDriver {
     return queueArn;
   };
 
-  async function drainOnce(opts: { waitTimeSeconds?: number } = {}): Promise<DrainResult> {
+  async function drainOnce(
+    opts: { waitTimeSeconds?: number } = {},
+    run: { killed: boolean } = { killed: false },
+  ): Promise<DrainResult> {
     const received = await sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: queueUrl,
@@ -222,6 +234,8 @@ export function createSqsDriver(options: SqsDriverOptions): SqsDriver {
       failedIds = new Set(event.Records.map((r) => r.messageId));
     }
 
+    // A killed consumer never gets to delete: the records reappear after their visibility timeout.
+    if (run.killed) failedIds = new Set(event.Records.map((r) => r.messageId));
     const done = event.Records.filter((r) => !failedIds.has(r.messageId));
     for (let start = 0; start < done.length; start += 10) {
       await sqs.send(
@@ -259,10 +273,12 @@ export function createSqsDriver(options: SqsDriverOptions): SqsDriver {
     start() {
       if (loop) return;
       stopping = false;
+      const run = { killed: false };
+      current = run;
       const worker = async () => {
-        while (!stopping) {
+        while (!stopping && !run.killed) {
           try {
-            await drainOnce({ waitTimeSeconds: options.waitTimeSeconds ?? 1 });
+            await drainOnce({ waitTimeSeconds: options.waitTimeSeconds ?? 1 }, run);
           } catch (error) {
             options.onError?.(error);
             await new Promise((resolve) => setTimeout(resolve, 250));
@@ -275,7 +291,19 @@ export function createSqsDriver(options: SqsDriverOptions): SqsDriver {
 
     async stop() {
       stopping = true;
-      await loop;
+      await Promise.all([loop, ...killedLoops]);
+      loop = undefined;
+      current = undefined;
+    },
+
+    kill() {
+      if (current) current.killed = true;
+      if (loop) {
+        const killed = loop;
+        killedLoops.add(killed);
+        void killed.finally(() => killedLoops.delete(killed));
+      }
+      current = undefined;
       loop = undefined;
     },
 

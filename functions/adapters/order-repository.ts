@@ -273,7 +273,14 @@ export function createOrderRepository(
     return view;
   }
 
-  async function putHistory(input: SnapshotInput, outcome: UpsertOutcome, freshness: string, summary: OrderSummary) {
+  async function putHistory(
+    input: SnapshotInput,
+    outcome: UpsertOutcome,
+    freshness: string,
+    summary: OrderSummary,
+    /** The view version an accepted snapshot became: history read in version order is the view's write order. */
+    version?: number,
+  ) {
     const orderId = input.order.id;
     const item: Record<string, AttributeValue> = {
       ...keyOf(keys.orderHistory(orderId, input.receivedAt, input.messageId)),
@@ -287,6 +294,7 @@ export function createOrderRepository(
       [TTL_ATTRIBUTE]: N(Math.floor((input.receivedAt + retentionMs) / 1000)),
     };
     if (input.requestId) item.requestId = S(input.requestId);
+    if (version !== undefined) item.version = N(version);
     // A duplicate carries nothing new; accepted and late (stale) snapshots are kept whole.
     if (outcome !== "duplicate") item.snapshot = S(JSON.stringify(input.order));
     // Batched with the other records' history items (BatchWriteItem: no condition). A redelivery of the accepted
@@ -422,7 +430,13 @@ export function createOrderRepository(
         if (verdict !== "newer" && current) {
           // Our own message again (its event publish failed, say): it was accepted, and its history says so.
           const own = verdict === "duplicate" && current.lastMessageId === input.messageId;
-          await putHistory(input, verdict === "stale" ? "stale" : own ? "accepted" : "duplicate", freshness, summary);
+          await putHistory(
+            input,
+            verdict === "stale" ? "stale" : own ? "accepted" : "duplicate",
+            freshness,
+            summary,
+            own ? current.version : undefined,
+          );
           if (verdict === "stale") return { outcome: "stale", view: current };
           const synced = await confirmSynced(current, freshness, incoming.syncedAt, fromStatusCheck);
           const view: StoredOrderView = {
@@ -480,7 +494,7 @@ export function createOrderRepository(
           if (isConditionFailure(error) && attempt < MAX_WRITE_ATTEMPTS) continue; // lost a race: judge again
           throw error;
         }
-        await putHistory(input, "accepted", freshness, summary);
+        await putHistory(input, "accepted", freshness, summary, version);
         return { outcome: "accepted", view, change, settle };
       }
     },

@@ -38,7 +38,7 @@ import {
   PincodeTransportError,
   PincodeValidationError,
 } from "#pincode/errors.ts";
-import type { Order, OrderUpdateAction } from "#pincode/schemas.ts";
+import { type Order, type OrderUpdateAction, TERMINAL_ORDER_STATES } from "#pincode/schemas.ts";
 
 /** The Pincode calls the commands function makes; the real PincodeClient satisfies it. */
 export interface PincodeCommandClient {
@@ -255,6 +255,20 @@ export async function executeOrderCommand(
     if (missing.length === 0) {
       logger.info("ambiguous attempt had taken effect (Status Check)", { commandId, orderId });
       return store(order, "status-check", checkedAt);
+    }
+    // Closed meanwhile (a Pincode-side cancel, say): a resend would only be refused (§4.1, no update after a terminal
+    // state; an invoice may still follow a COMPLETED order), and that refusal would say nothing about the earlier
+    // attempt, which may have taken effect before the order closed. REJECTED would claim it did not: give up, saying so.
+    const closedBy = order.orderState ?? "";
+    if (
+      TERMINAL_ORDER_STATES.includes(closedBy) &&
+      missing.some((action) => action.type !== "CLIENT_ORDER_INFO_UPDATE" || closedBy === "CANCELLED")
+    ) {
+      logger.warn("order closed before an ambiguous attempt could be confirmed", { commandId, orderId });
+      return finish("FAILED", {
+        reason: `the order is ${closedBy} at Pincode: whether the earlier ambiguous attempt took effect cannot be told, and a resend would be refused`,
+        decidedBy: "status-check",
+      });
     }
     // Pincode applies a request's actions in order; resend only what is not yet in effect.
     actions = missing;

@@ -188,6 +188,25 @@ describe("commands function: one effect per command", () => {
     expect(env.sandbox.stats().updatesByOrder[order.id]).toBe(1);
   });
 
+  it("an ambiguous attempt on an order Pincode then closed is not resent, nor reported REJECTED (issue 10 chaos)", async () => {
+    const order = await seedOrder(env);
+    const result = await submitOrderActions(env.submit, { orderId: order.id, body: { actions: [{ type: "accept" }] } });
+    const commandId = String(result.body.commandId);
+    // The dead invocation: its Order Update was applied, the answer never came back; then the buyer cancelled.
+    const command = await env.submit.commands.get(commandId);
+    await env.submit.commands.claim(commandId, 0, Date.now());
+    const client = createPincodeClient(sandboxClientConfig(env.sandbox));
+    await client.updateOrder(order.id, command?.pincodeActions ?? [], { requestId: command?.requestId ?? "" });
+    env.sandbox.cancelOrder(order.id, "BUYER_NOT_AVAILABLE");
+
+    const [final] = await runUntilFinal([commandId]);
+    // Before the fix: resent, refused ACTION_NOT_ALLOWED and reported REJECTED although the accept had taken effect.
+    expect(final).toMatchObject({ status: "FAILED", outcome: { decidedBy: "status-check" } });
+    expect(final?.outcome?.reason).toContain("CANCELLED");
+    expect(env.sandbox.stats().updatesByOrder[order.id]).toBe(1);
+    expect(events.all.filter((e) => e.detailType === "CommandRejected")).toHaveLength(0);
+  });
+
   it("after a Lambda timeout mid-call that never reached Pincode, the update is sent once", async () => {
     const order = await seedOrder(env);
     const result = await submitOrderActions(env.submit, { orderId: order.id, body: { actions: [{ type: "accept" }] } });

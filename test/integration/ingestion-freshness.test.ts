@@ -151,6 +151,14 @@ describe("order view freshness under duplicated, reordered delivery (property)",
         const history = await historyOf(dynamo, orderId);
         expect(history).toHaveLength(deliveries.length);
         expect(history.filter((h) => h.outcome === "accepted")).toHaveLength(view?.version ?? -1);
+        // each accepted item names the view version it became: 1..version, once each (issue 10 reads write order so)
+        expect(
+          history
+            .filter((h) => h.outcome === "accepted")
+            .map((h) => h.version)
+            .sort((a, b) => (a ?? 0) - (b ?? 0)),
+        ).toEqual(Array.from({ length: view?.version ?? 0 }, (_, i) => i + 1));
+        for (const h of history.filter((x) => x.outcome !== "accepted")) expect(h.version).toBeUndefined();
         for (const h of history.filter((x) => x.outcome === "stale")) expect(h.freshness < view!.freshness).toBe(true);
         // records of one batch run concurrently: "late" means in a batch after the one that stored the freshest
         const firstBatch = batches.findIndex((batch) => batch.includes(snapshots.at(-1)!));

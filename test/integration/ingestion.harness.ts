@@ -155,6 +155,7 @@ export async function historyOf(
     messageId: item.messageId?.S,
     hasSnapshot: item.snapshot?.S !== undefined,
     expiresAt: Number(item.expiresAt?.N),
+    version: item.version?.N === undefined ? undefined : Number(item.version.N),
   }));
 }
 
