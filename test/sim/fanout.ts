@@ -97,7 +97,7 @@ try {
     const ms = performance.now() - started;
     log(
       `fan-out, ${adaptive ? "adaptive (steady state)" : "every store due"}: ${stores} stores read, ` +
-        `${(result as { tasks: number }).tasks} tasks sent, ${((result as { deferred?: number }).deferred ?? 0)} deferred, ` +
+        `${(result as { tasks: number }).tasks} tasks sent, ${(result as { deferred?: number }).deferred ?? 0} deferred, ` +
         `in ${(ms / 1000).toFixed(2)} s (scheduled run's timeout 60 s); poll queue holds ${await queued()}`,
     );
   }

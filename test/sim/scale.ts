@@ -129,7 +129,14 @@ const proxy = createServer((req: IncomingMessage, res: ServerResponse) => {
     const store = /"serviceProvider"\s*:\s*\{\s*"id"\s*:\s*"([^"]+)"/.exec(text)?.[1];
     if (store && lostStores.has(store)) {
       swallowed++;
-      res.writeHead(200, { "content-type": "application/json" }).end('{"success":true}');
+      // Lost on our side of Pincode: Pincode sees its ACK (PINCODE-API §3: {status: ACK, requestContext}).
+      let requestContext: unknown = {};
+      try {
+        requestContext = (JSON.parse(text) as { requestContext?: unknown }).requestContext ?? {};
+      } catch {
+        // not JSON: answer the bare ACK
+      }
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ status: "ACK", requestContext }));
       return;
     }
     try {
@@ -323,7 +330,6 @@ const targets = [
 out("  targets:");
 for (const [name, ok] of targets) out(`    ${ok ? "met   " : "MISSED"} ${name}`);
 process.stdout.write(`${lines.join("\n")}\n`);
-
 
 proxy.close();
 proxy.closeAllConnections();
