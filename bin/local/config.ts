@@ -91,6 +91,14 @@ export const LocalEnvSchema = z
         ctx.addIssue({ code: "custom", message: (error as Error).message.replace(/^PINCODE_RATE_LIMITS: /, "") });
       }
     }),
+    /**
+     * Issue 13: the embedded sandbox enforces this budget (a token bucket answering 429); unset, it enforces
+     * PINCODE_RATE_LIMIT_PER_S, so local mode proves the bridge keeps inside the budget it is given.
+     */
+    SANDBOX_RATE_LIMIT_PER_S: z.preprocess(unsetIfBlank, number().positive("must be > 0 calls per second").optional()),
+    /** Adaptive polling (docs/scale.md): both set turns it on, with POLL_INTERVAL_S as the schedule's period. */
+    POLL_INTERVAL_MIN_S: z.preprocess(unsetIfBlank, number().positive().optional()),
+    POLL_INTERVAL_MAX_S: z.preprocess(unsetIfBlank, number().positive().optional()),
     SANDBOX_CLIENT_ID: z.string().default("sandbox-client"),
     SANDBOX_CLIENT_SECRET: z.string().default("sandbox-secret"),
     /** moves (default) | frozen: whether the sandbox's order updatedAt moves on change (docs/sandbox.md). */

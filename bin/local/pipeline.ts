@@ -21,6 +21,7 @@ import { type GatewayRoute, type RouteFunction, resolveGatewayRoute } from "../.
 import { extendReasonTables } from "../../functions/pincode/schemas.ts";
 import { createPollerHandler } from "../../functions/poller/create-handler.ts";
 import { wirePollerDeps } from "../../functions/poller/deps.ts";
+import { type AdaptiveSchedule, maxTasksPerTick } from "../../functions/poller/schedule.ts";
 import { createProcessorHandler } from "../../functions/processor/create-handler.ts";
 import { wireProcessorDeps } from "../../functions/processor/deps.ts";
 import { createSellerApiHandler } from "../../functions/seller-api/create-handler.ts";
@@ -125,6 +126,26 @@ function listen(server: Server, port: number, host: string): Promise<number> {
 export interface LocalPipelineHooks {
   /** Called with every domain event, right after the processor stored the change it announces. */
   onDomainEvent?: (event: BridgeEvent) => void;
+  /** Called with every wait the stack-wide Pincode budget granted (issue 13's simulation measures commands' wait). */
+  onRateWait?: (wait: { family: string; priority: "command" | "background"; waitMs: number }) => void;
+}
+
+/** POLL_INTERVAL_MIN_S + POLL_INTERVAL_MAX_S: adaptive polling, one schedule tick per POLL_INTERVAL_S. */
+function localAdaptiveSchedule(config: LocalConfig): { adaptive?: AdaptiveSchedule } {
+  const min = config.POLL_INTERVAL_MIN_S;
+  const max = config.POLL_INTERVAL_MAX_S;
+  if (min === undefined || max === undefined) return {};
+  const tickMs = config.POLL_INTERVAL_S * 1000;
+  const budget = config.PINCODE_RATE_LIMIT_PER_S;
+  return {
+    adaptive: {
+      minMs: min * 1000,
+      maxMs: Math.max(min, max) * 1000,
+      missMemoryMs: 4 * max * 1000,
+      tickMs,
+      maxTasksPerRun: budget ? maxTasksPerTick(budget, tickMs) : 100_000,
+    },
+  };
 }
 
 export async function startLocalPipeline(
@@ -170,6 +191,7 @@ export async function startLocalPipeline(
     });
 
     let sandbox: Sandbox | undefined;
+    const sandboxBudget = config.SANDBOX_RATE_LIMIT_PER_S ?? config.PINCODE_RATE_LIMIT_PER_S;
     // Time-based unless pinned: DATA_DIR keeps the last run's orders, and a repeated seed repeats their ids.
     const sandboxSeed = config.realPincode ? undefined : (config.SANDBOX_SEED ?? Date.now() % 2_147_483_647);
     if (!config.realPincode) {
@@ -181,6 +203,8 @@ export async function startLocalPipeline(
         seed: sandboxSeed,
         stores: config.STORE_IDS,
         updatedAt: config.SANDBOX_UPDATED_AT,
+        // Issue 13: the sandbox enforces the budget the bridge is given (a token bucket answering 429).
+        ...(sandboxBudget === undefined ? {} : { rateLimit: { perSecond: sandboxBudget } }),
         log,
       });
       stops.push(() => sandbox?.stop());
@@ -230,7 +254,7 @@ export async function startLocalPipeline(
           config.PINCODE_RATE_LIMIT_PER_S ?? (config.realPincode ? LOCAL_REAL_PINCODE_DEFAULT_RATE : undefined),
         PINCODE_RATE_LIMITS: config.PINCODE_RATE_LIMITS,
       },
-      { dynamo: dynamo.client, tableName: dynamo.tableName },
+      { dynamo: dynamo.client, tableName: dynamo.tableName, ...(hooks.onRateWait ? { onWait: hooks.onRateWait } : {}) },
     );
     const pincode = {
       baseUrl: pincodeApiBaseUrl,
@@ -266,6 +290,7 @@ export async function startLocalPipeline(
         settings: {
           settleMs: config.POLL_SETTLE_S * 1000,
           ...(config.POLL_LOOKBACK_S !== undefined ? { lookbackMs: config.POLL_LOOKBACK_S * 1000 } : {}),
+          ...localAdaptiveSchedule(config),
         },
       }),
     );

@@ -142,6 +142,6 @@ export function selectDueStores(
  * How many poll tasks one tick may send: the poll share of the budget over the tick, divided by the calls one quiet
  * run makes (one live page, plus a delayed page every other run or so: 1.5).
  */
-export function maxTasksPerTick(budgetPerSecond: number, tickMs: number, pollShare = 0.6, safetyFactor = 0.85) {
+export function maxTasksPerTick(budgetPerSecond: number, tickMs: number, pollShare = 0.8, safetyFactor = 0.85) {
   return Math.max(1, Math.floor((budgetPerSecond * safetyFactor * pollShare * (tickMs / 1000)) / 1.5));
 }

@@ -150,21 +150,33 @@ export async function benchPoller(
       }
     }
   }
-  const rows: Row[] = scenarios.map((s) => {
+  // The minimum under sound reconciliation (DESIGN.md "Reconcile on proof"): Order Poll answers ids without change
+  // times, so a callback that arrived before the window's end proves nothing about a later change inside the window
+  // and every changed order costs one Status Check, callbacks healthy or not. Issue 13 measures against that minimum;
+  // "poll pages alone" stays beside it as a figure (it is reachable only by skipping checks the rule requires).
+  const rows: Row[] = scenarios.flatMap((s) => {
     const healthy = s.scenario.includes("healthy");
-    const minimum = healthy ? s.minPages : s.minWithStatus;
-    return {
+    const main: Row = {
       section: "poller",
       figure: `Pincode calls per changed order, ${s.scenario} (n=${s.orders})`,
       value: s.perOrder,
       unit: "calls",
-      limit: {
-        label: healthy ? "poll pages alone" : "poll pages + 1 Status Check per order",
-        value: minimum / s.orders,
-      },
+      limit: { label: "poll pages + 1 Status Check per order", value: s.minWithStatus / s.orders },
       ...(healthy ? { target: { ratio: 1.05, better: "lower" as const } } : {}),
       note: `${s.pollCalls} pages + ${s.statusCalls} Status Checks`,
     };
+    if (!healthy) return [main];
+    return [
+      main,
+      {
+        section: "poller",
+        figure: `Order Poll pages per changed order, ${s.scenario} (n=${s.orders})`,
+        value: s.pollCalls / s.orders,
+        unit: "calls",
+        limit: { label: "poll pages alone", value: s.minPages / s.orders },
+        note: "the look-back is re-paged by the delayed pass, not by every run (issue 13)",
+      },
+    ];
   });
   return { rows, scenarios, gaps };
 }

@@ -12,6 +12,7 @@ import { type LocalDynamo, type LocalQueues, startLocalDynamo, startLocalQueues 
 import { scheduledEvent } from "../../bin/local/sqs-driver.ts";
 import { createOrderRepository } from "../../functions/adapters/order-repository.ts";
 import { createPollCheckpointRepository } from "../../functions/adapters/poll-checkpoint-repository.ts";
+import { createStoreRepository } from "../../functions/adapters/store-repository.ts";
 import type { OrderChangedMessage } from "../../functions/core/messages.ts";
 import { createPincodeClient } from "../../functions/pincode/client.ts";
 import { OrderSchema } from "../../functions/pincode/schemas.ts";
@@ -151,5 +152,48 @@ describe("adaptive polling", () => {
     // Nothing stays on the poll queue: each due store got exactly one task per run.
     const left = await queues.client.send(new ReceiveMessageCommand({ QueueUrl: queues.pollQueueUrl }));
     expect(left.Messages ?? []).toEqual([]);
+  }, 120_000);
+
+  it("puts a store added through the store repository (PUT /v1/stores/{id}) into the schedule within one minimum interval", async () => {
+    // Prepare: 300 stores as data, a 5-minute minimum interval, and a handler whose pincode is never reached here
+    const schedule: AdaptiveSchedule = { ...ADAPTIVE, minMs: 5 * MINUTE, maxMs: 20 * MINUTE };
+    const storeRepo = createStoreRepository(dynamo.client, dynamo.tableName);
+    const existing = Array.from({ length: 300 }, (_, i) => `BULK${String(i).padStart(3, "0")}`);
+    for (const storeId of existing) await storeRepo.put({ storeId }, clock.now());
+    const handler = createPollerHandler(
+      wirePollerDeps({
+        dynamo: dynamo.client,
+        tableName: dynamo.tableName,
+        sqs: queues.client,
+        pollQueueUrl: queues.pollQueueUrl,
+        eventsQueueUrl: queues.eventsQueueUrl,
+        storeIds: [],
+        storesFromTable: true,
+        pincode: createPincodeClient(sandboxClientConfig(sandbox)),
+        settings: { adaptive: schedule },
+        now: () => clock.now(),
+        ...testObservability("poller-adaptive-test"),
+      }),
+    );
+    const start = T0 + 120 * MINUTE;
+    clock.set(start);
+    await storeRepo.put({ storeId: "ADDED-1" }, clock.now());
+    // Act: one scheduled run a minute; nothing is polled (the tasks are only counted), so no store gets a due time
+    const firstTick = new Map<string, number>();
+    const perTick: number[] = [];
+    for (let tick = 0; tick < 5; tick++) {
+      clock.set(start + tick * MINUTE);
+      const result = await handler(scheduledEvent({ time: new Date(clock.now()) }), context());
+      const tasks = await drainBodies<{ storeId: string }>(queues.client, queues.pollQueueUrl);
+      perTick.push(tasks.length);
+      expect(result).toMatchObject({ tasks: tasks.length });
+      for (const task of tasks) if (!firstTick.has(task.storeId)) firstTick.set(task.storeId, tick);
+    }
+    // Assess: the added store and every other store without a due time were sent once within the 5 ticks of one
+    // minimum interval, spread over them rather than all in the first
+    expect(firstTick.has("ADDED-1")).toBe(true);
+    for (const storeId of existing) expect(firstTick.has(storeId), storeId).toBe(true);
+    expect(Math.max(...perTick)).toBeLessThan(existing.length / 2);
+    expect(perTick.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(existing.length + 1);
   }, 120_000);
 });

@@ -3,12 +3,14 @@
  * pages Order Poll with size 10 and queues one order.changed per distinct order, progress survives a spent time budget,
  * a leased store is left alone, and a throttled store fails only its own record.
  */
+import { PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type LocalDynamo, type LocalQueues, startLocalDynamo, startLocalQueues } from "../../bin/local/emulators.ts";
 import { scheduledEvent } from "../../bin/local/sqs-driver.ts";
-import { createOrderRepository } from "../../functions/adapters/order-repository.ts";
+import { createOrderRepository, keyOf } from "../../functions/adapters/order-repository.ts";
 import { createPollCheckpointRepository } from "../../functions/adapters/poll-checkpoint-repository.ts";
+import { keys } from "../../functions/adapters/table.ts";
 import { newPollTask, type OrderChangedMessage, type PollTaskMessage } from "../../functions/core/messages.ts";
 import { createPincodeClient, type PollOrdersParams } from "../../functions/pincode/client.ts";
 import { OrderSchema } from "../../functions/pincode/schemas.ts";
@@ -229,6 +231,37 @@ describe("poller", () => {
     // Everything up to a look-back before run 2 was paged when at least a look-back old: rechecked.
     expect(checkpoint).toMatchObject({ windowEnd: e2, recheckedTo: e2 - 60_000 });
     expect(output.metricTotals().get("PollIdsSkippedFresh")).toBeGreaterThanOrEqual(2);
+  });
+
+  it("reads a checkpoint item written by the release before the delayed pass (overlapDoneFor, no recheckedTo)", async () => {
+    // Prepare: the item exactly as the previous release wrote it after a completed window and its overlap
+    const store = "OLDITEM1";
+    const windowEnd = Date.now() - 3 * 60_000;
+    await dynamo.client.send(
+      new PutItemCommand({
+        TableName: dynamo.tableName,
+        Item: {
+          ...keyOf(keys.pollCheckpoint(store)),
+          pollStoreId: { S: store },
+          windowEnd: { N: String(windowEnd) },
+          overlapDoneFor: { N: String(windowEnd) },
+          lastCompletedAt: { N: String(windowEnd + 500) },
+          lastPageAt: { N: String(windowEnd + 400) },
+        },
+      }),
+    );
+    const order = sandbox.createOrder({ storeId: store });
+    // Act
+    const response = await poller()(pollTaskEvent(store), context());
+    // Assess: its last look-back is re-paged once (delayed), then the new window from its windowEnd
+    expect(response.batchItemFailures).toEqual([]);
+    expect(calls[0]).toMatchObject({ fromTimestamp: windowEnd - 60_000, toTimestamp: windowEnd });
+    expect(calls.at(-1)).toMatchObject({ fromTimestamp: windowEnd });
+    const runEnd = calls.at(-1)?.toTimestamp ?? 0;
+    const messages = await takeAll<OrderChangedMessage>(queues.eventsQueueUrl);
+    expect(messages.map((m) => m.orderId)).toEqual([order.id]);
+    const checkpoint = await createPollCheckpointRepository(dynamo.client, dynamo.tableName).get(store);
+    expect(checkpoint).toMatchObject({ windowEnd: runEnd, recheckedTo: runEnd - 60_000, overlapDoneFor: windowEnd });
   });
 
   it("leaves a store alone while another task holds its lease", async () => {

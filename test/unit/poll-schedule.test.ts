@@ -127,8 +127,8 @@ describe("the due-store selection", () => {
     }
   });
 
-  it("derives one tick's task cap from the budget: 20/s over 60 s at a 60% poll share is 408 quiet runs", () => {
-    expect(maxTasksPerTick(20, 60_000)).toBe(408);
+  it("derives one tick's task cap from the budget: 20/s over 60 s at an 80% poll share is 544 quiet runs", () => {
+    expect(maxTasksPerTick(20, 60_000)).toBe(544);
     expect(maxTasksPerTick(0.01, 60_000)).toBe(1);
   });
 });
@@ -161,7 +161,7 @@ describe("adaptive polling configuration", () => {
       maxMs: 900_000,
       missMemoryMs: 3_600_000,
       tickMs: 60_000,
-      maxTasksPerRun: 408,
+      maxTasksPerRun: 544,
     });
   });
 
