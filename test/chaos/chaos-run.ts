@@ -142,14 +142,20 @@ function comparable(order: Record<string, unknown>): Comparable {
   };
 }
 
-export function compareOrder(orderId: string, stored: Record<string, unknown> | undefined, truth: Record<string, unknown>) {
+export function compareOrder(
+  orderId: string,
+  stored: Record<string, unknown> | undefined,
+  truth: Record<string, unknown>,
+) {
   const out: Mismatch[] = [];
   if (!stored) return [{ orderId, field: "view", stored: "(missing)", truth: "present" }];
   const s = comparable(stored);
   const t = comparable(truth);
-  if (s.orderState !== t.orderState) out.push({ orderId, field: "orderState", stored: s.orderState, truth: t.orderState });
+  if (s.orderState !== t.orderState)
+    out.push({ orderId, field: "orderState", stored: s.orderState, truth: t.orderState });
   for (const [id, state] of Object.entries(t.fulfillments)) {
-    if (s.fulfillments[id] !== state) out.push({ orderId, field: `fulfilment ${id}`, stored: s.fulfillments[id], truth: state });
+    if (s.fulfillments[id] !== state)
+      out.push({ orderId, field: `fulfilment ${id}`, stored: s.fulfillments[id], truth: state });
   }
   for (const [id, units] of Object.entries(t.units)) {
     if (s.units[id] !== units) out.push({ orderId, field: `units ${id}`, stored: s.units[id], truth: units });
@@ -271,6 +277,8 @@ interface Ctx {
   /** Submit -> the sandbox shows the effect, ms, per command step. */
   stepLatencies: number[];
   finished: number;
+  /** What each unfinished order waits for (the step and its commandId), for the progress line. */
+  waiting: Map<string, { what: string; commandId?: string }>;
 }
 
 type Truth = Record<string, unknown> & {
@@ -290,6 +298,7 @@ class Abandon extends Error {}
 
 async function waitFor(ctx: Ctx, orderId: string, what: string, ok: (t: Truth) => boolean, commandId?: string) {
   const started = Date.now();
+  ctx.waiting.set(orderId, commandId ? { what, commandId } : { what });
   let checkedCommand = started;
   for (;;) {
     if (ok(truthOf(ctx, orderId))) return;
@@ -301,7 +310,8 @@ async function waitFor(ctx: Ctx, orderId: string, what: string, ok: (t: Truth) =
       const status = String(command.json.status ?? command.status);
       if (["REJECTED", "FAILED"].includes(status)) throw new Abandon(`${what}: command ${commandId} ${status}`);
     }
-    await sleep(300 + Math.random() * 400);
+    // Each check renders the sandbox's order: once a second or so keeps 1,000 waiting sellers cheap.
+    await sleep(800 + Math.random() * 600);
   }
 }
 
@@ -323,6 +333,7 @@ async function liveOrder(ctx: Ctx, index: number, orderId: string): Promise<void
   };
   try {
     // The seller learns of an order from the bridge (its OrderChanged event), then acts.
+    ctx.waiting.set(orderId, { what: "the bridge's first OrderChanged" });
     while (!ctx.known.has(orderId)) {
       if (Date.now() > ctx.deadline) throw new Abandon("never reached the bridge during the run");
       await sleep(250);
@@ -333,7 +344,13 @@ async function liveOrder(ctx: Ctx, index: number, orderId: string): Promise<void
       await command([{ type: "cancel", reason }], "early cancel", (t) => t.orderState === "CANCELLED");
       return;
     }
-    await command([{ type: "accept" }], "accept", (t) => t.orderState === "ACCEPTED");
+    // Most sellers accept and start packing in one go; some in two steps.
+    const packWithAccept = rng.chance(0.6);
+    await command(
+      packWithAccept ? [{ type: "accept" }, { type: "packing" }] : [{ type: "accept" }],
+      packWithAccept ? "accept + packing" : "accept",
+      (t) => t.orderState === "ACCEPTED" && (!packWithAccept || leg(t, "STORE") === "PACKING"),
+    );
     await think(rng);
     if (rng.chance(0.25)) {
       const truth = truthOf(ctx, orderId);
@@ -349,8 +366,10 @@ async function liveOrder(ctx: Ctx, index: number, orderId: string): Promise<void
         await think(rng);
       }
     }
-    await command([{ type: "packing" }], "packing", (t) => leg(t, "STORE") === "PACKING");
-    await think(rng);
+    if (!packWithAccept) {
+      await command([{ type: "packing" }], "packing", (t) => leg(t, "STORE") === "PACKING");
+      await think(rng);
+    }
     if (rng.chance(0.05)) {
       await command([{ type: "cancel", reason: "ITEM_UNAVAILABLE" }], "cancel while packing", (t) => {
         return t.orderState === "CANCELLED";
@@ -395,6 +414,7 @@ async function liveOrder(ctx: Ctx, index: number, orderId: string): Promise<void
     ctx.stuck.push({ orderId, reason: error.message });
   } finally {
     ctx.finished++;
+    ctx.waiting.delete(orderId);
   }
 }
 
@@ -494,7 +514,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const outageMs = Math.max(15_000, Math.round(60_000 * scale));
   const lateMs = 15_000;
 
-  process.env.POWERTOOLS_LOG_LEVEL ??= "ERROR";
+  // The handlers' JSON logs are the faults at work, thousands of lines: silent unless CHAOS_LOG_LEVEL asks.
+  process.env.POWERTOOLS_LOG_LEVEL = process.env.CHAOS_LOG_LEVEL ?? "SILENT";
   process.env.POWERTOOLS_METRICS_DISABLED ??= "true";
   const config = loadLocalConfig(
     {
@@ -507,10 +528,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       STORE_IDS: STORES.join(","),
       SANDBOX_SEED: String(seed),
       SANDBOX_UPDATED_AT: "frozen",
-      POLL_INTERVAL_S: "4",
+      POLL_INTERVAL_S: "8",
       POLL_SETTLE_S: "1",
       POLL_LOOKBACK_S: "5",
-      VISIBILITY_TIMEOUT_S: "10",
+      // Above the 30 s function timeout, as on AWS: a shorter one redelivers batches still being worked on.
+      VISIBILITY_TIMEOUT_S: "35",
       // Lambda scales the processor and commands functions out: four containers each, each with its own client
       // and its own per-process throttle (5 Status Checks/s, 5 updates/s).
       CONSUMER_CONCURRENCY: process.env.CHAOS_CONCURRENCY ?? "4",
@@ -559,9 +581,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     known,
     stuck,
     seed,
-    deadline: Date.now() + 20 * 60_000,
+    deadline: Date.now() + Number(process.env.CHAOS_LIFECYCLE_TIMEOUT_S ?? 1200) * 1000,
     stepLatencies: [],
     finished: 0,
+    waiting: new Map(),
   };
   const orderIds: string[] = [];
   const injected = { consumerKills: 0, callbackOutageMs: 0, callbacksRefusedInOutage: 0 };
@@ -606,10 +629,31 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       if (i % 200 === 199) log(`chaos: ${i + 1} orders created`);
     }
     const progress = setInterval(() => {
-      log(
-        `chaos: +${Math.round((Date.now() - started) / 1000)} s: ${orderIds.length} created, ${ctx.finished} finished, ` +
-          `${seller.commands.size} commands, step p50 ${percentile(ctx.stepLatencies, 50)} ms`,
-      );
+      void (async () => {
+        const events = await queueDepth(pipeline, pipeline.queues.eventsQueueUrl);
+        const commands = await queueDepth(pipeline, pipeline.queues.commandsQueueUrl);
+        const calls = sandbox.stats().calls;
+        const tsp = Object.entries(calls)
+          .filter(([path]) => path.startsWith("/tsp/"))
+          .map(([path, counts]) => `${path.split("/").pop()}=${Object.values(counts).reduce((a, b) => a + b, 0)}`)
+          .join(" ");
+        log(
+          `chaos: +${Math.round((Date.now() - started) / 1000)} s: ${orderIds.length} created, ${ctx.finished} finished, ` +
+            `${seller.commands.size} commands, step p50 ${percentile(ctx.stepLatencies, 50)} ms; queued: events ${events}, ` +
+            `commands ${commands}; Pincode calls ${tsp}`,
+        );
+        // The last few: say what they wait for, so a hang names its command.
+        if (orderIds.length === orders && orders - ctx.finished <= 3) {
+          for (const [orderId, wait] of ctx.waiting) {
+            const command = wait.commandId ? (await seller.get(`/v1/commands/${wait.commandId}`)).json : {};
+            log(
+              `chaos:   ${orderId} waits for ${wait.what}: command ${wait.commandId ?? "-"} ` +
+                JSON.stringify({ status: command.status, attempts: command.attempts, lastError: command.lastError }) +
+                ` truth ${JSON.stringify(comparable(truthOf(ctx, orderId)))}`,
+            );
+          }
+        }
+      })().catch(() => {});
     }, 15_000);
     await Promise.all([...lives, disruptions, outage, seller.settled()]).finally(() => clearInterval(progress));
     const lifecycleEnd = Date.now();
@@ -665,7 +709,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     for (const event of events) {
       if (event.detailType !== "OrderChanged" || !event.detail.before) continue;
       const why = regressionBetween(event.detail.before, event.detail.after);
-      if (why) regressions.push({ orderId: event.detail.orderId, seenIn: "events", what: `v${event.detail.version}: ${why}` });
+      if (why)
+        regressions.push({ orderId: event.detail.orderId, seenIn: "events", what: `v${event.detail.version}: ${why}` });
     }
 
     // Exactly once: the sandbox's record of applied Order Updates, by the requestId each command keeps for life.
@@ -711,7 +756,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     });
     for (const update of applied) {
       if (!commandRequestIds.has(update.requestId)) {
-        doubleEffects.push({ commandId: "(none)", orderId: update.orderId, what: `update ${update.requestId} from no command` });
+        doubleEffects.push({
+          commandId: "(none)",
+          orderId: update.orderId,
+          what: `update ${update.requestId} from no command`,
+        });
       }
     }
 

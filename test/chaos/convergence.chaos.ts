@@ -45,7 +45,9 @@ describe(`chaos convergence (${orders} orders)`, () => {
     expect(report.misreported, "a command's status tells the truth about its effect").toEqual([]);
     expect(report.commands.resubmitMismatches, "a resubmit with the same commandId is the same command").toBe(0);
     // Every command ended (none left QUEUED or SENT), and nothing was left in a DLQ.
-    const open = Object.entries(report.commands.byStatus).filter(([s]) => !["SUCCEEDED", "REJECTED", "FAILED"].includes(s));
+    const open = Object.entries(report.commands.byStatus).filter(
+      ([s]) => !["SUCCEEDED", "REJECTED", "FAILED"].includes(s),
+    );
     expect(open).toEqual([]);
     expect(report.dlq).toEqual({ events: 0, poll: 0, commands: 0 });
   });
