@@ -20,16 +20,19 @@ import {
   PutItemCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
+import { withoutBuyerData } from "#core/buyer-data.ts";
 import {
   contentTimeBound,
   freshnessOf,
   isCurrentFreshness,
+  isTerminalState,
   judgeSnapshot,
   legacyKeyTimes,
   resolveTie,
 } from "#core/freshness.ts";
 import { type OrderSummary, summarise } from "#core/order-summary.ts";
 import { type Order, parseInboundOrder } from "#pincode/schemas.ts";
+import { BUYER_DATA_PURGED_AT, retentionEntry } from "./buyer-data-retention.ts";
 import { createDynamoBatcher } from "./dynamo-batcher.ts";
 import { keys, TTL_ATTRIBUTE } from "./table.ts";
 
@@ -72,6 +75,11 @@ export interface StoredOrderView {
    */
   pendingEvents: OrderChange[];
   lastMessageId?: string;
+  /**
+   * Buyer-data retention (docs/buyer-data.md): when the buyer fields were purged. From then on every snapshot of
+   * this order is stored without them, so a late or newer snapshot never brings them back.
+   */
+  buyerDataPurgedAt?: number;
 }
 
 /** What the OrderChanged event for an accepted change says. */
@@ -191,6 +199,8 @@ function fromItem(item: Record<string, AttributeValue>): StoredOrderView {
   };
   const lastMessageId = str(item, "lastMessageId");
   if (lastMessageId !== undefined) view.lastMessageId = lastMessageId;
+  const purgedAt = num(item, BUYER_DATA_PURGED_AT);
+  if (purgedAt !== undefined) view.buyerDataPurgedAt = purgedAt;
   return view;
 }
 
@@ -226,12 +236,18 @@ function toItem(view: StoredOrderView, now: number): Record<string, AttributeVal
   if (summary.totalPaise !== null) item.totalPaise = N(summary.totalPaise);
   if (view.pendingEvents.length > 0) item.pendingEvents = S(JSON.stringify(view.pendingEvents));
   if (view.lastMessageId !== undefined) item.lastMessageId = S(view.lastMessageId);
+  if (view.buyerDataPurgedAt !== undefined) item[BUYER_DATA_PURGED_AT] = N(view.buyerDataPurgedAt);
   return item;
 }
 
 export interface OrderRepositoryOptions {
   now?: () => number;
   historyRetentionMs?: number;
+  /**
+   * Buyer-data retention (stage config `buyerDataRetentionDays`, off when absent): an order's view that becomes
+   * final (COMPLETED, CANCELLED) is entered in the retention index, due this long after the write.
+   */
+  buyerDataRetentionMs?: number;
 }
 
 export function createOrderRepository(
@@ -382,7 +398,8 @@ export function createOrderRepository(
       }
     },
 
-    async upsert(input) {
+    async upsert(original) {
+      const input = original;
       const orderId = input.order.id;
       const writtenAt = now();
       const freshness = freshnessOf(input.order, writtenAt);
@@ -395,6 +412,10 @@ export function createOrderRepository(
 
       for (let attempt = 1; ; attempt++) {
         const current = await get(orderId);
+        // Once purged, an order's buyer fields are never stored again, whatever snapshot comes (docs/buyer-data.md).
+        const purgedAt = current?.buyerDataPurgedAt;
+        const input =
+          purgedAt === undefined ? original : { ...original, order: withoutBuyerData(original.order) as Order };
         const storedKey = current ? currentKeyOf(current, writtenAt) : undefined;
         let verdict = judgeSnapshot(freshness, storedKey);
         let settle = false;
@@ -446,6 +467,7 @@ export function createOrderRepository(
           order: input.order as Record<string, unknown>,
           pendingEvents,
           lastMessageId: input.messageId,
+          ...(purgedAt !== undefined ? { buyerDataPurgedAt: purgedAt } : {}),
         };
         try {
           await dynamo.send(
@@ -466,6 +488,13 @@ export function createOrderRepository(
           throw error;
         }
         await putHistory(input, "accepted", freshness, summary);
+        if (
+          options.buyerDataRetentionMs !== undefined &&
+          purgedAt === undefined &&
+          isTerminalState(summary.orderState)
+        ) {
+          await batcher.put(retentionEntry(orderId, writtenAt, options.buyerDataRetentionMs));
+        }
         return { outcome: "accepted", view, change, settle };
       }
     },
