@@ -20,10 +20,12 @@ import {
   PutItemCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
+import { withoutBuyerData } from "#core/buyer-data.ts";
 import {
   contentTimeBound,
   freshnessOf,
   isCurrentFreshness,
+  isTerminalState,
   judgeSnapshot,
   legacyKeyTimes,
   resolveTie,
@@ -31,6 +33,7 @@ import {
 } from "#core/freshness.ts";
 import { type OrderSummary, summarise } from "#core/order-summary.ts";
 import { type Order, parseInboundOrder } from "#pincode/schemas.ts";
+import { BUYER_DATA_PURGED_AT, retentionEntry } from "./buyer-data-retention.ts";
 import { createDynamoBatcher } from "./dynamo-batcher.ts";
 import { keys, TTL_ATTRIBUTE } from "./table.ts";
 
@@ -73,6 +76,11 @@ export interface StoredOrderView {
    */
   pendingEvents: OrderChange[];
   lastMessageId?: string;
+  /**
+   * Buyer-data retention (docs/buyer-data.md): when the buyer fields were purged. From then on every snapshot of
+   * this order is stored without them, so a late or newer snapshot never brings them back.
+   */
+  buyerDataPurgedAt?: number;
 }
 
 /** What the OrderChanged event for an accepted change says. */
@@ -205,6 +213,8 @@ function fromItem(item: Record<string, AttributeValue>): StoredOrderView {
   };
   const lastMessageId = str(item, "lastMessageId");
   if (lastMessageId !== undefined) view.lastMessageId = lastMessageId;
+  const purgedAt = num(item, BUYER_DATA_PURGED_AT);
+  if (purgedAt !== undefined) view.buyerDataPurgedAt = purgedAt;
   return view;
 }
 
@@ -240,12 +250,18 @@ function toItem(view: StoredOrderView, now: number): Record<string, AttributeVal
   if (summary.totalPaise !== null) item.totalPaise = N(summary.totalPaise);
   if (view.pendingEvents.length > 0) item.pendingEvents = S(JSON.stringify(view.pendingEvents));
   if (view.lastMessageId !== undefined) item.lastMessageId = S(view.lastMessageId);
+  if (view.buyerDataPurgedAt !== undefined) item[BUYER_DATA_PURGED_AT] = N(view.buyerDataPurgedAt);
   return item;
 }
 
 export interface OrderRepositoryOptions {
   now?: () => number;
   historyRetentionMs?: number;
+  /**
+   * Buyer-data retention (stage config `buyerDataRetentionDays`, off when absent): an order's view that becomes
+   * final (COMPLETED, CANCELLED) is entered in the retention index, due this long after the write.
+   */
+  buyerDataRetentionMs?: number;
 }
 
 export function createOrderRepository(
@@ -405,7 +421,8 @@ export function createOrderRepository(
       }
     },
 
-    async upsert(input) {
+    async upsert(original) {
+      const input = original;
       const orderId = input.order.id;
       const writtenAt = now();
       const freshness = freshnessOf(input.order, writtenAt);
@@ -418,6 +435,10 @@ export function createOrderRepository(
 
       for (let attempt = 1; ; attempt++) {
         const current = await get(orderId);
+        // Once purged, an order's buyer fields are never stored again, whatever snapshot comes (docs/buyer-data.md).
+        const purgedAt = current?.buyerDataPurgedAt;
+        const input =
+          purgedAt === undefined ? original : { ...original, order: withoutBuyerData(original.order) as Order };
         const storedKey = current ? currentKeyOf(current, writtenAt) : undefined;
         let verdict = judgeSnapshot(freshness, storedKey);
         let settle = false;
@@ -475,6 +496,7 @@ export function createOrderRepository(
           order: input.order as Record<string, unknown>,
           pendingEvents,
           lastMessageId: input.messageId,
+          ...(purgedAt !== undefined ? { buyerDataPurgedAt: purgedAt } : {}),
         };
         try {
           await dynamo.send(
@@ -495,6 +517,13 @@ export function createOrderRepository(
           throw error;
         }
         await putHistory(input, "accepted", freshness, summary, version);
+        if (
+          options.buyerDataRetentionMs !== undefined &&
+          purgedAt === undefined &&
+          isTerminalState(summary.orderState)
+        ) {
+          await batcher.put(retentionEntry(orderId, writtenAt, options.buyerDataRetentionMs));
+        }
         return { outcome: "accepted", view, change, settle };
       }
     },

@@ -15,6 +15,7 @@ import { createOrderRepository } from "#adapters/order-repository.ts";
 import { rateBudgetOption } from "#adapters/rate-budget-store.ts";
 import { loadJsonSecret, PincodeCredentialsSchema } from "#adapters/secrets.ts";
 import { createSubmissionRepository } from "#adapters/submission-repository.ts";
+import { daysToMs } from "#core/buyer-data.ts";
 import { createPincodeClient, type PincodeClientConfig } from "#pincode/client.ts";
 import { extendReasonTablesFromEnv } from "#pincode/schemas.ts";
 import { parseCommandsEnv } from "./env.ts";
@@ -31,6 +32,8 @@ export interface CommandsWiring {
   logger?: Logger;
   metrics?: Metrics;
   now?: () => number;
+  /** Buyer-data retention in days (stage config `buyerDataRetentionDays`); absent: off (docs/buyer-data.md). */
+  buyerDataRetentionDays?: number;
   maxAttempts?: number;
 }
 
@@ -47,7 +50,10 @@ export function wireCommandsDeps(wiring: CommandsWiring): ExecutorDeps {
   return {
     commands: createCommandRepository(wiring.dynamo, wiring.tableName),
     submissions: createSubmissionRepository(wiring.dynamo, wiring.tableName),
-    orders: createOrderRepository(wiring.dynamo, wiring.tableName, wiring.now ? { now: wiring.now } : {}),
+    orders: createOrderRepository(wiring.dynamo, wiring.tableName, {
+      ...(wiring.now ? { now: wiring.now } : {}),
+      ...(wiring.buyerDataRetentionDays ? { buyerDataRetentionMs: daysToMs(wiring.buyerDataRetentionDays) } : {}),
+    }),
     events: wiring.events,
     pincode,
     logger,
@@ -76,6 +82,7 @@ export function commandsDepsFromEnv(env: NodeJS.ProcessEnv = process.env): Execu
     },
     logger: createLogger(config.POWERTOOLS_SERVICE_NAME),
     metrics: createMetrics(config.POWERTOOLS_SERVICE_NAME),
+    ...(config.BUYER_DATA_RETENTION_DAYS ? { buyerDataRetentionDays: config.BUYER_DATA_RETENTION_DAYS } : {}),
     maxAttempts: config.COMMAND_MAX_ATTEMPTS,
   });
 }

@@ -1,5 +1,6 @@
 /** The commands function's configuration, parsed once at cold start; a bad value fails naming the variable. */
 import { z } from "zod";
+import { BuyerDataRetentionDaysSchema } from "../core/buyer-data.ts";
 import { parseEnv } from "../core/env.ts";
 
 export const CommandsEnvSchema = z.object({
@@ -11,6 +12,8 @@ export const CommandsEnvSchema = z.object({
   /** Attempts before a command is FAILED. */
   COMMAND_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(4),
   POWERTOOLS_SERVICE_NAME: z.string().min(1).default("pincode-bridge-commands"),
+  /** Buyer-data retention in days after an order is final (docs/buyer-data.md). Unset: buyer data is kept. */
+  BUYER_DATA_RETENTION_DAYS: BuyerDataRetentionDaysSchema.optional(),
 });
 export type CommandsEnv = z.infer<typeof CommandsEnvSchema>;
 

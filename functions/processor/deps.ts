@@ -24,6 +24,7 @@ import { loadJsonSecret, PincodeCredentialsSchema } from "#adapters/secrets.ts";
 import { createSubmissionRepository } from "#adapters/submission-repository.ts";
 import { createSubmissionResultRepository } from "#adapters/submission-result-repository.ts";
 import { createUnknownCallbackRepository } from "#adapters/unknown-callback-repository.ts";
+import { daysToMs } from "#core/buyer-data.ts";
 import { createPincodeClient, type PincodeClientConfig } from "#pincode/client.ts";
 import { extendReasonTablesFromEnv } from "#pincode/schemas.ts";
 import { createOrderAutomation } from "../commands/automation.ts";
@@ -45,6 +46,8 @@ export interface ProcessorWiring {
   logger?: Logger;
   metrics?: Metrics;
   now?: () => number;
+  /** Buyer-data retention in days (stage config `buyerDataRetentionDays`); absent: off (docs/buyer-data.md). */
+  buyerDataRetentionDays?: number;
 }
 
 export function wireProcessorDeps(wiring: ProcessorWiring): ProcessorDeps {
@@ -55,7 +58,10 @@ export function wireProcessorDeps(wiring: ProcessorWiring): ProcessorDeps {
       ? wiring.pincode
       : createPincodeClient({ ...wiring.pincode, onMetric: pincodeMetricSink(metrics) });
   return {
-    orders: createOrderRepository(wiring.dynamo, wiring.tableName, wiring.now ? { now: wiring.now } : {}),
+    orders: createOrderRepository(wiring.dynamo, wiring.tableName, {
+      ...(wiring.now ? { now: wiring.now } : {}),
+      ...(wiring.buyerDataRetentionDays ? { buyerDataRetentionMs: daysToMs(wiring.buyerDataRetentionDays) } : {}),
+    }),
     submissions: createSubmissionResultRepository(wiring.dynamo, wiring.tableName),
     submissionEvents: createSubmissionRepository(wiring.dynamo, wiring.tableName),
     ...(wiring.commands
@@ -100,6 +106,7 @@ export function processorDepsFromEnv(env: NodeJS.ProcessEnv = process.env): Proc
     },
     logger: createLogger(config.POWERTOOLS_SERVICE_NAME),
     metrics: createMetrics(config.POWERTOOLS_SERVICE_NAME),
+    ...(config.BUYER_DATA_RETENTION_DAYS ? { buyerDataRetentionDays: config.BUYER_DATA_RETENTION_DAYS } : {}),
     ...(config.COMMANDS_QUEUE_URL ? { commands: { sqs: createSqsClient(), queueUrl: config.COMMANDS_QUEUE_URL } } : {}),
   });
 }

@@ -1,5 +1,6 @@
 /** The processor's configuration, parsed once at cold start; a bad value fails naming the variable. */
 import { z } from "zod";
+import { BuyerDataRetentionDaysSchema } from "../core/buyer-data.ts";
 import { parseEnv } from "../core/env.ts";
 
 export const ProcessorEnvSchema = z.object({
@@ -11,6 +12,8 @@ export const ProcessorEnvSchema = z.object({
   POWERTOOLS_SERVICE_NAME: z.string().min(1).default("pincode-bridge-processor"),
   /** Issue 9: the FIFO commands queue, for per-store automation (auto-accept). Unset: no automation. */
   COMMANDS_QUEUE_URL: z.url().optional(),
+  /** Buyer-data retention in days after an order is final (docs/buyer-data.md). Unset: buyer data is kept. */
+  BUYER_DATA_RETENTION_DAYS: BuyerDataRetentionDaysSchema.optional(),
 });
 export type ProcessorEnv = z.infer<typeof ProcessorEnvSchema>;
 

@@ -156,6 +156,11 @@ export const StageConfigSchema = z
       perSecond: callsPerSecond,
       families: z.partialRecord(z.enum(PINCODE_FAMILIES), callsPerSecond),
     }),
+    /**
+     * Optional buyer-data retention (docs/buyer-data.md): buyer fields are purged this many days after an order is
+     * final, by a daily purge function. `-c buyerDataRetentionDays=30`; absent (the default): buyer data is kept.
+     */
+    buyerDataRetentionDays: z.number().int().min(1).max(3650).optional(),
   })
   .refine((c) => c.poller.timeBudgetMs <= (c.poller.timeoutSeconds - 5) * 1000, {
     message: "poller.timeBudgetMs must leave at least 5 s of the poller timeout to save its cursor",
@@ -284,6 +289,7 @@ export const CONTEXT_OVERRIDES = [
   "pollIntervalMinS",
   "pollIntervalMaxS",
   "wafRateLimitPer5Min",
+  "buyerDataRetentionDays",
 ] as const;
 export type ContextOverrides = Partial<Record<(typeof CONTEXT_OVERRIDES)[number], unknown>>;
 
@@ -386,6 +392,9 @@ export function loadStageConfig(stage: unknown, overrides: ContextOverrides = {}
           : familyRates(overrides.pincodeRateLimits),
     },
   };
+  if (overrides.buyerDataRetentionDays !== undefined) {
+    Object.assign(candidate, { buyerDataRetentionDays: toNumber(overrides.buyerDataRetentionDays) });
+  }
   const result = StageConfigSchema.safeParse(candidate);
   if (!result.success) {
     const problems = result.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");

@@ -60,6 +60,12 @@ export const OPS_DLQ_ACTIONS = [
   "sqs:ChangeMessageVisibility",
   "sqs:DeleteMessage",
 ] as const;
+/** The buyer-data retention index's partitions (functions/adapters/buyer-data-retention.ts). */
+export const RETENTION_LEADING_KEY_PATTERN = "RETENTION#*";
+
+/** What a principal needs on the table's customer-managed key to read and write items through DynamoDB. */
+const TABLE_KEY_ACTIONS = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"];
+
 /**
  * The stateless half: API Gateway for Pincode's callbacks and token requests, the four functions, the poll schedule,
  * the SQS event sources, the alarms and the operations dashboard.
@@ -76,6 +82,8 @@ export class AppStack extends Stack {
   readonly apiMethods = new Map<string, Method>();
   /** Issue 9: executes seller commands from the FIFO commands queue. */
   readonly commands: PincodeFunction;
+  /** Optional buyer-data retention (docs/buyer-data.md): only with `buyerDataRetentionDays`. */
+  readonly buyerDataPurge?: PincodeFunction;
   readonly alarms: QueueAlarms;
   readonly serviceAlarms: ServiceAlarms;
   readonly dashboard: OperationsDashboard;
@@ -88,6 +96,11 @@ export class AppStack extends Stack {
     const functionsDir = join(REPO_ROOT, "functions");
     const removalPolicy = config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
     const entry = (name: string) => join(functionsDir, name, "handler.ts");
+    // Optional buyer-data retention: the processor and commands functions enter final orders in the retention index.
+    const retentionEnv: Record<string, string> =
+      config.buyerDataRetentionDays === undefined
+        ? {}
+        : { BUYER_DATA_RETENTION_DAYS: String(config.buyerDataRetentionDays) };
     const shared = {
       logLevel: config.logLevel,
       logRetention: config.logRetentionDays,
@@ -192,6 +205,7 @@ export class AppStack extends Stack {
         EVENT_BUS_NAME: data.eventBus.eventBusName,
         // Issue 9: per-store automation (auto-accept) queues accept commands.
         COMMANDS_QUEUE_URL: data.commandsQueue.queue.queueUrl,
+        ...retentionEnv,
       },
     });
 
@@ -304,6 +318,7 @@ export class AppStack extends Stack {
         ...pincodeEnv,
         TABLE_NAME: data.table.tableName,
         EVENT_BUS_NAME: data.eventBus.eventBusName,
+        ...retentionEnv,
       },
     });
     // Commands, submissions, orders and the rate budget only (table-access.ts); it sends no SQS message.
@@ -318,6 +333,74 @@ export class AppStack extends Stack {
         reportBatchItemFailures: true,
       }),
     );
+    // --- Optional buyer-data retention (docs/buyer-data.md): off unless -c buyerDataRetentionDays=N.
+    if (config.buyerDataRetentionDays !== undefined) {
+      // The order repository writes `RETENTION#<day>` index entries beside the final view.
+      const writeEntries = new PolicyStatement({
+        actions: ["dynamodb:PutItem", "dynamodb:BatchWriteItem"],
+        resources: [data.table.tableArn],
+        conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [RETENTION_LEADING_KEY_PATTERN] } },
+      });
+      this.processor.role.addToPolicy(writeEntries);
+      this.commands.role.addToPolicy(writeEntries);
+      const purge = new PincodeFunction(this, "BuyerDataPurge", {
+        ...shared,
+        name: "retention",
+        entry: entry("retention"),
+        description: "Daily: removes buyer fields from orders final for longer than buyerDataRetentionDays",
+        memoryMb: 256,
+        timeout: Duration.minutes(5),
+        environment: {
+          TABLE_NAME: data.table.tableName,
+          BUYER_DATA_RETENTION_DAYS: String(config.buyerDataRetentionDays),
+        },
+      });
+      // Reads and rewrites order views and history, reads and deletes its own index entries; no Scan.
+      purge.role.addToPolicy(
+        new PolicyStatement({
+          actions: [
+            "dynamodb:GetItem",
+            "dynamodb:Query",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+          ],
+          resources: [data.table.tableArn],
+          conditions: {
+            "ForAllValues:StringLike": {
+              "dynamodb:LeadingKeys": ["ORDER#*", RETENTION_LEADING_KEY_PATTERN, "RETENTION"],
+            },
+          },
+        }),
+      );
+      data.dataKey.grant(purge, ...TABLE_KEY_ACTIONS);
+      new Rule(this, "BuyerDataPurgeSchedule", {
+        description: "Runs the buyer-data purge once a day",
+        schedule: Schedule.rate(Duration.days(1)),
+        targets: [new LambdaFunction(purge.function, { retryAttempts: 2 })],
+      });
+      NagSuppressions.addResourceSuppressions(purge.function, [
+        {
+          id: "AwsSolutions-L1",
+          reason:
+            "Pinned to nodejs22.x on purpose: the bundle targets node20 (the CI and local Node version) and runtimes are bumped deliberately, with the pinned AWS SDK, not by a linter.",
+        },
+      ]);
+      NagSuppressions.addResourceSuppressions(
+        purge.role,
+        [
+          {
+            id: "AwsSolutions-IAM5",
+            reason:
+              "X-Ray actions take no resource; the KMS action families are scoped to the table's key; the table grant is limited by LeadingKeys.",
+            appliesTo: ["Resource::*", "Action::kms:ReEncrypt*", "Action::kms:GenerateDataKey*"],
+          },
+        ],
+        true,
+      );
+      this.buyerDataPurge = purge;
+    }
+
     // --- API: Pincode's callback and token endpoints.
     const accessLogs = new LogGroup(this, "ApiAccessLogs", {
       retention: config.logRetentionDays,
