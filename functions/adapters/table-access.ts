@@ -205,39 +205,31 @@ export const FUNCTION_TABLE_USE = {
 export type TableFunction = keyof typeof FUNCTION_TABLE_USE;
 
 /**
- * A function's grants: each partition kind gets the union of the actions its adapters send on it, and partitions with
- * the same action set share one statement. Attribute-limited (narrowed) reads stay statements of their own.
+ * A function's grants, one per access entry (entries over the same partitions merged). An entry stays one statement:
+ * a single request may name several of its partitions (the order repository reads a view and its outbox marker in one
+ * BatchGetItem), and IAM's `ForAllValues` must find every leading key of the request in ONE statement's list.
  */
-export function tableGrantsOf(
-  use: FunctionTableUse,
-): { actions: TableAction[]; partitions: string[]; attributes?: string[] }[] {
+export function tableGrantsOf(use: FunctionTableUse): {
+  actions: TableAction[];
+  partitions: string[];
+  attributes?: string[];
+}[] {
   const accesses: readonly TableAccess[] = use.adapters.flatMap((adapter): readonly TableAccess[] => {
     const narrow = use.narrowed?.[adapter];
     return narrow ? NARROW_TABLE_ACCESS[narrow].access : ADAPTER_TABLE_ACCESS[adapter];
   });
-  const actionsByPartition = new Map<string, Set<TableAction>>();
-  for (const access of accesses.filter((a) => !a.attributes)) {
-    for (const kind of access.partitions) {
-      const set = actionsByPartition.get(PARTITIONS[kind]) ?? new Set<TableAction>();
-      for (const action of access.actions) set.add(action);
-      actionsByPartition.set(PARTITIONS[kind], set);
-    }
+  const grants = new Map<string, { actions: Set<TableAction>; partitions: string[]; attributes?: string[] }>();
+  for (const access of accesses) {
+    const partitions = [...new Set(access.partitions.map((kind) => PARTITIONS[kind]))].sort();
+    const attributes = access.attributes ? [...access.attributes] : undefined;
+    const id = `${partitions.join(",")}|${attributes?.join(",") ?? ""}`;
+    const grant = grants.get(id) ?? {
+      actions: new Set<TableAction>(),
+      partitions,
+      ...(attributes ? { attributes } : {}),
+    };
+    for (const action of access.actions) grant.actions.add(action);
+    grants.set(id, grant);
   }
-  const byActions = new Map<string, { actions: TableAction[]; partitions: string[] }>();
-  for (const [partition, set] of actionsByPartition) {
-    const actions = [...set].sort();
-    const entry = byActions.get(actions.join()) ?? { actions, partitions: [] };
-    entry.partitions.push(partition);
-    byActions.set(actions.join(), entry);
-  }
-  return [
-    ...[...byActions.values()].map((e) => ({ actions: e.actions, partitions: e.partitions.sort() })),
-    ...accesses
-      .filter((a) => a.attributes)
-      .map((a) => ({
-        actions: [...new Set(a.actions)].sort(),
-        partitions: [...new Set(a.partitions.map((kind) => PARTITIONS[kind]))].sort(),
-        attributes: [...(a.attributes ?? [])],
-      })),
-  ];
+  return [...grants.values()].map((g) => ({ ...g, actions: [...g.actions].sort() }));
 }

@@ -115,6 +115,20 @@ describe("IAM: table grants per function, by item kind (functions/adapters/table
     expect(lines.some((l) => l.startsWith("dynamodb:Query ") && !l.endsWith("ORDER#*"))).toBe(false);
   });
 
+  it("allows a request naming an order view and its outbox marker in ONE statement (ForAllValues per statement)", () => {
+    for (const name of ["processor", "commands", "seller-api"]) {
+      const together = dynamoStatements(name).filter((s) => {
+        const keysOf = (s.Condition?.["ForAllValues:StringLike"]?.["dynamodb:LeadingKeys"] as string[]) ?? [];
+        return (
+          actionsOf(s).includes("dynamodb:BatchGetItem") &&
+          keysOf.includes(PARTITIONS.order) &&
+          keysOf.includes(PARTITIONS.orderPublished)
+        );
+      });
+      expect(together.length, name).toBeGreaterThan(0);
+    }
+  });
+
   it("grants the byStore index only to the seller API, which queries it, and only Query", () => {
     for (const name of Object.keys(FUNCTION_TABLE_USE)) {
       const index = dynamoStatements(name).filter((s) => JSON.stringify(s.Resource).includes("/index/"));
