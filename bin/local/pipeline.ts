@@ -376,7 +376,9 @@ export async function startLocalPipeline(
     const onError = (error: unknown) => log(`consumer: ${(error as Error).message}`);
     const drivers: SqsDriver[] = [
       createSqsDriver({ sqs: queues.client, queueUrl: queues.eventsQueueUrl, handler: processor, onError }),
-      createSqsDriver({ sqs: queues.client, queueUrl: queues.pollQueueUrl, handler: poller, batchSize: 1, onError }),
+      ...Array.from({ length: config.POLL_CONSUMERS }, () =>
+        createSqsDriver({ sqs: queues.client, queueUrl: queues.pollQueueUrl, handler: poller, batchSize: 1, onError }),
+      ),
       createSqsDriver({ sqs: queues.client, queueUrl: queues.commandsQueueUrl, handler: commands, onError }),
     ];
     for (const driver of drivers) driver.start();
@@ -386,7 +388,8 @@ export async function startLocalPipeline(
 
     // The EventBridge schedule: fan out one poll task per store, now and every POLL_INTERVAL_S.
     const pollNow = async () => {
-      await poller(scheduledEvent(), lambdaContext({ functionName: "poller" }));
+      // The deployed poller's timeout (stage config poller.timeoutSeconds): a fan-out of 10,000 stores fits in it.
+      await poller(scheduledEvent(), lambdaContext({ functionName: "poller", timeoutMs: 60_000 }));
     };
     const pollTimer = setInterval(() => pollNow().catch(onError), config.POLL_INTERVAL_S * 1000);
     stops.push(() => clearInterval(pollTimer));

@@ -35,6 +35,7 @@ const { values: args } = parseArgs({
     "max-interval": { type: "string" },
     seed: { type: "string", default: "1313" },
     "warmup-minutes": { type: "string", default: "0" },
+    "poll-consumers": { type: "string", default: "4" },
   },
 });
 process.env.POWERTOOLS_LOG_LEVEL = "ERROR";
@@ -98,6 +99,7 @@ const config = loadLocalConfig(
     PINCODE_RATE_LIMIT_PER_S: String(budget),
     SANDBOX_SEED: String(args.seed),
     VISIBILITY_TIMEOUT_S: "30",
+    POLL_CONSUMERS: String(args["poll-consumers"]),
   },
   ["--in-memory"],
 );
