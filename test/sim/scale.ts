@@ -294,7 +294,7 @@ out(
     `max ${s(Math.max(...lostLat, 0))}; not stored ${missingLost}; target ${s(lostTargetMs)}`,
 );
 out(
-  `  commands' wait for budget: n=${commandWaits.length} max ${commandWaits.length ? Math.max(...commandWaits) : 0} ms ` +
+  `  commands' wait for budget: n=${commandWaits.length} p50 ${commandWaits.length ? pct(commandWaits, 50) : 0} ms max ${commandWaits.length ? Math.max(...commandWaits) : 0} ms ` +
     `p99 ${commandWaits.length ? pct(commandWaits, 99) : 0} ms (seller actions sent ${commandsSent}, refused ${commandErrors}); ` +
     `background waits p99 ${backgroundWaits.length ? pct(backgroundWaits, 99) : 0} ms`,
 );
