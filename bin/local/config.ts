@@ -99,6 +99,8 @@ export const LocalEnvSchema = z
     /** Adaptive polling (docs/scale.md): both set turns it on, with POLL_INTERVAL_S as the schedule's period. */
     POLL_INTERVAL_MIN_S: z.preprocess(unsetIfBlank, number().positive().optional()),
     POLL_INTERVAL_MAX_S: z.preprocess(unsetIfBlank, number().positive().optional()),
+    /** Poll-queue consumer loops (Lambda's concurrent poller invocations); the Pincode budget holds whatever the count. */
+    POLL_CONSUMERS: number().int().min(1).max(32).default(1),
     SANDBOX_CLIENT_ID: z.string().default("sandbox-client"),
     SANDBOX_CLIENT_SECRET: z.string().default("sandbox-secret"),
     /** moves (default) | frozen: whether the sandbox's order updatedAt moves on change (docs/sandbox.md). */

@@ -411,9 +411,10 @@ export async function startLocalPipeline(
           concurrency: config.LOCAL_PROCESSOR_CONCURRENCY,
         }),
       ),
-      poller: [
+      // POLL_CONSUMERS poll-queue loops, as the deployed poller's concurrency (issue 13's fan-out).
+      poller: Array.from({ length: config.POLL_CONSUMERS }, () =>
         createSqsDriver({ sqs: queues.client, queueUrl: queues.pollQueueUrl, handler: poller, batchSize: 1, onError }),
-      ],
+      ),
       commands: containers.map(() =>
         createSqsDriver({ sqs: queues.client, queueUrl: queues.commandsQueueUrl, handler: newCommands(), onError }),
       ),
@@ -426,7 +427,8 @@ export async function startLocalPipeline(
 
     // The EventBridge schedule: fan out one poll task per store, now and every POLL_INTERVAL_S.
     const pollNow = async () => {
-      await poller(scheduledEvent(), lambdaContext({ functionName: "poller" }));
+      // The deployed poller's timeout (stage config poller.timeoutSeconds): a fan-out of 10,000 stores fits in it.
+      await poller(scheduledEvent(), lambdaContext({ functionName: "poller", timeoutMs: 60_000 }));
     };
     const pollTimer = setInterval(() => pollNow().catch(onError), config.POLL_INTERVAL_S * 1000);
     stops.push(() => clearInterval(pollTimer));

@@ -81,16 +81,22 @@ export function storeOffsetMs(storeId: string, periodMs: number): number {
 }
 
 /**
- * When a store is due. A store with no stored due time (added since the last run, or checkpointed by a release
- * without adaptive polling) is due at the next time, from `tickStart` on, that its offset within `minMs` comes round:
- * a store added through `PUT /v1/stores/{id}` is polled within one minimum interval, and 10,000 new stores spread
- * over that interval instead of all polling in the first tick.
+ * When a store is due. A store with no stored due time (never polled: added since the last run, or checkpointed by a
+ * release without adaptive polling) is due at the next time, from `tickStart` on, that its offset within `periodMs`
+ * comes round. `periodMs` is the minimum interval, or longer when the budget cannot poll every store once in it
+ * (`firstPassPeriodMs`): 10,000 new stores spread over the time the budget needs to poll them all once, instead of
+ * all being due in the first tick, and a store added through `PUT /v1/stores/{id}` is polled within one period.
  */
-export function dueAtOf(storeId: string, storedDueAt: number | undefined, tickStart: number, s: AdaptiveSchedule) {
+export function dueAtOf(storeId: string, storedDueAt: number | undefined, tickStart: number, periodMs: number) {
   if (storedDueAt !== undefined) return storedDueAt;
-  const period = Math.max(s.minMs, s.tickMs);
-  const phase = storeOffsetMs(storeId, period);
-  return tickStart + ((((phase - tickStart) % period) + period) % period);
+  const phase = storeOffsetMs(storeId, periodMs);
+  return tickStart + ((((phase - tickStart) % periodMs) + periodMs) % periodMs);
+}
+
+/** The period over which never-polled stores are spread: one minimum interval, or as many ticks as the cap needs. */
+export function firstPassPeriodMs(storeCount: number, s: AdaptiveSchedule): number {
+  const ticks = Math.ceil(storeCount / Math.max(1, s.maxTasksPerRun));
+  return Math.max(s.minMs, s.tickMs, ticks * s.tickMs);
 }
 
 export interface DueTask {
@@ -118,24 +124,29 @@ export function selectDueStores(
   s: AdaptiveSchedule,
 ): DueSelection {
   const tickEnd = tickStart + s.tickMs;
+  const period = firstPassPeriodMs(stores.length, s);
+  const firstPolls: DueTask[] = [];
   const candidates: DueTask[] = [];
   let notDue = 0;
   for (const store of stores) {
-    const dueAt = dueAtOf(store.storeId, store.dueAt, tickStart, s);
+    const dueAt = dueAtOf(store.storeId, store.dueAt, tickStart, period);
     if (dueAt >= tickEnd) {
       notDue++;
       continue;
     }
     const withinTick = dueAt > tickStart ? dueAt - tickStart : storeOffsetMs(store.storeId, s.tickMs);
-    candidates.push({
+    (store.dueAt === undefined ? firstPolls : candidates).push({
       storeId: store.storeId,
       dueAt,
       delaySeconds: Math.min(s.maxDelaySeconds ?? 900, 900, Math.max(0, Math.floor(withinTick / 1000))),
     });
   }
-  candidates.sort((a, b) => a.dueAt - b.dueAt || (a.storeId < b.storeId ? -1 : 1));
-  const due = candidates.slice(0, Math.max(0, s.maxTasksPerRun));
-  return { due, deferred: candidates.length - due.length, notDue };
+  // A store never polled comes first (nothing is known about it yet; the period keeps them within one tick's cap),
+  // then the stores due again, the most overdue first.
+  const byDue = (a: DueTask, b: DueTask) => a.dueAt - b.dueAt || (a.storeId < b.storeId ? -1 : 1);
+  const ordered = [...firstPolls.sort(byDue), ...candidates.sort(byDue)];
+  const due = ordered.slice(0, Math.max(0, s.maxTasksPerRun));
+  return { due, deferred: ordered.length - due.length, notDue };
 }
 
 /**

@@ -35,6 +35,7 @@ const { values: args } = parseArgs({
     "max-interval": { type: "string" },
     seed: { type: "string", default: "1313" },
     "warmup-minutes": { type: "string", default: "0" },
+    "poll-consumers": { type: "string", default: "4" },
   },
 });
 process.env.POWERTOOLS_LOG_LEVEL = "ERROR";
@@ -98,6 +99,7 @@ const config = loadLocalConfig(
     PINCODE_RATE_LIMIT_PER_S: String(budget),
     SANDBOX_SEED: String(args.seed),
     VISIBILITY_TIMEOUT_S: "30",
+    POLL_CONSUMERS: String(args["poll-consumers"]),
   },
   ["--in-memory"],
 );
@@ -292,7 +294,7 @@ out(
     `max ${s(Math.max(...lostLat, 0))}; not stored ${missingLost}; target ${s(lostTargetMs)}`,
 );
 out(
-  `  commands' wait for budget: n=${commandWaits.length} max ${commandWaits.length ? Math.max(...commandWaits) : 0} ms ` +
+  `  commands' wait for budget: n=${commandWaits.length} p50 ${commandWaits.length ? pct(commandWaits, 50) : 0} ms max ${commandWaits.length ? Math.max(...commandWaits) : 0} ms ` +
     `p99 ${commandWaits.length ? pct(commandWaits, 99) : 0} ms (seller actions sent ${commandsSent}, refused ${commandErrors}); ` +
     `background waits p99 ${backgroundWaits.length ? pct(backgroundWaits, 99) : 0} ms`,
 );

@@ -3,6 +3,7 @@ import { adaptiveScheduleOf, parsePollerEnv } from "../../functions/poller/env.t
 import {
   type AdaptiveSchedule,
   dueAtOf,
+  firstPassPeriodMs,
   maxTasksPerTick,
   nextPollInterval,
   selectDueStores,
@@ -121,10 +122,42 @@ describe("the due-store selection", () => {
 
   it("makes a store without a stored due time due within one minimum interval from any tick", () => {
     for (const storeId of ["NEW-1", "NEW-2", "x"]) {
-      const at = dueAtOf(storeId, undefined, NOW, S);
+      const at = dueAtOf(storeId, undefined, NOW, S.minMs);
       expect(at).toBeGreaterThanOrEqual(NOW);
       expect(at).toBeLessThan(NOW + S.minMs);
     }
+  });
+
+  it("spreads 10,000 never-polled stores over the ticks the budget needs, never above one tick's cap, each once", () => {
+    const capped: AdaptiveSchedule = { ...S, minMs: 120_000, maxTasksPerRun: 544 };
+    expect(firstPassPeriodMs(ids.length, capped)).toBe(19 * 60_000);
+    const counts = new Map<string, number>();
+    for (let tick = 0; tick < 19; tick++) {
+      // A polled store has its next due time stored (here: later than this test looks).
+      const { due } = selectDueStores(
+        ids.map((storeId) => (counts.has(storeId) ? { storeId, dueAt: NOW + 36_000_000 } : { storeId })),
+        NOW + tick * 60_000,
+        capped,
+      );
+      expect(due.length).toBeLessThanOrEqual(544);
+      for (const d of due) counts.set(d.storeId, (counts.get(d.storeId) ?? 0) + 1);
+    }
+    // The spread is by hash: a tick whose share is above the cap leaves the rest for the next round (after 19 min).
+    expect([...counts.values()].every((n) => n === 1)).toBe(true);
+    expect(counts.size).toBeGreaterThan(ids.length * 0.97);
+  });
+
+  it("sends never-polled stores before stores due again, so a first pass is not starved by re-polls", () => {
+    const stored = ids.slice(0, 40).map((storeId) => ({ storeId, dueAt: NOW - 600_000 }));
+    const fresh = ["NEW-A", "NEW-B"].map((storeId) => ({ storeId }));
+    const selection = selectDueStores([...stored, ...fresh], NOW, { ...S, minMs: 60_000, maxTasksPerRun: 10 });
+    expect(
+      selection.due
+        .slice(0, 2)
+        .map((d) => d.storeId)
+        .sort(),
+    ).toEqual(["NEW-A", "NEW-B"]);
+    expect(selection.deferred).toBe(32);
   });
 
   it("derives one tick's task cap from the budget: 20/s over 60 s at an 80% poll share is 544 quiet runs", () => {
