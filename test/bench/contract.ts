@@ -1,7 +1,7 @@
 /**
  * Contract: what the processor does to every snapshot before any I/O — the inbound order parse plus the freshness
  * key — per snapshot, CPU only, on the documented ORDER_VIEW sample with varied ids and timestamps. The machine is
- * shared: the figure is the median of several rounds, and the previous release's path (zod parse, f2 key with a
+ * shared: the figure is CPU time (process.cpuUsage), the median of several rounds, and the previous release's path (zod parse, f2 key with a
  * SHA-256 digest of the canonical JSON) is timed in the same rounds, alternating, for context.
  */
 import { encodeFreshness, evidenceParts, freshnessOf, sha256ContentDigest } from "../../functions/core/freshness.ts";
@@ -35,37 +35,47 @@ export async function benchContract(
       return encodeFreshness({ ...evidenceParts(parsed.order, NOW), digest: sha256ContentDigest(parsed.order) });
     },
   };
+  // CPU time of this process (user + system, GC threads included), not wall time: on a shared machine the wall clock
+  // also counts the time the process waited for a core. Wall time is kept for the note.
+  const wall: Record<string, number[]> = { current: [], parseOnly: [], previous: [] };
+  let timing = "";
   const time = (run: (raw: unknown) => unknown, n: number) => {
+    const cpu = process.cpuUsage();
     const start = performance.now();
     for (let i = 0; i < n; i++) run(orders[i % orders.length]);
-    return ((performance.now() - start) / n) * 1000;
+    wall[timing]?.push(((performance.now() - start) / n) * 1000);
+    const used = process.cpuUsage(cpu);
+    return (used.user + used.system) / n;
   };
   const perRound = Math.max(1, Math.round(snapshots / ROUNDS));
   for (const run of Object.values(paths)) time(run, Math.min(2_000, snapshots)); // warm-up (JIT)
   const runs: Record<string, number[]> = { current: [], parseOnly: [], previous: [] };
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, run] of Object.entries(paths))
+    for (const [name, run] of Object.entries(paths)) {
+      timing = name;
       runs[name]?.push(time(run, name === "previous" ? perRound / 5 : perRound));
+    }
   }
   const usPerSnapshot = median(runs.current ?? []);
   const parseUs = median(runs.parseOnly ?? []);
   const previousUs = median(runs.previous ?? []);
+  const wallUs = median(wall.current ?? []);
   log(
-    `contract: parse + freshness ${usPerSnapshot.toFixed(1)} µs per snapshot (parse ${parseUs.toFixed(1)} µs; ` +
-      `previous release's path ${previousUs.toFixed(1)} µs), median of ${ROUNDS} rounds`,
+    `contract: parse + freshness ${usPerSnapshot.toFixed(1)} µs CPU per snapshot (parse ${parseUs.toFixed(1)} µs; ` +
+      `previous release's path ${previousUs.toFixed(1)} µs; wall ${wallUs.toFixed(1)} µs), median of ${ROUNDS} rounds`,
   );
   return {
     usPerSnapshot,
-    runs,
+    runs: { ...runs, wallCurrent: wall.current ?? [] },
     rows: [
       {
         section: "processor",
-        figure: `contract parse + freshness key, per snapshot (n=${perRound * ROUNDS}, median of ${ROUNDS})`,
+        figure: `contract parse + freshness key, CPU per snapshot (n=${perRound * ROUNDS}, median of ${ROUNDS})`,
         value: usPerSnapshot,
         unit: "µs",
         limit: { label: "target", value: 40 },
         target: { ratio: 1, better: "lower" },
-        note: `parse alone ${parseUs.toFixed(1)} µs; previous release (zod + SHA-256 key) ${previousUs.toFixed(1)} µs`,
+        note: `parse alone ${parseUs.toFixed(1)} µs; previous release (zod + SHA-256 key) ${previousUs.toFixed(1)} µs; wall ${wallUs.toFixed(1)} µs`,
       },
     ],
   };
