@@ -13,6 +13,7 @@ import {
 import type { CfnAlarm } from "aws-cdk-lib/aws-cloudwatch";
 import { Rule, Schedule } from "aws-cdk-lib/aws-events";
 import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
+import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import {
   ParamsAndSecretsLayerVersion,
   ParamsAndSecretsLogLevel,
