@@ -304,7 +304,8 @@ async function waitFor(ctx: Ctx, orderId: string, what: string, ok: (t: Truth) =
     if (ok(truthOf(ctx, orderId))) return;
     if (Date.now() > ctx.deadline) throw new Abandon(`${what}: not seen before the run's deadline`);
     // A command that ended without effect (REJECTED, FAILED) will never show: the order's life ends here.
-    if (commandId && Date.now() - checkedCommand > 15_000) {
+    // (Asked rarely: each question is a seller API call, and a thousand waiting sellers would load the bridge.)
+    if (commandId && Date.now() - checkedCommand > 45_000) {
       checkedCommand = Date.now();
       const command = await ctx.seller.get(`/v1/commands/${commandId}`);
       const status = String(command.json.status ?? command.status);

@@ -127,4 +127,21 @@ describe("local mode front door", () => {
     expect(ok.body).toHaveProperty("orders");
     await stop(pipeline);
   });
+
+  it("answers 503 on the callback route while the chaos run's outage hook is on, and the sandbox's retry gets through after", async () => {
+    const pipeline = await start({ SELLER_API_KEY: "my-own-seller-api-key-0002", CONSUMER_CONCURRENCY: "2" });
+    const sandbox = pipeline.sandbox!;
+    pipeline.setCallbackOutage(true);
+    const down = await request(pipeline.callbackUrl, { method: "POST", body: "{}" });
+    expect(down.status).toBe(503);
+    expect(down.body).toMatchObject({ error: "SERVICE_UNAVAILABLE" });
+    // A callback sent during the outage is refused, then retried by the sandbox once the route is back.
+    sandbox.createOrder({ storeId: "S01" });
+    while (pipeline.counters.rejected < 2) await new Promise((r) => setTimeout(r, 20));
+    pipeline.setCallbackOutage(false);
+    await sandbox.callbacksIdle();
+    expect(sandbox.stats().callbacks).toMatchObject({ acked: 1, failed: 0 });
+    expect(pipeline.counters.acked).toBe(1);
+    await stop(pipeline);
+  });
 });

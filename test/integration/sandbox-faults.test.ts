@@ -82,6 +82,53 @@ describe("callback faults", () => {
     expect(sandbox.stats().callbacks).toMatchObject({ reordered: 0, acked: 1 });
   });
 
+  it("late: a late snapshot is overtaken by every later one of its order, and the rate has its own dice", async () => {
+    const sandbox = await sandboxWith({ faults: { callbackLateRate: 1, callbackLateMs: 1_500 } });
+    const pincode = new PincodeCaller(sandbox.url, sandbox);
+    const orderId = String(sandbox.createOrder({ storeId: "S01" }).id);
+    // Only the first snapshot is late: the update's snapshot then goes out at once and overtakes it.
+    sandbox.setFaults({ callbackLateRate: 0 });
+    await accept(pincode, orderId);
+    while (rx.received.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(rx.received.map((c) => (c.body.response as { orderState: string }).orderState)).toEqual(["ACCEPTED"]);
+    await sandbox.callbacksIdle();
+    expect(rx.received.map((c) => (c.body.response as { orderState: string }).orderState)).toEqual([
+      "ACCEPTED",
+      "CREATED",
+    ]);
+    expect(sandbox.stats().callbacks).toMatchObject({ late: 1, acked: 2 });
+
+    // Turning the late fault on does not shift the drop decisions (its own PRNG stream).
+    const drops: number[] = [];
+    for (const late of [0, 0.5]) {
+      const other = await sandboxWith({ faults: { callbackDropRate: 0.5, callbackLateRate: late, callbackLateMs: 5 } });
+      for (let i = 0; i < 20; i++) other.createOrder({ storeId: "S01" });
+      await other.callbacksIdle();
+      drops.push(other.stats().callbacks.dropped);
+      if (late > 0) expect(other.stats().callbacks.late).toBeGreaterThan(0);
+    }
+    expect(drops[1]).toBe(drops[0]);
+  });
+
+  it("applied updates: each applied Order Update is recorded with its requestId, a lost answer included", async () => {
+    const sandbox = await sandboxWith({ faults: { updateResponseLossRate: 1 } });
+    const pincode = new PincodeCaller(sandbox.url, sandbox);
+    const orderId = String(sandbox.createOrder({ storeId: "S01" }).id);
+    await accept(pincode, orderId).catch(() => undefined);
+    sandbox.setFaults({ apiErrorRate: 1 });
+    expect((await accept(pincode, orderId)).status).toBe(500);
+    expect(sandbox.appliedUpdates()).toEqual([
+      {
+        requestId: `U-${orderId}`,
+        orderId,
+        actions: [{ type: "ORDER_STATE_UPDATE", orderState: "ACCEPTED" }],
+        at: expect.any(Number),
+      },
+    ]);
+    sandbox.reset();
+    expect(sandbox.appliedUpdates()).toEqual([]);
+  });
+
   it("delay: callbacks wait the configured time before delivery", async () => {
     const sandbox = await sandboxWith({ faults: { callbackDelayMs: 150 } });
     sandbox.createOrder({ storeId: "S01" });
