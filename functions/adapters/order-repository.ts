@@ -522,7 +522,13 @@ export function createOrderRepository(
           purgedAt === undefined &&
           isTerminalState(summary.orderState)
         ) {
-          await batcher.put(retentionEntry(orderId, writtenAt, options.buyerDataRetentionMs));
+          // Its own PutItem (not batched with the history): the grant for it is scoped to RETENTION# alone.
+          await dynamo.send(
+            new PutItemCommand({
+              TableName: tableName,
+              Item: retentionEntry(orderId, writtenAt, options.buyerDataRetentionMs),
+            }),
+          );
         }
         return { outcome: "accepted", view, change, settle };
       }

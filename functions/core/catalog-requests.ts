@@ -253,6 +253,9 @@ export interface StoreToggleRequest {
   validTill?: number;
 }
 
+/** How far ahead a store may be disabled with `validTill`; longer: disable without it, enable when back. */
+export const MAX_VALID_TILL_AHEAD_MS = 366 * 24 * 3_600_000;
+
 /** Validates the body of `POST /v1/stores/{storeId}/availability`. */
 export function parseStoreToggleRequest(body: unknown, now: number): Validation<StoreToggleRequest> {
   if (!isRecord(body)) return { ok: false, message: "(root): expected a JSON object with status" };
@@ -270,8 +273,16 @@ export function parseStoreToggleRequest(body: unknown, now: number): Validation<
     if (body.status === "ENABLED") {
       // PINCODE-API §2.4: validTill is when a disable lapses; it means nothing on ENABLED.
       problems.push("validTill: only allowed with status DISABLED");
-    } else if (typeof body.validTill !== "number" || !Number.isInteger(body.validTill) || body.validTill <= now) {
-      problems.push("validTill: expected a future time in epoch milliseconds (PINCODE-API §1.4)");
+    } else if (
+      typeof body.validTill !== "number" ||
+      !Number.isInteger(body.validTill) ||
+      body.validTill <= now ||
+      // Bounded: 2^53 and beyond could not even be stored (found by test/fuzz: a 500); a year is plenty for a pause.
+      body.validTill > now + MAX_VALID_TILL_AHEAD_MS
+    ) {
+      problems.push(
+        "validTill: expected a future time in epoch milliseconds (PINCODE-API §1.4), at most 366 days ahead",
+      );
     }
   }
   if (problems.length > 0) return { ok: false, message: problems.join("; ") };

@@ -338,7 +338,7 @@ export class AppStack extends Stack {
     if (config.buyerDataRetentionDays !== undefined) {
       // The order repository writes `RETENTION#<day>` index entries beside the final view.
       const writeEntries = new PolicyStatement({
-        actions: ["dynamodb:PutItem", "dynamodb:BatchWriteItem"],
+        actions: ["dynamodb:PutItem"],
         resources: [data.table.tableArn],
         conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [RETENTION_LEADING_KEY_PATTERN] } },
       });

@@ -321,6 +321,11 @@ describe("fuzzed callback edge", () => {
     await h.drainEvents();
     let accepted = 0;
     let quarantined = 0;
+    const valid = async (): Promise<Credential> => ({
+      header: `Bearer ${await h.token()}`,
+      valid: true,
+      what: "fresh",
+    });
     const seen = new Map<number, number>();
 
     await fc.assert(
@@ -382,7 +387,31 @@ describe("fuzzed callback edge", () => {
           if (reply.statusCode === 401) expect(reply.headers?.["WWW-Authenticate"]).toMatch(/^Bearer realm=/);
         },
       ),
-      { numRuns: fuzzRuns(200) },
+      {
+        numRuns: fuzzRuns(200),
+        // Always tried first, so every documented answer is reached whatever the seed (checked below).
+        examples: [
+          ["POST", valid, { bytes: ORDER_VIEW, valid: true, what: "the sample" }, "plain", undefined, {}],
+          ["GET", valid, { bytes: ORDER_VIEW, valid: true, what: "the sample" }, "plain", undefined, {}],
+          [
+            "POST",
+            valid,
+            { bytes: `${ORDER_VIEW}${" ".repeat(MAX_CALLBACK_BODY_BYTES)}`, valid: undefined, what: "over 256 KiB" },
+            "plain",
+            "application/json",
+            {},
+          ],
+          ["POST", valid, { bytes: "{", valid: false, what: "cut JSON" }, "base64", "text/plain", {}],
+          [
+            "POST",
+            async () => ({ header: undefined, valid: false, what: "missing" }),
+            { bytes: ORDER_VIEW, valid: true, what: "the sample" },
+            "plain",
+            undefined,
+            {},
+          ],
+        ],
+      },
     );
 
     // The queue holds exactly what was ACKed or quarantined: nothing more, nothing for the refusals.

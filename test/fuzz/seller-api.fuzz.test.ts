@@ -380,7 +380,20 @@ describe("fuzzed seller API edge", () => {
             expect([200, 201, 202]).toContain(reply.statusCode);
           }
         }),
-        { numRuns: fuzzRuns(120) },
+        {
+          numRuns: fuzzRuns(120),
+          // Always tried first: valid writes (202), so every answer the check below expects is reached whatever the seed.
+          examples: [
+            [writeExample("/v1/orders/{orderId}/actions", [orderId], { actions: [{ type: "accept" }] })],
+            [writeExample("/v1/stores/{storeId}/availability", ["S02"], { status: "ENABLED" })],
+            [
+              writeExample("/v1/listings", [], {
+                listings: [{ type: "PRICE", storeId: "S02", sku: "SKU-FUZZ-1", mrp: 100, sellingPrice: 90 }],
+              }),
+            ],
+            [writeExample("/v1/orders/{orderId}/actions", [orderId], { actions: [{ type: "accept" }] })],
+          ],
+        },
       );
       console.info(`seller API fuzz: answers by status ${JSON.stringify(Object.fromEntries(seen))}`);
       expect([...seen.keys()].filter((s) => s >= 400).length).toBeGreaterThanOrEqual(5);
@@ -388,6 +401,23 @@ describe("fuzzed seller API edge", () => {
     },
     30_000 + fuzzRuns(120) * 250,
   );
+
+  it("refuses a validTill too far ahead with 400 (2^53 used to reach DynamoDB's marshaller: a 500)", async () => {
+    for (const validTill of [2 ** 53, 1e20, Date.now() + 400 * 24 * 3_600_000]) {
+      writes.length = 0;
+      const reply = await api(
+        event({
+          method: "POST",
+          path: "/v1/stores/S02/availability",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ status: "DISABLED", validTill }),
+        }),
+      );
+      expect(reply.statusCode, reply.body).toBe(400);
+      expect(JSON.parse(reply.body).message).toMatch(/^validTill: .*at most 366 days ahead$/);
+      expect(writes).toEqual([]);
+    }
+  });
 
   it("answers 503 SERVICE_UNAVAILABLE, never 500, while SQS is unreachable, and a retry with the named commandId completes that same command once", async () => {
     // A genuine outage: the commands queue's endpoint refuses connections (nothing listens on the port).
@@ -497,6 +527,22 @@ async function closedPort(): Promise<number> {
 }
 
 /** The concrete path for a generated request (parameters percent-encoded as a client must). */
+/** A valid write in the generators' shape (for fast-check's `examples`). */
+function writeExample(template: string, params: string[], body: object) {
+  const route = SELLER_ROUTES.find((r) => r.path === template && r.method !== "GET");
+  return {
+    method: route?.method ?? "POST",
+    template,
+    params,
+    query: {},
+    body: JSON.stringify(body),
+    contentType: "application/json",
+    encoding: "plain" as BodyEncoding,
+    idempotencyKey: undefined,
+    headers: {},
+  };
+}
+
 function pathOf(r: { template: string; params: readonly unknown[] }): string {
   let i = 0;
   return r.template.replace(/\{(\w+)\+?\}/g, (_m, name: string) => {
