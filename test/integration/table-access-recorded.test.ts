@@ -1,19 +1,24 @@
 /**
- * Emulators do not enforce IAM, so this test does: the real poller runs (scheduled fan-out from the store table, the
+ * Emulators do not enforce IAM, so this test does. The real poller runs (scheduled fan-out from the store table, the
  * pending-submission report, a poll task against the sandbox with the shared rate budget, freshness reads of stored
  * orders) on its own DynamoDB client, every request it sends is recorded at the wire, and each must be allowed by ONE
- * statement of the grant the stack gives it (functions/adapters/table-access.ts): action, every leading key of the
+ * statement of the grant the stack gives it (the same for a seller order action through the seller API's submit path
+ * and the commands function) (functions/adapters/table-access.ts): action, every leading key of the
  * request (IAM ForAllValues:StringLike), the byStore index, and the attribute limit of its order reads.
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type LocalDynamo, type LocalQueues, startLocalDynamo, startLocalQueues } from "../../bin/local/emulators.ts";
-import { scheduledEvent } from "../../bin/local/sqs-driver.ts";
+import { createSqsDriver, scheduledEvent } from "../../bin/local/sqs-driver.ts";
 import { createDynamoClient } from "../../functions/adapters/aws-clients.ts";
 import { createOrderRepository } from "../../functions/adapters/order-repository.ts";
 import { createPendingSubmissionIndex } from "../../functions/adapters/pending-submission-index.ts";
 import { rateBudgetOption } from "../../functions/adapters/rate-budget-store.ts";
+import { createStoreConfigReader } from "../../functions/adapters/store-config-reader.ts";
 import { FUNCTION_TABLE_USE, type FunctionTableUse, tableGrantsOf } from "../../functions/adapters/table-access.ts";
+import { createCommandsHandler } from "../../functions/commands/create-handler.ts";
+import { wireCommandsDeps } from "../../functions/commands/deps.ts";
+import { submitOrderActions, wireSubmitDeps } from "../../functions/commands/submit.ts";
 import { newPollTask } from "../../functions/core/messages.ts";
 import { OrderSchema } from "../../functions/pincode/schemas.ts";
 import { createPollerHandler } from "../../functions/poller/create-handler.ts";
@@ -23,6 +28,7 @@ import {
   captureStdout,
   context,
   type OutputCapture,
+  recordingEvents,
   sandboxClientConfig,
   sqsEventOf,
   testObservability,
@@ -185,5 +191,70 @@ describe("table access at the wire: every request the poller sends is allowed by
     // The grant is not vacuous: a whole-order read or an order write by the poller would be refused.
     expect(allowed({ action: "BatchGetItem", leadingKeys: ["ORDER#1"] }, FUNCTION_TABLE_USE.poller)).toBe(false);
     expect(allowed({ action: "PutItem", leadingKeys: ["ORDER#1"] }, FUNCTION_TABLE_USE.poller)).toBe(false);
+  });
+
+  it("holds for a seller order action: submitted by the seller API, executed by the commands function", async () => {
+    // Prepare: a stored order and its store config, as the processor and the seller API's store routes write them.
+    const view = sandbox.createOrder({ storeId: "IAM2" });
+    const order = OrderSchema.parse(view);
+    const orders = createOrderRepository(dynamo.client, dynamo.tableName);
+    const stored = await orders.upsert({
+      order,
+      source: "callback",
+      receivedAt: Date.now(),
+      syncedAt: Date.now(),
+      messageId: "m-iam2",
+    });
+    await orders.clearPendingEvents(order.id, stored.view.version);
+    await createStoreConfigReader(dynamo.client, dynamo.tableName).setAutomation(
+      "IAM2",
+      { autoAccept: false, packOnAccept: false },
+      Date.now(),
+    );
+    const sellerApi = recordingClient(dynamo.endpoint);
+    const commands = recordingClient(dynamo.endpoint);
+    const submit = wireSubmitDeps({
+      dynamo: sellerApi.client,
+      sqs: queues.client,
+      tableName: dynamo.tableName,
+      commandsQueueUrl: queues.commandsQueueUrl,
+    });
+    const handler = createCommandsHandler(
+      wireCommandsDeps({
+        dynamo: commands.client,
+        tableName: dynamo.tableName,
+        events: recordingEvents(),
+        pincode: {
+          ...sandboxClientConfig(sandbox),
+          ...rateBudgetOption(
+            { PINCODE_RATE_LIMIT_PER_S: "100" },
+            { dynamo: commands.client, tableName: dynamo.tableName },
+          ),
+        },
+        ...testObservability("commands-iam-test"),
+      }),
+    );
+    const driver = createSqsDriver({ sqs: queues.client, queueUrl: queues.commandsQueueUrl, handler });
+
+    // Act
+    const body = { commandId: "iam-accept", actions: [{ type: "accept" }] };
+    expect((await submitOrderActions(submit, { orderId: order.id, body })).status).toBe(202);
+    for (let i = 0; i < 10 && (await submit.commands.getCommand("iam-accept"))?.status !== "SUCCEEDED"; i++) {
+      await driver.drainOnce({ waitTimeSeconds: 1 });
+    }
+    sellerApi.client.destroy();
+    commands.client.destroy();
+
+    // Assess: the action took effect, the order item kinds were touched as in production...
+    expect((await submit.commands.getCommand("iam-accept"))?.status).toBe("SUCCEEDED");
+    const kinds = (calls: Call[]) =>
+      new Set(calls.flatMap((c) => c.leadingKeys.map((k) => `${c.action} ${k.split("#")[0]}`)));
+    expect([...kinds(sellerApi.calls)]).toEqual(expect.arrayContaining(["BatchGetItem PUBLISHED", "PutItem COMMAND"]));
+    expect([...kinds(commands.calls)]).toEqual(
+      expect.arrayContaining(["BatchGetItem PUBLISHED", "BatchWriteItem ORDER", "UpdateItem RATEBUDGET"]),
+    );
+    // ...and each function's IAM grant allows every request it sent.
+    expect(sellerApi.calls.filter((call) => !allowed(call, FUNCTION_TABLE_USE["seller-api"]))).toEqual([]);
+    expect(commands.calls.filter((call) => !allowed(call, FUNCTION_TABLE_USE.commands))).toEqual([]);
   });
 });
