@@ -36,6 +36,8 @@ const { values: args } = parseArgs({
     seed: { type: "string", default: "1313" },
     "warmup-minutes": { type: "string", default: "0" },
     "poll-consumers": { type: "string", default: "4" },
+    /** Exit status from the invariants CI can hold at any size (see the end); the lost-callback bound is printed. */
+    ci: { type: "boolean", default: false },
   },
 });
 process.env.POWERTOOLS_LOG_LEVEL = "ERROR";
@@ -320,20 +322,23 @@ out(
     `(Lambda $${(perMonth.lambda / stores).toFixed(4)}, SQS $${(perMonth.sqs / stores).toFixed(4)}, DynamoDB $${(perMonth.dynamo / stores).toFixed(4)}); ` +
     `whole stack $${totalMonth.toFixed(0)}/month for ${stores} stores; callbacks and orders are per order (npm run bench)`,
 );
+const lostWithinTarget = missingLost === 0 && (lostLat.length === 0 || Math.max(...lostLat) <= lostTargetMs);
 const targets = [
-  [`peak <= budget in every 1-s window`, st.rates.total.peakPerSecond <= budget],
-  [`0 budget 429s`, st.budget429s === 0],
-  [
-    `lost-callback orders all within ${s(lostTargetMs)}`,
-    missingLost === 0 && (lostLat.length === 0 || Math.max(...lostLat) <= lostTargetMs),
-  ],
-  [`commands wait <= 2 s`, commandWaits.every((w) => w <= 2_000)],
+  [`peak <= budget in every 1-s window`, st.rates.total.peakPerSecond <= budget, true],
+  [`0 budget 429s`, st.budget429s === 0, true],
+  [`commands wait <= 2 s`, commandWaits.every((w) => w <= 2_000), true],
+  [`every healthy-callback order stored`, missingHealthy === 0, true],
+  [`every lost-callback order stored by the end of the run`, missingLost === 0, true],
+  // docs/scale.md "What the targets ask": not reachable for a store's first lost order at any size; reported.
+  [`lost-callback orders all within ${s(lostTargetMs)}`, lostWithinTarget, false],
 ] as const;
 out("  targets:");
-for (const [name, ok] of targets) out(`    ${ok ? "met   " : "MISSED"} ${name}`);
+for (const [name, ok, hard] of targets)
+  out(`    ${ok ? "met   " : "MISSED"} ${name}${hard ? "" : " (reported, not a --ci failure)"}`);
 process.stdout.write(`${lines.join("\n")}\n`);
+const failed = targets.filter(([, ok, hard]) => !ok && (hard || !args.ci));
 
 proxy.close();
 proxy.closeAllConnections();
 await pipeline.stop();
-process.exit(targets.every(([, ok]) => ok) ? 0 : 1);
+process.exit(failed.length === 0 ? 0 : 1);
