@@ -191,6 +191,8 @@ export interface EndToEnd {
   /** Orders stored only after a poll (their callbacks given up by the sandbox after its retries). */
   recoveredByPoll: number;
   callbacks: { acked: number; failed: number; retried: number };
+  /** Orders stored by the deadline (all of them unless the run says otherwise). */
+  stored: number;
 }
 
 export async function benchEndToEnd(
@@ -239,9 +241,12 @@ export async function benchEndToEnd(
           recoveredByPoll += stored.size - before;
         }
       }
-      if (stored.size < orders) throw new Error(`only ${stored.size} of ${orders} orders were stored in time`);
+      // Not all stored by the deadline: the figures are over the stored ones, and the row says so (never silently).
+      const complete = stored.size === orders;
       const totalMs = Math.max(...stored.values()) - start;
-      const latencies = [...created].map(([id, at]) => (stored.get(id) as number) - at);
+      const latencies = [...created]
+        .filter(([id]) => stored.has(id))
+        .map(([id, at]) => (stored.get(id) as number) - at);
       const c = callbacks();
       const e2e: EndToEnd = {
         orders,
@@ -251,13 +256,16 @@ export async function benchEndToEnd(
         totalMs,
         recoveredByPoll,
         callbacks: { acked: c.acked, failed: c.failed, retried: c.retried },
+        stored: stored.size,
       };
       log(
         `end to end: ${orders} orders at ${ratePerSecond || "unpaced"}/s, creation -> stored p50 ${e2e.p50Ms.toFixed(0)} ms, ` +
           `p99 ${e2e.p99Ms.toFixed(0)} ms, total ${(totalMs / 1000).toFixed(1)} s; ${recoveredByPoll} stored by a poll ` +
           `(callbacks acked ${c.acked}, retried ${c.retried}, failed ${c.failed})`,
       );
-      const n = `n=${orders}, created at ${ratePerSecond > 0 ? `${ratePerSecond}/s` : "once"}`;
+      const n =
+        `n=${orders}, created at ${ratePerSecond > 0 ? `${ratePerSecond}/s` : "once"}` +
+        (complete ? "" : `; ONLY ${stored.size} STORED BY THE DEADLINE, figures over those`);
       const rows: Row[] = [
         { section: "end to end", figure: `creation -> stored view p50 (${n})`, value: e2e.p50Ms, unit: "ms" },
         { section: "end to end", figure: `creation -> stored view p99 (${n})`, value: e2e.p99Ms, unit: "ms" },

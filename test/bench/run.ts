@@ -131,6 +131,8 @@ if (want("e2e")) {
     const r = await benchEndToEnd(e2eOrders, log, Number(option("e2e-rate") ?? process.env.BENCH_E2E_RATE ?? 100));
     rows.push(...r.rows);
     raw.endToEnd = r.e2e;
+    if (r.e2e.stored < r.e2e.orders)
+      gaps.push(`end to end: ${r.e2e.stored} of ${r.e2e.orders} orders stored by the deadline`);
   });
 }
 if (callbackFigures && processor) {
