@@ -1,4 +1,4 @@
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 import base from "./vitest.config.ts";
 
 /**
@@ -22,6 +22,7 @@ export default defineConfig({
       "test/integration/emulators.test.ts",
       "test/dynamodb-local/**/*.test.ts",
     ],
+    exclude: configDefaults.exclude,
     globalSetup: ["test/dynamodb-local/global-setup.ts"],
   },
 });

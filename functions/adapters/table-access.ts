@@ -6,6 +6,7 @@
  *
  * Plain data (no aws-cdk-lib): `functions/` never imports the CDK; `lib/` imports this.
  */
+import { retentionKeys } from "./buyer-data-retention.ts";
 import { SYNC_STATE_ATTRIBUTES } from "./order-repository.ts";
 import { keys } from "./table.ts";
 import { unknownCallbackKey } from "./unknown-callback-repository.ts";
@@ -45,6 +46,10 @@ export const PARTITIONS = {
   rateBudget: keys.rateBudget(ANY).pk,
   quarantine: dayPartition(keys.quarantine(0, ANY).pk),
   unknownCallback: dayPartition(unknownCallbackKey(0, ANY).pk),
+  /** `RETENTION#<day>`: the optional buyer-data retention index (docs/buyer-data.md). */
+  retention: retentionKeys.entry(ANY, ANY).pk,
+  /** `RETENTION`: the purge's checkpoint, one partition, exact. */
+  retentionCheckpoint: retentionKeys.checkpoint.pk,
 } as const;
 export type PartitionKind = keyof typeof PARTITIONS;
 
@@ -75,6 +80,13 @@ export const ADAPTER_TABLE_ACCESS = {
   "order-repository": [
     // View and outbox marker read together (BatchGetItem), history and marker batched (BatchWriteItem).
     { actions: ["BatchGetItem", "BatchWriteItem", "PutItem", "UpdateItem"], partitions: ["order", "orderPublished"] },
+    // A final order's buyer-data retention entry, its own PutItem (sent only with buyerDataRetentionDays set).
+    { actions: ["PutItem"], partitions: ["retention"] },
+  ],
+  "buyer-data-retention": [
+    // Reads due entries by day, strips buyer fields from the view and its history, deletes handled entries.
+    { actions: ["GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"], partitions: ["order", "retention"] },
+    { actions: ["GetItem", "PutItem"], partitions: ["retentionCheckpoint"] },
   ],
   "order-query-repository": [{ actions: ["Query"], partitions: ["order"] }],
   "pending-submission-index": [
@@ -85,7 +97,8 @@ export const ADAPTER_TABLE_ACCESS = {
     { actions: ["Query"], partitions: ["pendingSubmissions"] },
     { actions: ["GetItem"], partitions: ["submission"] },
   ],
-  "poll-checkpoint-repository": [{ actions: ["GetItem", "UpdateItem"], partitions: ["store"] }],
+  // BatchGetItem: the fan-out reads many stores' next-due times at once (issue 13).
+  "poll-checkpoint-repository": [{ actions: ["BatchGetItem", "GetItem", "UpdateItem"], partitions: ["store"] }],
   "quarantine-reader": [{ actions: ["GetItem", "Query", "UpdateItem"], partitions: ["quarantine"] }],
   "quarantine-repository": [{ actions: ["PutItem"], partitions: ["quarantine"] }],
   "rate-budget-store": [{ actions: ["GetItem", "UpdateItem"], partitions: ["rateBudget"] }],
@@ -201,6 +214,8 @@ export const FUNCTION_TABLE_USE = {
     narrowed: { "pending-submission-index": "pendingSubmissionMark" },
     byStoreIndex: true,
   },
+  /** The optional daily buyer-data purge (deployed only with buyerDataRetentionDays). */
+  retention: { adapters: ["buyer-data-retention"] },
 } as const satisfies Record<string, FunctionTableUse>;
 export type TableFunction = keyof typeof FUNCTION_TABLE_USE;
 

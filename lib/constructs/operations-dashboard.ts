@@ -116,6 +116,9 @@ export class OperationsDashboard extends Construct {
             "PollTaskFailures",
             "PollBudgetExhausted",
             "PollTasksSkippedLeased",
+            // Issue 13: a task queued behind a newer run of its store; stores left for a later tick by the budget.
+            "PollTasksSkippedAlreadyPolled",
+            "PollTasksDeferred",
           ]),
         ),
         graph("Poll pages and order ids", sums("poller", ["PollPages", "PollOrderIds", "PollIdsSkippedFresh"])),

@@ -13,7 +13,6 @@ import {
 import type { CfnAlarm } from "aws-cdk-lib/aws-cloudwatch";
 import { Rule, Schedule } from "aws-cdk-lib/aws-events";
 import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
-import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import {
   ParamsAndSecretsLayerVersion,
   ParamsAndSecretsLogLevel,
@@ -61,12 +60,6 @@ export const OPS_DLQ_ACTIONS = [
   "sqs:ChangeMessageVisibility",
   "sqs:DeleteMessage",
 ] as const;
-/** The buyer-data retention index's partitions (functions/adapters/buyer-data-retention.ts). */
-export const RETENTION_LEADING_KEY_PATTERN = "RETENTION#*";
-
-/** What a principal needs on the table's customer-managed key to read and write items through DynamoDB. */
-const TABLE_KEY_ACTIONS = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"];
-
 /**
  * The stateless half: API Gateway for Pincode's callbacks and token requests, the four functions, the poll schedule,
  * the SQS event sources, the alarms and the operations dashboard.
@@ -336,14 +329,8 @@ export class AppStack extends Stack {
     );
     // --- Optional buyer-data retention (docs/buyer-data.md): off unless -c buyerDataRetentionDays=N.
     if (config.buyerDataRetentionDays !== undefined) {
-      // The order repository writes `RETENTION#<day>` index entries beside the final view.
-      const writeEntries = new PolicyStatement({
-        actions: ["dynamodb:PutItem"],
-        resources: [data.table.tableArn],
-        conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [RETENTION_LEADING_KEY_PATTERN] } },
-      });
-      this.processor.role.addToPolicy(writeEntries);
-      this.commands.role.addToPolicy(writeEntries);
+      // The processor and commands functions' RETENTION# entry writes come with the order repository's access
+      // (functions/adapters/table-access.ts), granted to them whether or not retention is on.
       const purge = new PincodeFunction(this, "BuyerDataPurge", {
         ...shared,
         name: "retention",
@@ -357,24 +344,7 @@ export class AppStack extends Stack {
         },
       });
       // Reads and rewrites order views and history, reads and deletes its own index entries; no Scan.
-      purge.role.addToPolicy(
-        new PolicyStatement({
-          actions: [
-            "dynamodb:GetItem",
-            "dynamodb:Query",
-            "dynamodb:PutItem",
-            "dynamodb:UpdateItem",
-            "dynamodb:DeleteItem",
-          ],
-          resources: [data.table.tableArn],
-          conditions: {
-            "ForAllValues:StringLike": {
-              "dynamodb:LeadingKeys": ["ORDER#*", RETENTION_LEADING_KEY_PATTERN, "RETENTION"],
-            },
-          },
-        }),
-      );
-      data.dataKey.grant(purge, ...TABLE_KEY_ACTIONS);
+      grantTable(purge, "retention");
       new Rule(this, "BuyerDataPurgeSchedule", {
         description: "Runs the buyer-data purge once a day",
         schedule: Schedule.rate(Duration.days(1)),
