@@ -534,9 +534,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       POLL_LOOKBACK_S: "5",
       // Above the 30 s function timeout, as on AWS: a shorter one redelivers batches still being worked on.
       VISIBILITY_TIMEOUT_S: "35",
-      // Lambda scales the processor and commands functions out: four containers each, each with its own client
-      // and its own per-process throttle (5 Status Checks/s, 5 updates/s).
-      CONSUMER_CONCURRENCY: process.env.CHAOS_CONCURRENCY ?? "4",
+      // Containers per consumer (Lambda's scale-out), each its own client and per-process throttle. One by default:
+      // on a starved 2-core machine four fought over the CPU until their batches ran out of function time.
+      CONSUMER_CONCURRENCY: process.env.CHAOS_CONCURRENCY ?? "1",
       SELLER_API_KEY: randomBytes(24).toString("base64url"),
     },
     ["--in-memory"],
