@@ -46,7 +46,7 @@ describe("commands function", () => {
     expect(mappings[0]?.Properties.FunctionResponseTypes).toEqual(["ReportBatchItemFailures"]);
   });
 
-  it("reads and writes only command, submission, order and rate-budget items, with no scan or delete", () => {
+  it("reads and writes only command, submission, order, rate-budget and retention-entry items, with no scan or delete", () => {
     const lines = statementsOf("commands")
       .filter((s) => actionsOf(s).some((a) => a.startsWith("dynamodb:")))
       .flatMap((s) =>
@@ -57,7 +57,16 @@ describe("commands function", () => {
         ),
       );
     const partitions = new Set(lines.map((l) => l.split(" ")[1]));
-    expect([...partitions].sort()).toEqual(["COMMAND#*", "ORDER#*", "PUBLISHED#*", "RATEBUDGET#*", "SUBMISSION#*"]);
+    expect([...partitions].sort()).toEqual([
+      "COMMAND#*",
+      "ORDER#*",
+      "PUBLISHED#*",
+      "RATEBUDGET#*",
+      "RETENTION#*",
+      "SUBMISSION#*",
+    ]);
+    // A final order's buyer-data retention entry (docs/buyer-data.md): a PutItem and nothing else there.
+    expect(lines.filter((l) => l.endsWith(" RETENTION#*"))).toEqual(["dynamodb:PutItem RETENTION#*"]);
     // The order repository's batcher: view + marker read, history + marker written (issue 11).
     expect(lines).toEqual(
       expect.arrayContaining(["dynamodb:BatchWriteItem ORDER#*", "dynamodb:BatchGetItem PUBLISHED#*"]),

@@ -13,8 +13,11 @@ import {
   synthStage,
 } from "./support.ts";
 
+/** With the optional buyer-data purge on, so every function of FUNCTION_TABLE_USE is in the stack. */
+const ALL_FUNCTIONS = { buyerDataRetentionDays: "30" };
+
 function statementsOf(name: string): Statement[] {
-  const { appTemplate } = synthStage("dev");
+  const { appTemplate } = synthStage("dev", ALL_FUNCTIONS);
   const fn = functionsByName(appTemplate).get(name);
   if (!fn) throw new Error(`function ${name} not found`);
   return statementsOfFunction(appTemplate, fn).filter((s) => s.Effect === "Allow");
@@ -57,7 +60,7 @@ function expectedLines(name: keyof typeof FUNCTION_TABLE_USE): string[] {
 
 describe("IAM: table grants per function, by item kind (functions/adapters/table-access.ts)", () => {
   it("grants each function exactly its declared table use on the table ARN, every statement keyed by partition", () => {
-    const { data } = synthStage("dev");
+    const { data } = synthStage("dev", ALL_FUNCTIONS);
     const table = logicalId(data.table);
     for (const name of Object.keys(FUNCTION_TABLE_USE) as (keyof typeof FUNCTION_TABLE_USE)[]) {
       const onTable = dynamoStatements(name).filter((s) => !JSON.stringify(s.Resource).includes("/index/"));
