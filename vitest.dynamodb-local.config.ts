@@ -18,11 +18,17 @@ export default defineConfig({
       "test/integration/commands-*.test.ts",
       "test/integration/poller*.test.ts",
       "test/integration/rate-budget.test.ts",
+      "test/integration/buyer-data-retention.test.ts",
       "test/integration/seller-api.test.ts",
       "test/integration/emulators.test.ts",
       "test/dynamodb-local/**/*.test.ts",
+      // The chaos convergence run too, at a small size unless CHAOS_ORDERS says otherwise (docs/chaos.md).
+      "test/chaos/**/*.chaos.ts",
     ],
     exclude: configDefaults.exclude,
+    env: { CHAOS_ORDERS: process.env.CHAOS_ORDERS ?? "60" },
+    // The chaos run sizes its own phases; this only stops a hung run.
+    testTimeout: 20 * 60_000,
     globalSetup: ["test/dynamodb-local/global-setup.ts"],
   },
 });

@@ -81,7 +81,9 @@ async function attachDynamo(endpoint: string, namedTable: string | undefined): P
     await ensureTable(client, tableName);
   } catch (error) {
     client.destroy();
-    throw new Error(`DynamoDB endpoint ${endpoint} (AWS_ENDPOINT_URL_DYNAMODB) did not answer: ${(error as Error).message}`);
+    throw new Error(
+      `DynamoDB endpoint ${endpoint} (AWS_ENDPOINT_URL_DYNAMODB) did not answer: ${(error as Error).message}`,
+    );
   }
   const url = new URL(endpoint);
   return {
@@ -195,10 +197,7 @@ function queueNames(prefix: string): Record<keyof QueueTopology, string> {
 }
 
 /** The same topology on an SQS endpoint that is already running, created through the SQS API itself. */
-async function attachQueues(
-  endpoint: string,
-  options: { prefix?: string } & QueueSettings,
-): Promise<LocalQueues> {
+async function attachQueues(endpoint: string, options: { prefix?: string } & QueueSettings): Promise<LocalQueues> {
   const client = createSqsClient({ endpoint });
   const prefix = options.prefix ?? `pincode-bridge-${uniqueSuffix()}`;
   const names = queueNames(prefix);
