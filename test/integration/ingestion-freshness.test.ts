@@ -124,7 +124,6 @@ describe("order view freshness under duplicated, reordered delivery (property)",
         const view = await repository.get(orderId);
         expect(view?.order).toEqual(freshest);
         expect(view?.summary.orderState).toBe("COMPLETED");
-        expect(view?.pendingEvents).toEqual([]);
         // the stored freshness never decreased between batches, so a terminal view stayed terminal
         for (let i = 1; i < seenFreshness.length; i++) {
           expect(seenFreshness[i]! >= seenFreshness[i - 1]!).toBe(true);
@@ -147,6 +146,10 @@ describe("order view freshness under duplicated, reordered delivery (property)",
         for (let i = 1; i < published.length; i++)
           expect(published[i]?.detail.before).toEqual(published[i - 1]?.detail.after);
         expect(published.at(-1)?.detail.after).toEqual(view?.summary);
+        // Nothing still pending that was not published. The outbox marker is written without a condition, so on an
+        // emulator that runs requests in parallel (DynamoDB Local, AWS) a lower marker can land last: its events
+        // stay listed as pending and go out again with the order's next change (at least once; docs/performance.md).
+        for (const pending of view?.pendingEvents ?? []) expect(byVersion.has(pending.version)).toBe(true);
         // every delivery is in history; the late ones as stale, never above the stored freshness
         const history = await historyOf(dynamo, orderId);
         expect(history).toHaveLength(deliveries.length);
