@@ -12,6 +12,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createSqsDriver, type SqsDriver } from "../../bin/local/sqs-driver.ts";
 import { createCommandsHandler } from "../../functions/commands/create-handler.ts";
 import { wireCommandsDeps } from "../../functions/commands/deps.ts";
+import { executeOrderCommand } from "../../functions/commands/execute.ts";
 import { submitOrderActions } from "../../functions/commands/submit.ts";
 import { OrderSchema } from "../../functions/pincode/schemas.ts";
 import { type CommandsEnv, drainCommands, seedOrder, seedStore, startCommandsEnv } from "./commands.harness.ts";
@@ -155,5 +156,33 @@ describe("commands: a message's last delivery decides its command", () => {
     // The accept was attempted by the inline runs only, never dead-lettered with the packing's message.
     expect((await env.submit.commands.getCommand("ld2-accept"))?.status).not.toBe("QUEUED");
     expect(env.sandbox.stats().updatesByOrder[order.id] ?? 0).toBe(0);
+  });
+
+  it("a claim lost to the executor that finished the command: the message is done, not retried", async () => {
+    const order = await seedOrder(env);
+    await submit(order.id, "ld3-accept", "accept");
+    await drainCommands(env);
+    const wiring = {
+      dynamo: env.dynamo.client,
+      tableName: env.dynamo.tableName,
+      events: recordingEvents(),
+      pincode: sandboxClientConfig(env.sandbox),
+      ...testObservability("last-delivery-test"),
+    };
+    const other = wireCommandsDeps(wiring);
+    const deps = wireCommandsDeps(wiring);
+    // Between this executor's read and its claim, another one (a later command's inline run, say) runs it through.
+    const claim = deps.commands.claim;
+    deps.commands = {
+      ...deps.commands,
+      async claim(commandId, seenAttempts, now) {
+        expect(await executeOrderCommand(other, commandId)).toBe("SUCCEEDED");
+        return claim(commandId, seenAttempts, now);
+      },
+    };
+
+    expect(await executeOrderCommand(deps, "ld3-accept")).toBe("duplicate");
+    expect(await env.submit.commands.getCommand("ld3-accept")).toMatchObject({ status: "SUCCEEDED", attempts: 1 });
+    expect(env.sandbox.stats().updatesByOrder[order.id]).toBe(1);
   });
 });
