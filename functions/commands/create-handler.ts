@@ -10,7 +10,13 @@ import middy from "@middy/core";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { countMetric } from "#adapters/metric-helpers.ts";
 import { type CommandsQueueMessage, CommandsQueueMessageSchema, parseQueueBody } from "#core/messages.ts";
-import { type ExecutorDeps, executeOrderCommand, executeSubmission, PoisonCommandError } from "./execute.ts";
+import {
+  DEFAULT_MAX_RECEIVE_COUNT,
+  type ExecutorDeps,
+  executeOrderCommand,
+  executeSubmission,
+  PoisonCommandError,
+} from "./execute.ts";
 
 export type CommandsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
@@ -33,8 +39,12 @@ export function createCommandsHandler(deps: ExecutorDeps): CommandsHandler {
     let message: CommandsQueueMessage | undefined;
     try {
       message = parseCommandsMessage(record.body);
+      // The delivery the queue's redrive policy would dead-letter if it failed: the command must be decided in it.
+      const lastDelivery =
+        Number(record.attributes?.ApproximateReceiveCount ?? "1") >=
+        (deps.maxReceiveCount ?? DEFAULT_MAX_RECEIVE_COUNT);
       return message.kind === "command.order"
-        ? await executeOrderCommand(deps, message.commandId, timeLeftMs)
+        ? await executeOrderCommand(deps, message.commandId, timeLeftMs, { lastDelivery })
         : await executeSubmission(deps, message.submissionId, timeLeftMs);
     } catch (error) {
       const poison = error instanceof PoisonCommandError;

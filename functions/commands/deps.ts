@@ -35,6 +35,8 @@ export interface CommandsWiring {
   /** Buyer-data retention in days (stage config `buyerDataRetentionDays`); absent: off (docs/buyer-data.md). */
   buyerDataRetentionDays?: number;
   maxAttempts?: number;
+  /** The commands queue's maxReceiveCount (default 5, the stage config's). */
+  maxReceiveCount?: number;
 }
 
 export function wireCommandsDeps(wiring: CommandsWiring): ExecutorDeps {
@@ -60,6 +62,7 @@ export function wireCommandsDeps(wiring: CommandsWiring): ExecutorDeps {
     metrics,
     now: wiring.now ?? Date.now,
     ...(wiring.maxAttempts ? { maxAttempts: wiring.maxAttempts } : {}),
+    ...(wiring.maxReceiveCount ? { maxReceiveCount: wiring.maxReceiveCount } : {}),
   };
 }
 

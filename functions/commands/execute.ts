@@ -60,10 +60,15 @@ export interface ExecutorDeps {
   now: () => number;
   /** Attempts (calls that may have reached Pincode, or were refused before it) before a command is FAILED. */
   maxAttempts?: number;
+  /** The commands queue's maxReceiveCount: the delivery with this receive count is a message's last before the DLQ. */
+  maxReceiveCount?: number;
 }
 
 /** One below the queue's maxReceiveCount (5): the last delivery can still decide FAILED (or SUCCEEDED) before the DLQ. */
 export const DEFAULT_MAX_ATTEMPTS = 4;
+
+/** The commands queue's redrive `maxReceiveCount` (stage config `queues.maxReceiveCount`). */
+export const DEFAULT_MAX_RECEIVE_COUNT = 5;
 
 /** A message that can never succeed: it ends in the DLQ with this reason logged. */
 export class PoisonCommandError extends Error {
@@ -120,6 +125,8 @@ export function classifyFailure(error: unknown, endpoint: string): CallFailure {
     return { kind: "ambiguous", reason: `unreadable answer: ${error.message}` };
   return { kind: "ambiguous", reason: error instanceof Error ? error.message : String(error) };
 }
+
+const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 const summaryOf = (view: StoredOrderView) => ({
   orderState: view.summary?.orderState ?? null,
@@ -185,7 +192,7 @@ export async function executeOrderCommand(
   deps: ExecutorDeps,
   commandId: string,
   timeLeftMs: () => number = () => Number.POSITIVE_INFINITY,
-  options: { skipPredecessors?: boolean } = {},
+  options: { skipPredecessors?: boolean; lastDelivery?: boolean } = {},
 ): Promise<ExecutionResult> {
   const { logger, metrics } = deps;
   const maxAttempts = deps.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
@@ -241,7 +248,15 @@ export async function executeOrderCommand(
     );
     for (const predecessor of earlier) {
       logger.info("running an earlier command of the order first", { commandId, predecessor: predecessor.commandId });
-      await executeOrderCommand(deps, predecessor.commandId, timeLeftMs, { skipPredecessors: true });
+      try {
+        await executeOrderCommand(deps, predecessor.commandId, timeLeftMs, { skipPredecessors: true });
+      } catch (error) {
+        if (!options.lastDelivery || error instanceof PoisonCommandError) throw error;
+        // This message's last delivery: dead-lettered, the command would stay QUEUED for good. Nothing was sent.
+        return finish("FAILED", {
+          reason: `an earlier command of the order (${predecessor.commandId}) did not finish before this command's last delivery; nothing was sent (${reasonOf(error)})`,
+        });
+      }
     }
   }
 
@@ -249,7 +264,16 @@ export async function executeOrderCommand(
   if (command.inFlight) {
     // An earlier attempt may have taken effect without us hearing the answer: Pincode decides, not a resend.
     const checkedAt = deps.now();
-    const order = await deps.pincode.getOrderStatus(orderId, budget());
+    let order: Order;
+    try {
+      order = await deps.pincode.getOrderStatus(orderId, budget());
+    } catch (error) {
+      // A failed Status Check makes no attempt but spends a receive: on the last one, decide instead of the DLQ.
+      if (!options.lastDelivery) throw error;
+      return finish("FAILED", {
+        reason: `the Status Check after an ambiguous attempt went unanswered on the message's last delivery (${reasonOf(error)}); whether that attempt took effect cannot be told`,
+      });
+    }
     countMetric(metrics, "CommandStatusChecks");
     const missing = actions.filter((action) => !actionInEffect(action, order));
     if (missing.length === 0) {
@@ -280,7 +304,16 @@ export async function executeOrderCommand(
   }
 
   const claimed = await deps.commands.claim(commandId, command.attempts, deps.now());
-  if (!claimed) throw new RetryLaterError(`command ${commandId} changed while starting an attempt`);
+  if (!claimed) {
+    // Another executor (an inline run from a later command, a redelivery) got there first. If it finished the
+    // command, this message is done; otherwise that attempt is live and this message is retried.
+    const now = await deps.commands.get(commandId);
+    if (now && (now.status === "SUCCEEDED" || now.status === "REJECTED" || now.status === "FAILED")) {
+      countMetric(metrics, "CommandDuplicates");
+      return "duplicate";
+    }
+    throw new RetryLaterError(`command ${commandId} changed while starting an attempt`);
+  }
   const sentAt = deps.now();
   try {
     const order = await deps.pincode.updateOrder(orderId, actions, { requestId: command.requestId, ...budget() });
@@ -300,10 +333,18 @@ export async function executeOrderCommand(
         return finish("FAILED", { reason: failure.reason });
       case "not-sent":
         await deps.commands.releaseNotSent(commandId, claimed.attempts, failure.reason, deps.now());
+        if (options.lastDelivery) {
+          return finish("FAILED", { reason: `not sent by the message's last delivery: ${failure.reason}` });
+        }
         throw new RetryLaterError(`command ${commandId} not sent: ${failure.reason}`);
       case "ambiguous":
         countMetric(metrics, "CommandAmbiguousFailures");
         await deps.commands.recordAmbiguous(commandId, claimed.attempts, failure.reason, deps.now());
+        if (options.lastDelivery) {
+          return finish("FAILED", {
+            reason: `outcome unknown on the message's last delivery (${failure.reason}); not resent`,
+          });
+        }
         throw new RetryLaterError(`command ${commandId} outcome unknown (${failure.reason}); Status Check next`);
     }
   }

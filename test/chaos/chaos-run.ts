@@ -75,6 +75,8 @@ export interface ChaosReport {
   doubleEffects: DoubleEffect[];
   /** Commands whose final status says otherwise than the sandbox's record (SUCCEEDED not applied, REJECTED applied). */
   misreported: DoubleEffect[];
+  /** Commands that ended FAILED (gave up), with their reason: allowed, but each one is worth reading. */
+  failed: DoubleEffect[];
   /** Orders whose scripted lifecycle could not finish (a command REJECTED/FAILED, a step that never showed). */
   stuck: { orderId: string; reason: string }[];
 }
@@ -722,6 +724,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     }
     const doubleEffects: DoubleEffect[] = [];
     const misreported: DoubleEffect[] = [];
+    const failed: DoubleEffect[] = [];
     const byStatus: Record<string, number> = {};
     const commandRequestIds = new Set<string>();
     await inBatches([...seller.commands.values()], 8, async (submitted) => {
@@ -741,6 +744,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         });
       // Twice is twice whatever the status says; and the status must tell the truth about the effect: SUCCEEDED =
       // applied once, REJECTED = not applied. FAILED (gave up) only promises "not more than once".
+      if (status === "FAILED")
+        failed.push({ commandId: submitted.commandId, orderId: submitted.orderId, what: detail() });
       if (count > actions) {
         doubleEffects.push({
           commandId: submitted.commandId,
@@ -827,6 +832,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       regressions,
       doubleEffects,
       misreported,
+      failed,
       stuck,
     };
   } finally {
@@ -863,5 +869,6 @@ export function formatReport(report: ChaosReport): string {
   sample("double effects", report.doubleEffects);
   sample("misreported", report.misreported);
   sample("stuck", report.stuck);
+  sample("FAILED commands", report.failed);
   return lines.join("\n");
 }

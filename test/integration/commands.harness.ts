@@ -19,10 +19,15 @@ export interface CommandsEnv {
   stop(): Promise<void>;
 }
 
-export async function startCommandsEnv(options: { sandbox?: SandboxOptions; visibilityTimeoutSeconds?: number } = {}) {
+export async function startCommandsEnv(
+  options: { sandbox?: SandboxOptions; visibilityTimeoutSeconds?: number; maxReceiveCount?: number } = {},
+) {
   const [dynamo, queues, sandbox] = await Promise.all([
     startLocalDynamo(),
-    startLocalQueues({ visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 1, maxReceiveCount: 10 }),
+    startLocalQueues({
+      visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 1,
+      maxReceiveCount: options.maxReceiveCount ?? 10,
+    }),
     startSandbox({ seed: 9, submissionDelayMs: 5, ...options.sandbox }),
   ]);
   const submit = wireSubmitDeps({
