@@ -7,11 +7,17 @@
  * - `ORDER#<orderId>` / `COMMAND#<createdAt>#<commandId>`: a pointer per order command, so an order's commands list
  *   with one Query (single-item writes only: dynalite has no transactions).
  *
+ * - `COMMAND#<commandId>` / `PUBLISHED`: the outbox marker of the final status's event (issue 11), written through
+ *   the batcher with the batch's other markers instead of an UpdateItem on the command. The command's `eventPending`
+ *   is true from its final write on; the event is still owed while no marker carries the command's `completedAt`.
+ *   Items the previous release wrote (eventPending REMOVEd once published, no marker) read the same.
+ *
  * Every status change is a conditional UpdateItem on what the writer last saw, so two writers can never both win.
  */
-import { ConditionalCheckFailedException, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { type AttributeValue, ConditionalCheckFailedException, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { OrderUpdateAction } from "#pincode/schemas.ts";
+import { createDynamoBatcher } from "./dynamo-batcher.ts";
 import { keys, TTL_ATTRIBUTE } from "./table.ts";
 
 export const COMMAND_STATUSES = ["QUEUED", "SENT", "SUCCEEDED", "REJECTED", "FAILED"] as const;
@@ -106,13 +112,26 @@ export function toCommandView(record: CommandRecord): CommandView {
 }
 
 export interface CommandRepository {
+  /** The command, `eventPending` resolved against its outbox marker. */
   get(commandId: string): Promise<CommandRecord | undefined>;
   /** Creates the command unless its id exists; then returns what is stored (the caller compares fingerprints). */
   create(record: CommandRecord): Promise<{ created: true } | { created: false; existing: CommandRecord }>;
   /** Writes the order's pointer item (idempotent: same key, same content). */
   linkToOrder(orderId: string, commandId: string, createdAt: number): Promise<void>;
-  /** The order's commands, oldest first. */
+  /** The order's commands, oldest first (read together, BatchGetItem; `eventPending` not resolved). */
   listForOrder(orderId: string): Promise<CommandRecord[]>;
+  /**
+   * The order's commands created before `commandId` (by its pointer: creation time, then id) that are still QUEUED or
+   * SENT, oldest first; `undefined` when the order has no pointer for `commandId`.
+   */
+  earlierUnfinished(orderId: string, commandId: string): Promise<CommandRecord[] | undefined>;
+  /**
+   * The first-try claim (issue 11: one request instead of GetItem + UpdateItem): starts an attempt of the order
+   * command `commandId` of `orderId` if it is QUEUED or SENT, no attempt is in flight and fewer than `maxAttempts`
+   * were made, and returns the claimed command (ALL_NEW). `undefined` when any of that does not hold: the caller then
+   * reads the command and takes the full path (final, in flight, out of attempts, not an order command).
+   */
+  claimIfIdle(commandId: string, orderId: string, maxAttempts: number, now: number): Promise<CommandRecord | undefined>;
   /**
    * Starts an attempt: status SENT, attempts + 1, inFlight. Conditional on the attempts count read before, so a
    * concurrent executor loses; `undefined` when it did (or the command is already final).
@@ -122,16 +141,19 @@ export interface CommandRepository {
   releaseNotSent(commandId: string, attempts: number, reason: string, now: number): Promise<void>;
   /** The attempt's result is unknown (timeout, 5xx, lost response): stays SENT + inFlight for a Status Check. */
   recordAmbiguous(commandId: string, attempts: number, reason: string, now: number): Promise<void>;
-  /** Final outcome; only from a non-final status, so the first final writer wins. */
+  /**
+   * Final outcome; only from a non-final status, so the first final writer wins. Returns the final command as written
+   * (ALL_NEW), `undefined` when another writer had finished it.
+   */
   complete(
     commandId: string,
     status: "SUCCEEDED" | "REJECTED" | "FAILED",
     outcome: CommandOutcome,
     now: number,
     options?: { announce?: boolean },
-  ): Promise<boolean>;
-  /** The final status's event was published. */
-  clearEventPending(commandId: string): Promise<void>;
+  ): Promise<CommandRecord | undefined>;
+  /** The final status's event was published: writes the outbox marker for the completion at `completedAt`. */
+  clearEventPending(commandId: string, completedAt: number | undefined): Promise<void>;
   /** JSON-ready reads for the seller API. */
   getCommand(commandId: string): Promise<CommandView | undefined>;
   listOrderCommands(orderId: string): Promise<CommandView[]>;
@@ -181,14 +203,73 @@ function fromItem(item: Record<string, unknown>): CommandRecord {
   return record as unknown as CommandRecord;
 }
 
+/** A batcher item (wire form) as the document client reads it; command items hold S, N, BOOL, NULL, L and M only. */
+function plain(value: AttributeValue): unknown {
+  if (value.S !== undefined) return value.S;
+  if (value.N !== undefined) return Number(value.N);
+  if (value.BOOL !== undefined) return value.BOOL;
+  if (value.NULL) return null;
+  if (value.L) return value.L.map(plain);
+  if (value.M) return plainItem(value.M);
+  if (value.SS) return new Set(value.SS);
+  if (value.NS) return new Set(value.NS.map(Number));
+  return undefined;
+}
+const plainItem = (item: Record<string, AttributeValue>) =>
+  Object.fromEntries(Object.entries(item).map(([key, value]) => [key, plain(value)]));
+
+/** The sort key of a command's outbox marker (its partition is the command's). */
+export const COMMAND_PUBLISHED_SK = "PUBLISHED";
+const commandPublishedKey = (commandId: string) => ({ pk: keys.command(commandId).pk, sk: COMMAND_PUBLISHED_SK });
+
 export function createCommandRepository(dynamo: DynamoDBClient, tableName: string): CommandRepository {
   const doc = documentClient(dynamo);
+  // Issue 11: the concurrent records of a batch share predecessor reads and outbox-marker writes.
+  const batcher = createDynamoBatcher(dynamo, tableName);
 
-  async function get(commandId: string): Promise<CommandRecord | undefined> {
+  async function getItem(commandId: string): Promise<CommandRecord | undefined> {
     const result = await doc.send(
       new GetCommand({ TableName: tableName, Key: keys.command(commandId), ConsistentRead: true }),
     );
     return result.Item ? fromItem(result.Item) : undefined;
+  }
+
+  async function get(commandId: string): Promise<CommandRecord | undefined> {
+    const record = await getItem(commandId);
+    if (!record?.eventPending) return record;
+    // Published once a marker names this completion (a previous release REMOVEd the flag instead: no marker needed).
+    const marker = await batcher.get(commandPublishedKey(commandId));
+    if (marker?.completedAt?.N !== undefined && Number(marker.completedAt.N) === (record.completedAt ?? 0)) {
+      record.eventPending = false;
+    }
+    return record;
+  }
+
+  async function batchRead(ids: readonly string[]): Promise<CommandRecord[]> {
+    const items = await Promise.all(ids.map((id) => batcher.get(keys.command(id))));
+    return items.flatMap((item) => (item ? [fromItem(plainItem(item))] : []));
+  }
+
+  /** The order's command pointers, oldest first. */
+  async function pointers(orderId: string): Promise<{ sk: string; commandId: string }[]> {
+    const found: { sk: string; commandId: string }[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await doc.send(
+        new QueryCommand({
+          TableName: tableName,
+          KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+          ExpressionAttributeValues: { ":pk": `ORDER#${orderId}`, ":prefix": "COMMAND#" },
+          ConsistentRead: true,
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        if (typeof item.commandId === "string") found.push({ sk: String(item.sk), commandId: item.commandId });
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return found;
   }
 
   async function conditionalUpdate(input: ConstructorParameters<typeof UpdateCommand>[0]): Promise<boolean> {
@@ -243,23 +324,52 @@ export function createCommandRepository(dynamo: DynamoDBClient, tableName: strin
     },
 
     async listForOrder(orderId) {
-      const ids: string[] = [];
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await doc.send(
-          new QueryCommand({
+      return batchRead((await pointers(orderId)).map((p) => p.commandId));
+    },
+
+    async earlierUnfinished(orderId, commandId) {
+      const all = await pointers(orderId);
+      const own = all.findIndex((p) => p.commandId === commandId);
+      if (own < 0) return undefined;
+      // Sort keys are COMMAND#<createdAt, 15 digits>#<commandId>: query order is creation order, then id.
+      const earlier = all.filter((p, i) => i !== own && p.sk < (all[own] as { sk: string }).sk);
+      if (earlier.length === 0) return [];
+      const records = await batchRead(earlier.map((p) => p.commandId));
+      return records.filter((r) => r.status === "QUEUED" || r.status === "SENT");
+    },
+
+    async claimIfIdle(commandId, orderId, maxAttempts, now) {
+      try {
+        const result = await doc.send(
+          new UpdateCommand({
             TableName: tableName,
-            KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
-            ExpressionAttributeValues: { ":pk": `ORDER#${orderId}`, ":prefix": "COMMAND#" },
-            ConsistentRead: true,
-            ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+            Key: keys.command(commandId),
+            UpdateExpression: "SET #status = :sent, attempts = attempts + :one, inFlight = :true, updatedAt = :now",
+            // Not in flight: no attempt whose outcome is unknown (that needs a Status Check first), and no concurrent
+            // executor between its claim and its outcome (it set inFlight): two executors can never both win.
+            ConditionExpression:
+              "#type = :orderActions AND orderId = :orderId AND attribute_exists(pincodeActions) AND " +
+              "#status IN (:queued, :sent) AND inFlight = :false AND attempts < :max",
+            ExpressionAttributeNames: { "#status": "status", "#type": "type" },
+            ExpressionAttributeValues: {
+              ":orderActions": "order-actions",
+              ":orderId": orderId,
+              ":sent": "SENT",
+              ":queued": "QUEUED",
+              ":one": 1,
+              ":max": maxAttempts,
+              ":true": true,
+              ":false": false,
+              ":now": now,
+            },
+            ReturnValues: "ALL_NEW",
           }),
         );
-        for (const item of page.Items ?? []) if (typeof item.commandId === "string") ids.push(item.commandId);
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
-      const records = await Promise.all(ids.map((id) => get(id)));
-      return records.filter((r): r is CommandRecord => r !== undefined);
+        return result.Attributes ? fromItem(result.Attributes) : undefined;
+      } catch (error) {
+        if (isConditionFailure(error)) return undefined;
+        throw error;
+      }
     },
 
     async claim(commandId, seenAttempts, now) {
@@ -317,44 +427,53 @@ export function createCommandRepository(dynamo: DynamoDBClient, tableName: strin
       });
     },
 
-    complete(commandId, status, outcome, now, options = {}) {
-      return conditionalUpdate({
-        TableName: tableName,
-        Key: keys.command(commandId),
-        UpdateExpression:
-          "SET #status = :status, outcome = :outcome, inFlight = :false, completedAt = :now, updatedAt = :now, " +
-          "eventPending = :announce",
-        ConditionExpression: "#status IN (:queued, :sent)",
-        ExpressionAttributeNames: { "#status": "status" },
-        ExpressionAttributeValues: {
-          ":status": status,
-          ":outcome": outcome,
-          ":announce": options.announce ?? true,
-          ":false": false,
-          ":now": now,
-          ":queued": "QUEUED",
-          ":sent": "SENT",
-        },
-      });
-    },
-
-    async clearEventPending(commandId) {
-      await doc
-        .send(
+    async complete(commandId, status, outcome, now, options = {}) {
+      try {
+        const result = await doc.send(
           new UpdateCommand({
             TableName: tableName,
             Key: keys.command(commandId),
-            UpdateExpression: "REMOVE eventPending",
-            ConditionExpression: "attribute_exists(pk)",
+            UpdateExpression:
+              "SET #status = :status, outcome = :outcome, inFlight = :false, completedAt = :now, updatedAt = :now, " +
+              "eventPending = :announce",
+            ConditionExpression: "#status IN (:queued, :sent)",
+            ExpressionAttributeNames: { "#status": "status" },
+            ExpressionAttributeValues: {
+              ":status": status,
+              ":outcome": outcome,
+              ":announce": options.announce ?? true,
+              ":false": false,
+              ":now": now,
+              ":queued": "QUEUED",
+              ":sent": "SENT",
+            },
+            // The final command as written: its event is built from it without reading it again.
+            ReturnValues: "ALL_NEW",
           }),
-        )
-        .catch((error: unknown) => {
-          if (!isConditionFailure(error)) throw error;
-        });
+        );
+        return result.Attributes ? fromItem(result.Attributes) : undefined;
+      } catch (error) {
+        if (isConditionFailure(error)) return undefined;
+        throw error;
+      }
+    },
+
+    async clearEventPending(commandId, completedAt) {
+      // Issue 11: a small marker batched with the batch's other writes, instead of an UpdateItem on the command. It
+      // expires with the command (the same retention from its completion is at least as long).
+      const at = completedAt ?? 0;
+      await batcher.put({
+        pk: { S: commandPublishedKey(commandId).pk },
+        sk: { S: COMMAND_PUBLISHED_SK },
+        kind: { S: "COMMAND_PUBLISHED" },
+        commandId: { S: commandId },
+        completedAt: { N: String(at) },
+        [TTL_ATTRIBUTE]: { N: String(Math.floor((Date.now() + COMMAND_RETENTION_MS) / 1000)) },
+      });
     },
 
     async getCommand(commandId) {
-      const record = await get(commandId);
+      const record = await getItem(commandId);
       return record ? toCommandView(record) : undefined;
     },
 

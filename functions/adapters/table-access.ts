@@ -74,6 +74,8 @@ export const BY_STORE_INDEX_QUERY = "byStoreIndexQuery";
 export const ADAPTER_TABLE_ACCESS = {
   "command-repository": [
     { actions: ["GetItem", "PutItem", "UpdateItem"], partitions: ["command"] },
+    // Issue 11: an order's earlier commands read together, the COMMAND#<id>/PUBLISHED outbox markers batched.
+    { actions: ["BatchGetItem", "BatchWriteItem"], partitions: ["command"] },
     // The order's pointer ORDER#<id>/COMMAND#<ts>#<id>: written once, listed by Query.
     { actions: ["PutItem", "Query"], partitions: ["order"] },
   ],

@@ -1,9 +1,11 @@
 /**
- * The commands function: consumes the FIFO commands queue with partial batch failure. Powertools'
- * SqsFifoPartialProcessorAsync keeps FIFO order: after a record of a message group fails, the rest of that group in
- * the batch is failed too (so "pack" never runs before a failed "accept" is retried), while other groups go on.
+ * The commands function: consumes the FIFO commands queue with partial batch failure. FIFO order is kept per message
+ * group: a group's records run one after another, and after one fails the rest of that group in the batch is failed
+ * too (so "pack" never runs before a failed "accept" is retried). Different groups (orders, stores) run at the same
+ * time (issue 11), as Lambda already runs batches of different groups at the same time; their reads and outbox writes
+ * then share requests (functions/adapters/dynamo-batcher.ts). Powertools' SqsFifoPartialProcessorAsync, used before,
+ * runs every record of a batch in turn, whatever its group.
  */
-import { processPartialResponse, SqsFifoPartialProcessorAsync } from "@aws-lambda-powertools/batch";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import middy from "@middy/core";
@@ -32,6 +34,50 @@ export function parseCommandsMessage(body: string): CommandsQueueMessage {
   return parsed.message;
 }
 
+/** A record not run because an earlier record of its message group in the batch failed. */
+export class GroupSkippedError extends Error {
+  constructor(messageId: string) {
+    super(`an earlier record of the message group of ${messageId} failed in this batch`);
+    this.name = "GroupSkippedError";
+  }
+}
+
+/**
+ * Runs each message group's records in batch order, the groups concurrently, and reports the failed and the skipped
+ * records (every record of a group after its first failure) as batch item failures.
+ */
+export async function processFifoGroupsConcurrently(
+  records: readonly SQSRecord[],
+  run: (record: SQSRecord) => Promise<unknown>,
+): Promise<SQSBatchResponse> {
+  const tails = new Map<string, Promise<void>>();
+  const failed = new Set<string>();
+  const done = records.map((record) => {
+    // Records without a group (not FIFO) form one group, as Powertools' FIFO processor treats them.
+    const group = record.attributes?.MessageGroupId ?? "";
+    const previous = tails.get(group) ?? Promise.resolve();
+    const mine = previous.then(async () => {
+      if (failed.has(group)) throw new GroupSkippedError(record.messageId);
+      try {
+        await run(record);
+      } catch (error) {
+        failed.add(group);
+        throw error;
+      }
+    });
+    tails.set(
+      group,
+      mine.catch(() => undefined),
+    );
+    return mine.then(
+      () => undefined,
+      () => record.messageId,
+    );
+  });
+  const failures = (await Promise.all(done)).filter((id): id is string => id !== undefined);
+  return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
+}
+
 export function createCommandsHandler(deps: ExecutorDeps): CommandsHandler {
   const { logger, metrics } = deps;
 
@@ -44,7 +90,7 @@ export function createCommandsHandler(deps: ExecutorDeps): CommandsHandler {
         Number(record.attributes?.ApproximateReceiveCount ?? "1") >=
         (deps.maxReceiveCount ?? DEFAULT_MAX_RECEIVE_COUNT);
       return message.kind === "command.order"
-        ? await executeOrderCommand(deps, message.commandId, timeLeftMs, { lastDelivery })
+        ? await executeOrderCommand(deps, message.commandId, timeLeftMs, { lastDelivery, orderId: message.orderId })
         : await executeSubmission(deps, message.submissionId, timeLeftMs);
     } catch (error) {
       const poison = error instanceof PoisonCommandError;
@@ -62,19 +108,8 @@ export function createCommandsHandler(deps: ExecutorDeps): CommandsHandler {
   }
 
   const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-    const processor = new SqsFifoPartialProcessorAsync();
     const timeLeftMs = () => context.getRemainingTimeInMillis() - COMMAND_RESERVE_MS;
-    const response = await processPartialResponse(
-      event,
-      (record: SQSRecord) => recordHandler(record, timeLeftMs),
-      processor,
-      {
-        context,
-        skipGroupOnError: true,
-        throwOnFullBatchFailure: false,
-      },
-    );
-    return { batchItemFailures: response.batchItemFailures };
+    return processFifoGroupsConcurrently(event.Records ?? [], (record) => recordHandler(record, timeLeftMs));
   };
 
   return middy(handler)

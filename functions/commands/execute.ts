@@ -168,15 +168,23 @@ function commandEvent(command: CommandRecord): BridgeEvent | undefined {
   return undefined;
 }
 
-/** Publishes a final command's event and the order's unconfirmed OrderChanged events, then marks them published. */
-async function announce(deps: ExecutorDeps, command: CommandRecord): Promise<void> {
-  const view = command.orderId ? await deps.orders.get(command.orderId) : undefined;
-  const events: BridgeEvent[] = (view?.pendingEvents ?? []).map(orderChangedEvent);
+/**
+ * Publishes a final command's event and the order's unconfirmed OrderChanged events, then marks them published.
+ * `view`: the order view the command just stored (its pending events as the write left them), so it is not read again.
+ */
+async function announce(deps: ExecutorDeps, command: CommandRecord, view?: StoredOrderView): Promise<void> {
+  const current = view ?? (command.orderId ? await deps.orders.get(command.orderId) : undefined);
+  const events: BridgeEvent[] = (current?.pendingEvents ?? []).map(orderChangedEvent);
   const event = commandEvent(command);
   if (event) events.push(event);
   if (events.length > 0) await deps.events.publish(events);
-  if (view && view.pendingEvents.length > 0) await deps.orders.clearPendingEvents(view.orderId, view.version);
-  await deps.commands.clearEventPending(command.commandId);
+  // Both outbox markers are batched writes (with the batch's other records' markers).
+  await Promise.all([
+    current && current.pendingEvents.length > 0
+      ? deps.orders.clearPendingEvents(current.orderId, current.version)
+      : undefined,
+    deps.commands.clearEventPending(command.commandId, command.completedAt),
+  ]);
 }
 
 const COMMAND_STATUS_METRIC = {
@@ -192,17 +200,35 @@ export async function executeOrderCommand(
   deps: ExecutorDeps,
   commandId: string,
   timeLeftMs: () => number = () => Number.POSITIVE_INFINITY,
-  options: { skipPredecessors?: boolean; lastDelivery?: boolean } = {},
+  options: {
+    skipPredecessors?: boolean;
+    lastDelivery?: boolean;
+    /** The message's order id: enables the first-try path (predecessor Query, then one claiming UpdateItem). */
+    orderId?: string;
+  } = {},
 ): Promise<ExecutionResult> {
   const { logger, metrics } = deps;
   const maxAttempts = deps.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+  const budget = () => ({ timeLeftMs: Math.max(0, timeLeftMs()) });
+
+  // Issue 11, the common case in one request: no earlier command of the order unfinished, and the command idle
+  // (QUEUED, or SENT with nothing in flight) with attempts left: claimed and read back at once. Anything else (a
+  // predecessor to run, a final command, an unknown outcome to check, attempts spent, no such command) fails the
+  // condition and takes the full path below, which reads the command and decides as before.
+  if (options.orderId && !options.skipPredecessors) {
+    const earlier = await deps.commands.earlierUnfinished(options.orderId, commandId);
+    if (earlier?.length === 0) {
+      const claimed = await deps.commands.claimIfIdle(commandId, options.orderId, maxAttempts, deps.now());
+      if (claimed) return attempt(deps, claimed, claimed.pincodeActions ?? [], claimed, budget, options);
+    }
+  }
+
   const command = await deps.commands.get(commandId);
   if (!command) throw new PoisonCommandError(`command ${commandId} does not exist`);
   if (command.type !== "order-actions" || !command.orderId || !command.pincodeActions?.length) {
     throw new PoisonCommandError(`command ${commandId} is not an order command with actions`);
   }
   const orderId = command.orderId;
-  const budget = () => ({ timeLeftMs: Math.max(0, timeLeftMs()) });
 
   if (command.status === "SUCCEEDED" || command.status === "REJECTED" || command.status === "FAILED") {
     // A redelivery: the effect happened once; only an unconfirmed event is still owed.
@@ -210,32 +236,6 @@ export async function executeOrderCommand(
     countMetric(metrics, "CommandDuplicates");
     return "duplicate";
   }
-
-  const finish = async (status: "SUCCEEDED" | "REJECTED" | "FAILED", outcome: CommandOutcome) => {
-    const at = deps.now();
-    const won = await deps.commands.complete(commandId, status, outcome, at);
-    const final = await deps.commands.get(commandId);
-    if (final && won) await announce(deps, final);
-    countMetric(metrics, COMMAND_STATUS_METRIC[status]);
-    logger.info("command finished", { commandId, orderId, status, decidedBy: outcome.decidedBy ?? null });
-    return won ? status : "duplicate";
-  };
-
-  // `calledAt`: when the call that fetched `order` began, a lower bound of when it was true (docs/ingestion.md); the
-  // answer arrived now, so the snapshot was true somewhere in [calledAt, now].
-  const store = async (order: Order, decidedBy: "order-update" | "status-check", calledAt: number) => {
-    if (order.id !== orderId) throw new PoisonCommandError(`Pincode answered for another order than ${orderId}`);
-    const result = await deps.orders.upsert({
-      order,
-      source: "order-update",
-      receivedAt: deps.now(),
-      syncedAt: calledAt,
-      // One history item per command: a redelivery rewrites the same one.
-      messageId: `command-${commandId}`,
-      requestId: command.requestId,
-    });
-    return finish("SUCCEEDED", { ...summaryOf(result.view), decidedBy });
-  };
 
   // Creation order is execution order: a command submitted earlier for this order whose queue message is not yet
   // here (two submits racing to SendMessage) runs first, so "pack" never overtakes "accept".
@@ -253,7 +253,7 @@ export async function executeOrderCommand(
       } catch (error) {
         if (!options.lastDelivery || error instanceof PoisonCommandError) throw error;
         // This message's last delivery: dead-lettered, the command would stay QUEUED for good. Nothing was sent.
-        return finish("FAILED", {
+        return finish(deps, command, "FAILED", {
           reason: `an earlier command of the order (${predecessor.commandId}) did not finish before this command's last delivery; nothing was sent (${reasonOf(error)})`,
         });
       }
@@ -270,7 +270,7 @@ export async function executeOrderCommand(
     } catch (error) {
       // A failed Status Check makes no attempt but spends a receive: on the last one, decide instead of the DLQ.
       if (!options.lastDelivery) throw error;
-      return finish("FAILED", {
+      return finish(deps, command, "FAILED", {
         reason: `the Status Check after an ambiguous attempt went unanswered on the message's last delivery (${reasonOf(error)}); whether that attempt took effect cannot be told`,
       });
     }
@@ -278,7 +278,7 @@ export async function executeOrderCommand(
     const missing = actions.filter((action) => !actionInEffect(action, order));
     if (missing.length === 0) {
       logger.info("ambiguous attempt had taken effect (Status Check)", { commandId, orderId });
-      return store(order, "status-check", checkedAt);
+      return store(deps, command, order, "status-check", checkedAt);
     }
     // Closed meanwhile (a Pincode-side cancel, say): a resend would only be refused (§4.1, no update after a terminal
     // state; an invoice may still follow a COMPLETED order), and that refusal would say nothing about the earlier
@@ -289,7 +289,7 @@ export async function executeOrderCommand(
       missing.some((action) => action.type !== "CLIENT_ORDER_INFO_UPDATE" || closedBy === "CANCELLED")
     ) {
       logger.warn("order closed before an ambiguous attempt could be confirmed", { commandId, orderId });
-      return finish("FAILED", {
+      return finish(deps, command, "FAILED", {
         reason: `the order is ${closedBy} at Pincode: whether the earlier ambiguous attempt took effect cannot be told, and a resend would be refused`,
         decidedBy: "status-check",
       });
@@ -298,7 +298,7 @@ export async function executeOrderCommand(
     actions = missing;
   }
   if (command.attempts >= maxAttempts) {
-    return finish("FAILED", {
+    return finish(deps, command, "FAILED", {
       reason: `gave up after ${command.attempts} attempt(s): ${command.lastError ?? "no answer"}`,
     });
   }
@@ -314,34 +314,97 @@ export async function executeOrderCommand(
     }
     throw new RetryLaterError(`command ${commandId} changed while starting an attempt`);
   }
+  return attempt(deps, command, actions, claimed, budget, options);
+}
+
+/** Writes the final status (first writer wins) and announces it; "duplicate" when another executor finished first. */
+async function finish(
+  deps: ExecutorDeps,
+  command: CommandRecord,
+  status: "SUCCEEDED" | "REJECTED" | "FAILED",
+  outcome: CommandOutcome,
+  view?: StoredOrderView,
+): Promise<ExecutionResult> {
+  const final = await deps.commands.complete(command.commandId, status, outcome, deps.now());
+  if (final) await announce(deps, final, view);
+  countMetric(deps.metrics, COMMAND_STATUS_METRIC[status]);
+  deps.logger.info("command finished", {
+    commandId: command.commandId,
+    orderId: command.orderId ?? null,
+    status,
+    decidedBy: outcome.decidedBy ?? null,
+  });
+  return final ? status : "duplicate";
+}
+
+/**
+ * Stores the order view Pincode returned through the freshness guard and finishes the command SUCCEEDED.
+ * `calledAt`: when the call that fetched `order` began, a lower bound of when it was true (docs/ingestion.md); the
+ * answer arrived now, so the snapshot was true somewhere in [calledAt, now].
+ */
+async function store(
+  deps: ExecutorDeps,
+  command: CommandRecord,
+  order: Order,
+  decidedBy: "order-update" | "status-check",
+  calledAt: number,
+): Promise<ExecutionResult> {
+  if (order.id !== command.orderId) {
+    throw new PoisonCommandError(`Pincode answered for another order than ${command.orderId}`);
+  }
+  const result = await deps.orders.upsert({
+    order,
+    source: "order-update",
+    receivedAt: deps.now(),
+    syncedAt: calledAt,
+    // One history item per command: a redelivery rewrites the same one.
+    messageId: `command-${command.commandId}`,
+    requestId: command.requestId,
+  });
+  return finish(deps, command, "SUCCEEDED", { ...summaryOf(result.view), decidedBy }, result.view);
+}
+
+/** One claimed attempt: the Order Update call with the command's requestId, and what its outcome means. */
+async function attempt(
+  deps: ExecutorDeps,
+  command: CommandRecord,
+  actions: OrderUpdateAction[],
+  claimed: CommandRecord,
+  budget: () => { timeLeftMs: number },
+  options: { lastDelivery?: boolean },
+): Promise<ExecutionResult> {
+  const { commandId } = command;
+  const orderId = command.orderId as string;
   const sentAt = deps.now();
   try {
     const order = await deps.pincode.updateOrder(orderId, actions, { requestId: command.requestId, ...budget() });
-    return await store(order, "order-update", sentAt);
+    return await store(deps, command, order, "order-update", sentAt);
   } catch (error) {
     if (error instanceof PoisonCommandError) throw error;
     const failure = classifyFailure(error, "/tsp/order/v1/update");
     switch (failure.kind) {
       case "rejected":
-        logger.warn("Pincode rejected the command", { commandId, orderId, errorCode: failure.errorCode });
-        return finish("REJECTED", {
+        deps.logger.warn("Pincode rejected the command", { commandId, orderId, errorCode: failure.errorCode });
+        return finish(deps, command, "REJECTED", {
           errorCode: failure.errorCode,
           message: failure.message,
           httpStatus: failure.httpStatus,
         });
       case "invalid":
-        return finish("FAILED", { reason: failure.reason });
+        return finish(deps, command, "FAILED", { reason: failure.reason });
       case "not-sent":
         await deps.commands.releaseNotSent(commandId, claimed.attempts, failure.reason, deps.now());
         if (options.lastDelivery) {
-          return finish("FAILED", { reason: `not sent by the message's last delivery: ${failure.reason}` });
+          return finish(deps, command, "FAILED", {
+            reason: `not sent by the message's last delivery: ${failure.reason}`,
+          });
         }
         throw new RetryLaterError(`command ${commandId} not sent: ${failure.reason}`);
       case "ambiguous":
-        countMetric(metrics, "CommandAmbiguousFailures");
+        countMetric(deps.metrics, "CommandAmbiguousFailures");
         await deps.commands.recordAmbiguous(commandId, claimed.attempts, failure.reason, deps.now());
         if (options.lastDelivery) {
-          return finish("FAILED", {
+          return finish(deps, command, "FAILED", {
             reason: `outcome unknown on the message's last delivery (${failure.reason}); not resent`,
           });
         }

@@ -3,11 +3,17 @@
  * over HTTP, the returned view stored, its events published) into dynalite, beside raw conditional PutItem of the
  * same VIEW items at the same concurrency, in the same run.
  *
- * Concurrency: the FIFO batch processor runs a batch's records one after another, so commands in flight = handler
- * invocations in flight. Ten invocations at once (batches of 10, each command its own order, so its own message
- * group), as Lambda runs ten concurrent batches, beside raw PutItem 10 at a time. The messages are the ones the seller
- * API's submit put on the FIFO queue (fauxqs), received before the clock starts. The Pincode client runs without the
- * stack-wide budget (its rate is a deployment setting, docs/rate-budget.md); the sandbox has no rate limit.
+ * Concurrency: the handler runs a batch's message groups at the same time (each group's records in order), so with
+ * each command its own order (its own group) a batch of 10 is 10 commands in flight. One batch at a time, as the
+ * processor section does, beside raw PutItem 10 at a time. (Before issue 11's second pass the handler ran a batch's
+ * records one after another and this section ran ten invocations at once: also 10 in flight.) The messages are the
+ * ones the seller API's submit put on the FIFO queue (fauxqs), received before the clock starts. The Pincode client
+ * runs without the stack-wide budget (its rate is a deployment setting, docs/rate-budget.md); the sandbox has no rate
+ * limit.
+ *
+ * Two limits, both at the same concurrency and in the same run: raw conditional PutItem (one write, the first figure
+ * printed since issue 11) and raw conditional PutItem followed by a raw HTTP Order Update (the same accept, a fresh
+ * sandbox order, a token fetched once): the least any command must do, one write and one call to Pincode.
  */
 import { GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { type Message, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
@@ -22,16 +28,21 @@ import { createCommandsHandler } from "../../functions/commands/create-handler.t
 import { wireCommandsDeps } from "../../functions/commands/deps.ts";
 import { submitOrderActions, wireSubmitDeps } from "../../functions/commands/submit.ts";
 import { parseInboundOrder } from "../../functions/pincode/schemas.ts";
+import { OAuthTokenProvider } from "../../functions/pincode/token-provider.ts";
 import { PATHS, startSandbox } from "../../sandbox/sandbox.ts";
 import { READ_OPERATIONS, type Row, runConcurrent, startCountingProxy, sumOf, WRITE_OPERATIONS } from "./support.ts";
 
 const BATCH = 10;
-const CONCURRENCY = 10;
+/** Handler invocations at once; commands in flight = INVOCATIONS × BATCH (every command its own message group). */
+const INVOCATIONS = 1;
+const CONCURRENCY = INVOCATIONS * BATCH;
 
 export interface CommandsFigures {
   commands: number;
   perSecond: number;
   rawPerSecond: number;
+  /** Raw conditional PutItem + raw HTTP Order Update per command, same concurrency. */
+  rawWithUpdatePerSecond: number;
   writesPerCommand: number;
   readsPerCommand: number;
   pincodeCallsPerCommand: number;
@@ -127,7 +138,7 @@ export async function benchCommands(
     const measured = batches(messages.slice(warm));
     proxy.reset();
     const updatesBefore = updateCalls(sandbox);
-    const run = await runConcurrent(measured.length, CONCURRENCY, async (i) => {
+    const run = await runConcurrent(measured.length, INVOCATIONS, async (i) => {
       failed += (await handler(measured[i] as never, context())).batchItemFailures.length;
     });
     if (failed > 0) throw new Error(`${failed} command records failed in the commands bench`);
@@ -154,31 +165,76 @@ export async function benchCommands(
       );
     });
     const rawPerSecond = (commands / raw.elapsedMs) * 1000;
+
+    // Raw with the call: the same put, then the same accept as a bare HTTP POST (fresh sandbox orders, one token).
+    const command = await dynamo.client.send(
+      new GetItemCommand({ TableName: dynamo.tableName, Key: toKey(keys.command(`bench-${ids[0]}`)) }),
+    );
+    const actions = JSON.parse(JSON.stringify(unmarshallActions(command.Item?.pincodeActions)));
+    const fresh = Array.from({ length: commands }, () => String(sandbox.createOrder({ storeId: "S01" }).id));
+    const tokens = new OAuthTokenProvider({
+      authBaseUrl: sandbox.authBaseUrl,
+      credentials: { clientId: sandbox.clientId, clientSecret: sandbox.clientSecret },
+    });
+    const token = await tokens.getToken();
+    const rawWithUpdate = await runConcurrent(commands, CONCURRENCY, async (i) => {
+      await client.send(
+        new PutItemCommand({
+          TableName: dynamo.tableName,
+          Item: { ...(items[i] as object), pk: { S: `ORDER#RAW2-${i}` } } as never,
+          ConditionExpression: "attribute_not_exists(pk)",
+        }),
+      );
+      const orderId = fresh[i] as string;
+      const response = await fetch(`${sandbox.apiBaseUrl}${PATHS.update}`, {
+        method: "POST",
+        headers: { Accept: "application/json", "Content-Type": "application/json", Authorization: `O-Bearer ${token}` },
+        body: JSON.stringify({
+          requestContext: { requestId: `PB-raw-${i}`, transactionId: orderId, actionType: "UPDATE" },
+          orderId,
+          actions,
+        }),
+      });
+      const text = await response.text();
+      if (!response.ok) throw new Error(`raw Order Update answered ${response.status}: ${text.slice(0, 200)}`);
+    });
+    const rawWithUpdatePerSecond = (commands / rawWithUpdate.elapsedMs) * 1000;
     const figures: CommandsFigures = {
       commands,
       perSecond,
       rawPerSecond,
+      rawWithUpdatePerSecond,
       writesPerCommand: sumOf(counts, WRITE_OPERATIONS) / commands,
       readsPerCommand: sumOf(counts, READ_OPERATIONS) / commands,
       pincodeCallsPerCommand: pincodeCalls / commands,
       counts,
     };
     log(
-      `commands: ${perSecond.toFixed(0)}/s (${CONCURRENCY} invocations at once, batches of ${BATCH}), ` +
+      `commands: ${perSecond.toFixed(0)}/s (${INVOCATIONS} invocation(s) at once, batches of ${BATCH}: ${CONCURRENCY} in flight), ` +
         `${figures.writesPerCommand.toFixed(2)} writes, ${figures.readsPerCommand.toFixed(2)} reads and ` +
         `${figures.pincodeCallsPerCommand.toFixed(2)} Order Updates per command ${JSON.stringify(counts)}; ` +
-        `raw conditional PutItem ${rawPerSecond.toFixed(0)}/s`,
+        `raw conditional PutItem ${rawPerSecond.toFixed(0)}/s, raw PutItem + HTTP Order Update ${rawWithUpdatePerSecond.toFixed(0)}/s`,
     );
     return {
       figures,
       rows: [
         {
           section: "processor",
-          figure: `commands (accept) through the commands handler (n=${commands}, ${CONCURRENCY} batches at once)`,
+          figure: `commands (accept) through the commands handler (n=${commands}, ${CONCURRENCY} in flight)`,
           value: perSecond,
           unit: "/s",
           limit: { label: `raw conditional PutItem, ${CONCURRENCY} concurrent`, value: rawPerSecond },
           note: `${figures.writesPerCommand.toFixed(1)} writes, ${figures.readsPerCommand.toFixed(1)} reads, ${figures.pincodeCallsPerCommand.toFixed(1)} Order Update per command`,
+        },
+        {
+          section: "processor",
+          figure: `commands (accept), against the least a command does (n=${commands}, ${CONCURRENCY} in flight)`,
+          value: perSecond,
+          unit: "/s",
+          limit: {
+            label: `raw conditional PutItem + raw HTTP Order Update, ${CONCURRENCY} concurrent`,
+            value: rawWithUpdatePerSecond,
+          },
         },
       ],
     };
@@ -186,6 +242,27 @@ export async function benchCommands(
     await proxy.stop();
     await Promise.all([dynamo.stop(), queues.stop(), sandbox.stop()]);
   }
+}
+
+/** The stored command's Order Update actions (wire form: a list of maps of strings). */
+function unmarshallActions(value: unknown): unknown[] {
+  const plain = (v: Record<string, unknown>): unknown =>
+    "S" in v
+      ? v.S
+      : "N" in v
+        ? Number(v.N)
+        : "BOOL" in v
+          ? v.BOOL
+          : "L" in v
+            ? (v.L as Record<string, unknown>[]).map(plain)
+            : "M" in v
+              ? Object.fromEntries(
+                  Object.entries(v.M as Record<string, Record<string, unknown>>).map(([k, x]) => [k, plain(x)]),
+                )
+              : null;
+  const list = plain((value ?? { L: [] }) as Record<string, unknown>);
+  if (!Array.isArray(list) || list.length === 0) throw new Error("the bench command has no Order Update actions");
+  return list;
 }
 
 const toKey = (key: { pk: string; sk: string }) => ({ pk: { S: key.pk }, sk: { S: key.sk } });
