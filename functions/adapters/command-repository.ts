@@ -66,7 +66,7 @@ export interface CommandRecord {
   createdAt: number;
   updatedAt: number;
   completedAt?: number;
-  /** The final status's event (CommandSucceeded / CommandRejected) is not yet confirmed published. */
+  /** The final status's event (CommandSucceeded / CommandRejected / CommandFailed) is not yet confirmed published. */
   eventPending?: boolean;
 }
 

@@ -45,6 +45,7 @@ export const orderChangedEvent = (change: OrderChangedDetail): DomainEvent => ({
 
 export const COMMAND_SUCCEEDED = "CommandSucceeded";
 export const COMMAND_REJECTED = "CommandRejected";
+export const COMMAND_FAILED = "CommandFailed";
 export const SUBMISSION_COMPLETED = "SubmissionCompleted";
 
 /** A seller command reached Pincode and took effect. */
@@ -75,6 +76,23 @@ export interface CommandRejectedDetail {
   completedAt: number;
 }
 
+/**
+ * The bridge gave up on a seller order command (FAILED): nothing more will be sent for it. Whether an attempt took
+ * effect may be unknown (the reason says so); the order's next OrderChanged shows Pincode's state.
+ */
+export interface CommandFailedDetail {
+  commandId: string;
+  orderId: string;
+  storeId: string | null;
+  actions: string[];
+  /** Why, in our words (never a value from the order or the request). */
+  reason: string | null;
+  /** "status-check": a Status Check found the order closed before an ambiguous attempt could be confirmed. */
+  decidedBy: "order-update" | "status-check" | null;
+  attempts: number;
+  completedAt: number;
+}
+
 /** The result callback of a catalog/store submission was processed: per-message outcome. */
 export interface SubmissionCompletedDetail {
   submissionId: string;
@@ -100,6 +118,7 @@ export type BridgeEvent =
   | DomainEvent
   | { detailType: typeof COMMAND_SUCCEEDED; detail: CommandSucceededDetail }
   | { detailType: typeof COMMAND_REJECTED; detail: CommandRejectedDetail }
+  | { detailType: typeof COMMAND_FAILED; detail: CommandFailedDetail }
   | { detailType: typeof SUBMISSION_COMPLETED; detail: SubmissionCompletedDetail };
 
 export interface EventPublisher {

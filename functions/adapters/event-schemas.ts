@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import {
+  COMMAND_FAILED,
   COMMAND_REJECTED,
   COMMAND_SUCCEEDED,
   EVENT_SOURCE,
@@ -84,6 +85,20 @@ export const CommandRejectedDetailSchema = z
   })
   .describe("Pincode refused a seller command; nothing changed.");
 
+export const CommandFailedDetailSchema = z
+  .strictObject({
+    ...commandBase,
+    reason: z.string().nullable().describe("Why the bridge gave up, in its own words (never a value from the order)"),
+    decidedBy: z
+      .enum(["order-update", "status-check"])
+      .nullable()
+      .describe("status-check: a Status Check found the order closed before an ambiguous attempt was confirmed"),
+  })
+  .describe(
+    "The bridge gave up on a seller command; nothing more is sent. Whether an attempt took effect may be unknown " +
+      "(see reason); the order's next OrderChanged shows Pincode's state.",
+  );
+
 export const SubmissionCompletedDetailSchema = z
   .strictObject({
     submissionId: z.string().describe("Our submission id (GET /v1/submissions/{submissionId})"),
@@ -112,11 +127,12 @@ export const SubmissionCompletedDetailSchema = z
   })
   .describe("Pincode's result callback for a store toggle or listing submission was processed.");
 
-/** Detail-type → detail schema, the four events on the bus (source `pincode-bridge`). */
+/** Detail-type → detail schema, the five events on the bus (source `pincode-bridge`). */
 export const EVENT_DETAIL_SCHEMAS = {
   [ORDER_CHANGED]: OrderChangedDetailSchema,
   [COMMAND_SUCCEEDED]: CommandSucceededDetailSchema,
   [COMMAND_REJECTED]: CommandRejectedDetailSchema,
+  [COMMAND_FAILED]: CommandFailedDetailSchema,
   [SUBMISSION_COMPLETED]: SubmissionCompletedDetailSchema,
 } as const;
 

@@ -21,6 +21,7 @@ import type { Metrics } from "@aws-lambda-powertools/metrics";
 import type { CommandOutcome, CommandRecord, CommandRepository } from "#adapters/command-repository.ts";
 import {
   type BridgeEvent,
+  COMMAND_FAILED,
   COMMAND_REJECTED,
   COMMAND_SUCCEEDED,
   type EventPublisher,
@@ -163,6 +164,13 @@ function commandEvent(command: CommandRecord): BridgeEvent | undefined {
         message: outcome.message ?? null,
         httpStatus: outcome.httpStatus ?? null,
       },
+    };
+  }
+  if (command.status === "FAILED") {
+    // Consumers learn that the bridge gave up (before, a FAILED command published nothing).
+    return {
+      detailType: COMMAND_FAILED,
+      detail: { ...base, reason: outcome.reason ?? null, decidedBy: outcome.decidedBy ?? null },
     };
   }
   return undefined;

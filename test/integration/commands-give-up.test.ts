@@ -45,10 +45,11 @@ describe("commands: giving up", () => {
         return OrderSchema.parse(env.sandbox.getOrder(order.id));
       },
     } as unknown as PincodeCommandClient;
+    const events = createRecordingEventPublisher();
     const deps = wireCommandsDeps({
       dynamo: env.dynamo.client,
       tableName: env.dynamo.tableName,
-      events: createRecordingEventPublisher(),
+      events,
       pincode,
       maxAttempts: 2,
       ...testObservability("give-up-test"),
@@ -66,5 +67,18 @@ describe("commands: giving up", () => {
     const command = await env.submit.commands.getCommand(commandId);
     expect(command).toMatchObject({ status: "FAILED", attempts: 2 });
     expect(command?.outcome?.reason).toMatch(/^gave up after 2 attempt\(s\): timeout/);
+    // Consumers are told, once (the redelivery above announced nothing more).
+    const failed = events.all.filter((e) => e.detailType === "CommandFailed");
+    expect(failed).toHaveLength(1);
+    expect(failed[0]?.detail).toMatchObject({
+      commandId,
+      orderId: order.id,
+      attempts: 2,
+      actions: ["ORDER_STATE_UPDATE"],
+      decidedBy: null,
+    });
+    expect((failed[0]?.detail as { reason?: string } | undefined)?.reason).toMatch(
+      /^gave up after 2 attempt\(s\): timeout/,
+    );
   });
 });

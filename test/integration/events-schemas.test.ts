@@ -112,6 +112,26 @@ describe("domain events and their JSON Schemas", () => {
     await storeView(env, { ...other, orderState: "ACCEPTED", updatedAt: Number(other.updatedAt) + 1_000 } as never);
     await submitOrderActions(env.submit, { orderId: String(other.id), body: { actions: [{ type: "start" }] } });
     await commands.drainUntilIdle();
+    // A third order whose accept has used up its attempts (as after four throttled deliveries): the bridge gives up
+    // without sending (CommandFailed).
+    const third = env.sandbox.createOrder({ storeId: "S01" });
+    await processor(sqsEventOf([snapshotMessage(third)]), context());
+    const spent = await submitOrderActions(env.submit, {
+      orderId: String(third.id),
+      body: { actions: [{ type: "accept" }] },
+    });
+    await env.dynamo.client.send(
+      new UpdateItemCommand({
+        TableName: env.dynamo.tableName,
+        Key: {
+          pk: { S: `COMMAND#${(spent.body as { commandId: string }).commandId}` },
+          sk: { S: "STATE" },
+        },
+        UpdateExpression: "SET attempts = :spent, lastError = :why",
+        ExpressionAttributeValues: { ":spent": { N: "4" }, ":why": { S: "HTTP 429" } },
+      }),
+    );
+    await commands.drainUntilIdle();
     // A store toggle and listings: their result callbacks come back through the processor (SubmissionCompleted).
     await submitStoreToggle(env.submit, {
       storeId: "S01",
