@@ -91,7 +91,7 @@ export function createCommandsHandler(deps: ExecutorDeps): CommandsHandler {
         (deps.maxReceiveCount ?? DEFAULT_MAX_RECEIVE_COUNT);
       return message.kind === "command.order"
         ? await executeOrderCommand(deps, message.commandId, timeLeftMs, { lastDelivery, orderId: message.orderId })
-        : await executeSubmission(deps, message.submissionId, timeLeftMs);
+        : await executeSubmission(deps, message.submissionId, timeLeftMs, { lastDelivery });
     } catch (error) {
       const poison = error instanceof PoisonCommandError;
       countMetric(metrics, poison ? "PoisonMessages" : "RecordFailures");

@@ -455,6 +455,7 @@ export async function executeSubmission(
   deps: ExecutorDeps,
   submissionId: string,
   timeLeftMs: () => number = () => Number.POSITIVE_INFINITY,
+  delivery: { lastDelivery?: boolean } = {},
 ): Promise<ExecutionResult> {
   const { logger, metrics } = deps;
   const maxAttempts = deps.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
@@ -499,11 +500,21 @@ export async function executeSubmission(
         });
       case "invalid":
         return finalise("FAILED", { reason: failure.reason });
+      // Not every receive is an attempt (a record skipped behind a failed one of its group, a lost claim): on the
+      // message's last delivery the submission is decided rather than dead-lettered PENDING (as order commands are).
       case "not-sent":
         await deps.submissions.releaseNotSent(submissionId, claimed.attempts, failure.reason, deps.now());
+        if (delivery.lastDelivery) {
+          return finalise("FAILED", { reason: `not sent by the message's last delivery: ${failure.reason}` });
+        }
         throw new RetryLaterError(`submission ${submissionId} not sent: ${failure.reason}`);
       case "ambiguous":
         await deps.submissions.recordAmbiguous(submissionId, claimed.attempts, failure.reason, deps.now());
+        if (delivery.lastDelivery) {
+          return finalise("FAILED", {
+            reason: `outcome unknown on the message's last delivery (${failure.reason}); not resent`,
+          });
+        }
         throw new RetryLaterError(`submission ${submissionId} outcome unknown (${failure.reason}); resent next`);
     }
   }
