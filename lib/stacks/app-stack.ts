@@ -321,7 +321,7 @@ export class AppStack extends Stack {
     data.pincodeCredentials.grantRead(this.commands);
     this.commands.function.addEventSource(
       new SqsEventSource(data.commandsQueue.queue, {
-        // FIFO: a batch keeps each message group's order; SqsFifoPartialProcessorAsync fails the rest of a group.
+        // FIFO: a batch keeps each message group's order; the handler runs groups concurrently, each in order, and fails the rest of a group after a failure.
         batchSize: config.processor.batchSize,
         maxConcurrency: config.processor.maxConcurrency,
         reportBatchItemFailures: true,
