@@ -10,6 +10,7 @@ import type { CallbackRegistration } from "./callbacks.ts";
 import type { CreateOrderInput, OrderView } from "./engine.ts";
 import type { Faults } from "./faults.ts";
 import type { RateLimitConfig, RateLimitInput } from "./rate-limit.ts";
+import type { SaleInput, SaleStatus } from "./sale.ts";
 import type { Sandbox } from "./sandbox.ts";
 import type { StatsSnapshot } from "./stats.ts";
 
@@ -27,9 +28,14 @@ export interface SandboxControl {
   isIdle(): Promise<boolean>;
   /** Resolves once isIdle(); over HTTP by polling every `pollMs`. */
   callbacksIdle(pollMs?: number): Promise<void>;
+  /** Starts a sale in the sandbox (sale.ts): orders created there at a steady rate, creation times kept. */
+  startSale(input: SaleInput): Promise<SaleStatus>;
+  saleStatus(withOrders?: boolean): Promise<SaleStatus>;
 }
 
 export function inProcessSandboxControl(sandbox: Sandbox): SandboxControl {
+  // A sale runs on the sandbox's own timers either way, started through its admin route.
+  const http = () => httpSandboxControl(sandbox.url);
   return {
     get url() {
       return sandbox.url;
@@ -48,6 +54,8 @@ export function inProcessSandboxControl(sandbox: Sandbox): SandboxControl {
         new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 0)),
       ]),
     callbacksIdle: () => sandbox.callbacksIdle(),
+    startSale: (input) => http().startSale(input),
+    saleStatus: (withOrders) => http().saleStatus(withOrders),
   };
 }
 
@@ -81,5 +89,7 @@ export function httpSandboxControl(baseUrl: string): SandboxControl {
     callbacksIdle: async (pollMs = 200) => {
       while (!(await isIdle())) await new Promise((resolve) => setTimeout(resolve, pollMs));
     },
+    startSale: (input) => call("POST", "/sale", input),
+    saleStatus: (withOrders = false) => call("GET", `/sale${withOrders ? "?orders=1" : ""}`),
   };
 }

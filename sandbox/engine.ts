@@ -172,6 +172,7 @@ export class SandboxEngine {
       retry: { ...DEFAULT_RETRY, ...(options.callbackRetry ?? {}) },
       reorderHoldMs: options.reorderHoldMs ?? 2_000,
       clock: this.clock,
+      seed: this.seed,
       log: options.log ?? (() => {}),
     });
     this.callbacks.register(options.callback);
