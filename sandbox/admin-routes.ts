@@ -8,6 +8,16 @@ import type { CreateOrderInput, SandboxEngine } from "./engine.ts";
 import { FaultsInputSchema } from "./faults.ts";
 import { parseJson, readBody, SandboxError, sendJson } from "./http.ts";
 import { completeRateLimit, RateLimitInputSchema } from "./rate-limit.ts";
+import { Sale, SaleInputSchema } from "./sale.ts";
+
+/** The sale each sandbox runs (sale.ts), if any. */
+const sales = new WeakMap<SandboxEngine, Sale>();
+
+/** Stops a running sale (sandbox stop and reset). */
+export function stopSale(engine: SandboxEngine): void {
+  sales.get(engine)?.stop();
+  sales.delete(engine);
+}
 
 const httpUrl = z
   .string()
@@ -120,6 +130,25 @@ export async function handleAdmin(
     }
     if (path === "/_sandbox/rate-limit" && method === "GET") return sendJson(res, 200, engine.rateLimiter.current);
     if (path === "/_sandbox/stats" && method === "GET") return sendJson(res, 200, engine.statsSnapshot());
+    if (path === "/_sandbox/sale" && method === "POST") {
+      if (sales.get(engine)?.running)
+        throw new SandboxError(409, "SALE_RUNNING", "a sale is running; wait for it to end");
+      const input = validate(SaleInputSchema, await body());
+      const sale = new Sale(input, (order) => engine.createOrder(order));
+      sales.set(engine, sale);
+      sale.start();
+      return sendJson(res, 202, sale.status(false));
+    }
+    if (path === "/_sandbox/sale" && method === "GET") {
+      const sale = sales.get(engine);
+      if (!sale) throw new SandboxError(404, "NO_SALE", "no sale was started (POST /_sandbox/sale)");
+      return sendJson(res, 200, sale.status(url.searchParams.get("orders") === "1"));
+    }
+    // The HTTP form of callbacksIdle(), for a sandbox in another process: poll until `idle`.
+    if (path === "/_sandbox/idle" && method === "GET") {
+      const pending = engine.pendingWork();
+      return sendJson(res, 200, { idle: pending === 0, pending });
+    }
     if (path === "/_sandbox/submissions" && method === "GET") {
       return sendJson(res, 200, { submissions: engine.listSubmissions() });
     }
@@ -133,6 +162,7 @@ export async function handleAdmin(
     }
     if (path === "/_sandbox/reset" && method === "POST") {
       demo.stop();
+      stopSale(engine);
       engine.reset();
       return sendJson(res, 200, { reset: true });
     }

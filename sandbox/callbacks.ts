@@ -1,13 +1,15 @@
 /**
  * Delivers callbacks to the registered receiver the way Pincode does (PINCODE-API §3): POST, authenticated by an
  * OAuth client-credentials token from the receiver's token endpoint or by a static token, ACK checked, failures
- * retried with exponential backoff a bounded number of times. Faults (drop, duplicate, reorder, delay, late) are applied
+ * retried with jittered exponential backoff a bounded number of times, at most `maxInFlight` requests open to the
+ * receiver at once (the rest wait their turn, and that wait is not counted against the attempt's timeout). Faults (drop, duplicate, reorder, delay, late) are applied
  * here, per callback, from a seeded PRNG.
  */
 import type { Clock } from "./clock.ts";
 import { SandboxCallbackAckSchema } from "./contract.ts";
 import type { FaultDice, Faults } from "./faults.ts";
 import type { Quirks } from "./order-model.ts";
+import { deriveSeed, mulberry32, type Prng } from "./prng.ts";
 import type { Stats } from "./stats.ts";
 
 export const SUBSCRIPTIONS = ["ORDER_UPDATE", "STORE_UPDATE", "LISTING_UPDATE"] as const;
@@ -32,11 +34,21 @@ export interface RetryPolicy {
   /** Backoff before attempt n+1 is baseBackoffMs * 2^(n-1), capped at maxBackoffMs. */
   baseBackoffMs: number;
   maxBackoffMs: number;
-  /** Per-attempt HTTP timeout. */
+  /** Per-attempt HTTP timeout, from the moment the request is sent (not while it waits for a free slot). */
   timeoutMs: number;
+  /** Requests open to the receiver at once; the others queue, as in a sender's connection pool. */
+  maxInFlight: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseBackoffMs: 500, maxBackoffMs: 30_000, timeoutMs: 5_000 };
+// PINCODE-API A6: retries, timeouts and back-off are undocumented; we send as a pooled webhook sender does (bounded
+// connections, jittered exponential back-off) and give up after five attempts, the pessimistic reading.
+export const DEFAULT_RETRY: RetryPolicy = {
+  attempts: 5,
+  baseBackoffMs: 500,
+  maxBackoffMs: 30_000,
+  timeoutMs: 5_000,
+  maxInFlight: 32,
+};
 
 export interface OutgoingCallback {
   subscription: Subscription;
@@ -63,6 +75,8 @@ export interface CallbackDispatcherOptions {
   reorderHoldMs: number;
   clock: Clock;
   log: (line: string) => void;
+  /** Seeds the back-off jitter (default 1), so a seeded sandbox retries on the same schedule every run. */
+  seed?: number;
 }
 
 type AttemptResult = { ok: true } | { ok: false; reason: string };
@@ -76,8 +90,13 @@ export class CallbackDispatcher {
   private idleWaiters: (() => void)[] = [];
   private abort = new AbortController();
   private tokenCache = new Map<string, { token: string; renewAt: number }>();
+  private inFlight = 0;
+  private slotWaiters: (() => void)[] = [];
+  private readonly jitter: Prng;
 
-  constructor(private readonly options: CallbackDispatcherOptions) {}
+  constructor(private readonly options: CallbackDispatcherOptions) {
+    this.jitter = mulberry32(deriveSeed(options.seed ?? 1, "callback-backoff"));
+  }
 
   register(registration: CallbackRegistration | undefined): void {
     this.registration = registration ? { ...registration } : undefined;
@@ -183,16 +202,24 @@ export class CallbackDispatcher {
     let reason = "not attempted";
     for (let attempt = 1; attempt <= retry.attempts; attempt++) {
       if (signal.aborted) return;
+      if (!(await this.acquireSlot(signal))) return;
       if (attempt > 1) counters.retried += 1;
       counters.sent += 1;
-      const result = await this.attempt(callback, registration, signal);
+      let result: AttemptResult;
+      try {
+        result = await this.attempt(callback, registration, signal);
+      } finally {
+        this.releaseSlot();
+      }
       if (result.ok) {
         counters.acked += 1;
         return;
       }
       reason = result.reason;
       if (attempt < retry.attempts) {
-        await sleep(Math.min(retry.maxBackoffMs, retry.baseBackoffMs * 2 ** (attempt - 1)), signal);
+        // Half fixed, half random ("equal jitter"): receivers that time out together are not retried together.
+        const backoff = Math.min(retry.maxBackoffMs, retry.baseBackoffMs * 2 ** (attempt - 1));
+        await sleep(backoff / 2 + this.jitter.next() * (backoff / 2), signal);
       }
     }
     if (signal.aborted) return;
@@ -206,6 +233,22 @@ export class CallbackDispatcher {
     this.options.log(
       `callback ${callback.requestContext.requestId} failed after ${retry.attempts} attempts: ${reason}`,
     );
+  }
+
+  /** Waits for one of the `maxInFlight` request slots; false when the delivery was cancelled meanwhile. */
+  private async acquireSlot(signal: AbortSignal): Promise<boolean> {
+    while (this.inFlight >= this.options.retry.maxInFlight) {
+      await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+      if (signal.aborted) return false;
+    }
+    if (signal.aborted) return false;
+    this.inFlight += 1;
+    return true;
+  }
+
+  private releaseSlot(): void {
+    this.inFlight -= 1;
+    this.slotWaiters.shift()?.();
   }
 
   private async attempt(
@@ -283,6 +326,11 @@ export class CallbackDispatcher {
     }
   }
 
+  /** Callbacks queued, in flight, waiting to retry or held for reordering (0: idle). */
+  get pendingCount(): number {
+    return this.pending;
+  }
+
   /** Resolves when no callback is queued, in flight, waiting to retry or held for reordering. */
   idle(): Promise<void> {
     if (this.pending === 0) return Promise.resolve();
@@ -293,6 +341,8 @@ export class CallbackDispatcher {
   cancelAll(): void {
     this.abort.abort();
     this.abort = new AbortController();
+    // Deliveries waiting for a slot see their cancelled signal and end.
+    for (const wake of this.slotWaiters.splice(0)) wake();
     for (const held of this.held.values()) {
       clearTimeout(held.timer);
       this.settle();

@@ -172,6 +172,7 @@ export class SandboxEngine {
       retry: { ...DEFAULT_RETRY, ...(options.callbackRetry ?? {}) },
       reorderHoldMs: options.reorderHoldMs ?? 2_000,
       clock: this.clock,
+      seed: this.seed,
       log: options.log ?? (() => {}),
     });
     this.callbacks.register(options.callback);
@@ -322,6 +323,11 @@ export class SandboxEngine {
   async idle(): Promise<void> {
     while (this.scheduled.size > 0) await new Promise<void>((resolve) => this.scheduleWaiters.push(resolve));
     await this.callbacks.idle();
+  }
+
+  /** Submission results scheduled plus callbacks not yet settled: 0 when idle() would resolve at once. */
+  pendingWork(): number {
+    return this.scheduled.size + this.callbacks.pendingCount;
   }
 
   private clearTimers(): void {

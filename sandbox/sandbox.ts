@@ -11,7 +11,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describeIssues } from "#pincode/schemas.ts";
-import { handleAdmin } from "./admin-routes.ts";
+import { handleAdmin, stopSale } from "./admin-routes.ts";
 import { handleToken, handleTsp, PATHS } from "./api-routes.ts";
 import type { CallbackRegistration } from "./callbacks.ts";
 import { DemoDriver, type DemoOptions } from "./demo.ts";
@@ -174,6 +174,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
 
     async stop() {
       demo.stop();
+      stopSale(engine);
       engine.shutdown();
       const current = server;
       server = undefined;
@@ -203,6 +204,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     appliedUpdates: () => engine.appliedUpdates(),
     reset: () => {
       demo.stop();
+      stopSale(engine);
       engine.reset();
     },
     startDemo: (demoOptions) => demo.start(demoOptions),

@@ -144,45 +144,29 @@ export async function startLocalQueues(
   const external = options.endpoint ?? externalEndpoints().sqs;
   if (external) return attachQueues(external, options);
   const server = await startFauxqs({ port: options.port ?? 0, logger: false });
-  const prefix = options.prefix ?? "pincode-bridge";
-  const visibility = String(options.visibilityTimeoutSeconds ?? 30);
-  const maxReceiveCount = String(options.maxReceiveCount ?? 5);
-  const names = queueNames(prefix);
-  const withDlq = (name: string, dlqName: string, fifo: boolean) => {
-    const dlq = server.createQueue(dlqName, {
-      attributes: { MessageRetentionPeriod: "1209600", ...(fifo ? { FifoQueue: "true" } : {}) },
-    });
-    const queue = server.createQueue(name, {
-      attributes: {
-        VisibilityTimeout: visibility,
-        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.queueArn, maxReceiveCount }),
-        ...(fifo ? { FifoQueue: "true", ContentBasedDeduplication: "false" } : {}),
-      },
-    });
-    return [queue.queueUrl, dlq.queueUrl] as const;
-  };
-  const [eventsQueueUrl, eventsDlqUrl] = withDlq(names.eventsQueueUrl, names.eventsDlqUrl, false);
-  const [pollQueueUrl, pollDlqUrl] = withDlq(names.pollQueueUrl, names.pollDlqUrl, false);
-  const [commandsQueueUrl, commandsDlqUrl] = withDlq(names.commandsQueueUrl, names.commandsDlqUrl, true);
   const endpoint = server.address;
   const client = createSqsClient({ endpoint });
-  return {
-    endpoint,
-    external: false,
-    port: server.port,
-    client,
-    names,
-    eventsQueueUrl,
-    eventsDlqUrl,
-    pollQueueUrl,
-    pollDlqUrl,
-    commandsQueueUrl,
-    commandsDlqUrl,
-    async stop() {
-      client.destroy();
-      await server.stop();
-    },
-  };
+  const names = queueNames(options.prefix ?? "pincode-bridge");
+  try {
+    // The same path as for an outside endpoint: the topology is created through the SQS API (one code path).
+    const { urls } = await createTopology(client, names, options);
+    return {
+      endpoint,
+      external: false,
+      port: server.port,
+      client,
+      names,
+      ...urls,
+      async stop() {
+        client.destroy();
+        await server.stop();
+      },
+    };
+  } catch (error) {
+    client.destroy();
+    await server.stop();
+    throw error;
+  }
 }
 
 function queueNames(prefix: string): Record<keyof QueueTopology, string> {
@@ -196,14 +180,19 @@ function queueNames(prefix: string): Record<keyof QueueTopology, string> {
   };
 }
 
-/** The same topology on an SQS endpoint that is already running, created through the SQS API itself. */
-async function attachQueues(endpoint: string, options: { prefix?: string } & QueueSettings): Promise<LocalQueues> {
-  const client = createSqsClient({ endpoint });
-  const prefix = options.prefix ?? `pincode-bridge-${uniqueSuffix()}`;
-  const names = queueNames(prefix);
-  const visibility = String(options.visibilityTimeoutSeconds ?? 30);
-  const maxReceiveCount = String(options.maxReceiveCount ?? 5);
-  const created: string[] = [];
+/**
+ * The data stack's queues through the SQS API (on the embedded fauxqs and on any outside endpoint alike): each work
+ * queue with its DLQ and redrive policy, the commands pair FIFO. `created` lists every queue URL made, in order, even
+ * when a later step failed.
+ */
+async function createTopology(
+  client: SQSClient,
+  names: Record<keyof QueueTopology, string>,
+  settings: QueueSettings,
+  created: string[] = [],
+): Promise<{ urls: QueueTopology; created: string[] }> {
+  const visibility = String(settings.visibilityTimeoutSeconds ?? 30);
+  const maxReceiveCount = String(settings.maxReceiveCount ?? 5);
   const create = async (name: string, attributes: Record<string, string>) => {
     const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
     created.push(QueueUrl!);
@@ -222,10 +211,22 @@ async function attachQueues(endpoint: string, options: { prefix?: string } & Que
     });
     return [queueUrl, dlqUrl] as const;
   };
+  const [eventsQueueUrl, eventsDlqUrl] = await withDlq(names.eventsQueueUrl, names.eventsDlqUrl, false);
+  const [pollQueueUrl, pollDlqUrl] = await withDlq(names.pollQueueUrl, names.pollDlqUrl, false);
+  const [commandsQueueUrl, commandsDlqUrl] = await withDlq(names.commandsQueueUrl, names.commandsDlqUrl, true);
+  return {
+    urls: { eventsQueueUrl, eventsDlqUrl, pollQueueUrl, pollDlqUrl, commandsQueueUrl, commandsDlqUrl },
+    created,
+  };
+}
+
+/** The same topology on an SQS endpoint that is already running; a caller naming no prefix gets queues of its own. */
+async function attachQueues(endpoint: string, options: { prefix?: string } & QueueSettings): Promise<LocalQueues> {
+  const client = createSqsClient({ endpoint });
+  const names = queueNames(options.prefix ?? `pincode-bridge-${uniqueSuffix()}`);
+  const created: string[] = [];
   try {
-    const [eventsQueueUrl, eventsDlqUrl] = await withDlq(names.eventsQueueUrl, names.eventsDlqUrl, false);
-    const [pollQueueUrl, pollDlqUrl] = await withDlq(names.pollQueueUrl, names.pollDlqUrl, false);
-    const [commandsQueueUrl, commandsDlqUrl] = await withDlq(names.commandsQueueUrl, names.commandsDlqUrl, true);
+    const { urls } = await createTopology(client, names, options, created);
     const url = new URL(endpoint);
     return {
       endpoint,
@@ -233,12 +234,7 @@ async function attachQueues(endpoint: string, options: { prefix?: string } & Que
       port: Number(url.port || (url.protocol === "https:" ? 443 : 80)),
       client,
       names,
-      eventsQueueUrl,
-      eventsDlqUrl,
-      pollQueueUrl,
-      pollDlqUrl,
-      commandsQueueUrl,
-      commandsDlqUrl,
+      ...urls,
       async stop() {
         // Queues made for this caller alone go with it; named ones (local mode's) are kept.
         if (!options.prefix) {

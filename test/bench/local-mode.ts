@@ -1,22 +1,34 @@
 /**
- * Poller and end-to-end figures, measured in local mode (the whole pipeline in one process: sandbox, callback front
- * door over HTTP, fauxqs, dynalite, the processor and poller driven as Lambda's event sources drive them).
+ * Poller and end-to-end figures, measured in local mode (the sandbox, callback front door over HTTP, fauxqs,
+ * dynalite, the processor and poller driven as Lambda's event sources drive them).
  *
  *  - poller: Pincode calls per changed order after one poll cycle, with callbacks healthy and with every callback
  *    dropped, beside the minimum: the poll pages alone, and the poll pages plus one Status Check per order;
- *  - end to end: N sandbox orders created as fast as the sandbox takes them (a sale burst), creation -> stored view
- *    (the processor's domain event after the write) p50/p99, and the total time until the last one is stored.
+ *  - end to end: N sandbox orders created at a steady rate, creation -> stored view (the processor's domain event
+ *    after the write) p50/p99, and the total time until the last one is stored. By default dynalite, fauxqs and the
+ *    sandbox run in child processes of their own (bin/local/external-processes.ts), so the pipeline is not confined
+ *    to one core; `in-process` keeps everything in this process, for comparison.
  */
+import { readFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { loadLocalConfig } from "../../bin/local/config.ts";
+import { type ExternalProcesses, startExternalProcesses } from "../../bin/local/external-processes.ts";
 import { type LocalPipeline, startLocalPipeline } from "../../bin/local/pipeline.ts";
 import { DEFAULT_POLL_SETTINGS } from "../../functions/poller/poll-store.ts";
+import { inProcessSandboxControl, type SandboxControl } from "../../sandbox/control.ts";
 import { PATHS } from "../../sandbox/sandbox.ts";
 import { percentile, type Row } from "./support.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function startPipeline(onStored?: (orderId: string) => void): Promise<LocalPipeline> {
+/** in-process: the whole pipeline in this process; children: dynalite, fauxqs and the sandbox in their own. */
+export type EndToEndMode = "children" | "in-process";
+
+async function startPipeline(
+  onStored?: (orderId: string) => void,
+  extraEnv: Record<string, string> = {},
+): Promise<LocalPipeline> {
   const config = loadLocalConfig(
     {
       PORT: "0",
@@ -34,6 +46,7 @@ async function startPipeline(onStored?: (orderId: string) => void): Promise<Loca
       ...(process.env.LOCAL_PROCESSOR_CONCURRENCY
         ? { LOCAL_PROCESSOR_CONCURRENCY: process.env.LOCAL_PROCESSOR_CONCURRENCY }
         : {}),
+      ...extraEnv,
     },
     ["--in-memory"],
   );
@@ -181,10 +194,26 @@ export async function benchPoller(
   return { rows, scenarios, gaps };
 }
 
-export interface EndToEnd {
+export interface EndToEndOptions {
   orders: number;
   /** Orders created per second (a steady sale; 0: all at once). */
+  ratePerSecond?: number;
+  mode?: EndToEndMode;
+  /**
+   * The Pincode budget, calls per second: the bridge's PINCODE_RATE_LIMIT_PER_S, and the sandbox enforces it. The
+   * same in both modes (a sandbox in a child process is an outside Pincode to local mode, which needs one set).
+   */
+  budgetPerSecond?: number;
+}
+
+export interface EndToEnd {
+  orders: number;
+  mode: EndToEndMode;
+  /** Orders created per second (a steady sale; 0: all at once). */
   ratePerSecond: number;
+  /** What the sandbox achieved: orders / seconds from the first creation to the last. */
+  createdPerSecond: number;
+  budgetPerSecond: number;
   p50Ms: number;
   p99Ms: number;
   totalMs: number;
@@ -193,79 +222,177 @@ export interface EndToEnd {
   callbacks: { acked: number; failed: number; retried: number };
   /** Orders stored by the deadline (all of them unless the run says otherwise). */
   stored: number;
+  /** The machine's 1-minute load average, sampled every 15 s during the run. */
+  load: { min: number; max: number; mean: number; samples: number };
+  /** CPU seconds each process used from the first creation to the end (children from /proc; Linux only). */
+  cpuSeconds: Record<string, number>;
+}
+
+/** utime + stime of a process, in seconds (Linux /proc; undefined elsewhere or when it is gone). */
+function cpuSecondsOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // fields[11] / [12] are utime / stime (fields 14 and 15 of proc(5)), in clock ticks (100 per second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
 }
 
 export async function benchEndToEnd(
-  orders: number,
+  options: EndToEndOptions,
   log: (line: string) => void,
-  ratePerSecond = 100,
 ): Promise<{ rows: Row[]; e2e: EndToEnd }> {
-  const created = new Map<string, number>();
+  const { orders, ratePerSecond = 100, mode = "children", budgetPerSecond = 50 } = options;
+  // Every order's first stored event (epoch ms, the clock the sandbox stamps creation with); the sandbox is fresh, so
+  // every order is the sale's (the creation times, read at the end, are matched by id).
   const stored = new Map<string, number>();
-  const pipeline = await startPipeline((orderId) => {
-    if (!stored.has(orderId) && created.has(orderId)) stored.set(orderId, performance.now());
-  });
+  const onStored = (orderId: string) => {
+    if (!stored.has(orderId)) stored.set(orderId, Date.now());
+  };
+  const budget = String(budgetPerSecond);
+  let external: ExternalProcesses | undefined;
+  let pipeline: LocalPipeline | undefined;
+  let failedLines = 0;
   try {
-    const sandbox = pipeline.sandbox;
-    if (!sandbox) throw new Error("local mode runs without its sandbox");
-    const callbacks = () => sandbox.stats().callbacks;
+    let control: SandboxControl;
+    if (mode === "children") {
+      external = await startExternalProcesses({
+        sandbox: { SANDBOX_SEED: "1111", SANDBOX_STORES: "S01", SANDBOX_RATE_LIMIT_PER_S: budget },
+        // The sandbox reports each callback it gives up on; a few are enough to see why.
+        log: (line) => {
+          if (++failedLines <= 5) log(`  ${line}`);
+        },
+      });
+      pipeline = await startPipeline(onStored, { ...external.env, PINCODE_RATE_LIMIT_PER_S: budget });
+      control = external.sandbox;
+      await control.registerCallback({
+        url: pipeline.callbackUrl,
+        tokenUrl: pipeline.tokenUrl,
+        ...pipeline.callbackClient,
+      });
+    } else {
+      pipeline = await startPipeline(onStored, { PINCODE_RATE_LIMIT_PER_S: budget });
+      if (!pipeline.sandbox) throw new Error("local mode runs without its sandbox");
+      control = inProcessSandboxControl(pipeline.sandbox);
+    }
+    const running = pipeline;
+    const pids: Record<string, number> = { parent: process.pid, ...(external?.pids ?? {}) };
+    log(
+      `mode ${mode}: ${Object.entries(pids)
+        .map(([name, pid]) => `${name} pid ${pid}`)
+        .join(
+          ", ",
+        )}; Pincode budget ${budget}/s, LOCAL_PROCESSOR_CONCURRENCY ${process.env.LOCAL_PROCESSOR_CONCURRENCY ?? "default"}`,
+    );
+    const loads: number[] = [];
+    const sampleLoad = () => loads.push(loadavg()[0] ?? 0);
     const progress = setInterval(() => {
-      const c = callbacks();
-      log(
-        `  … ${created.size} created, ${stored.size} stored; callbacks acked ${c.acked}, retried ${c.retried}, failed ${c.failed}`,
+      sampleLoad();
+      control.stats().then(
+        ({ callbacks: c }) =>
+          log(
+            `  … ${createdSoFar} created, ${stored.size} stored; callbacks acked ${c.acked}, retried ${c.retried}, ` +
+              `failed ${c.failed}; load ${loads.at(-1)?.toFixed(1)}`,
+          ),
+        () => {},
       );
     }, 15_000);
-    const start = performance.now();
+    sampleLoad();
+    let createdSoFar = 0;
+    const cpuBefore = process.cpuUsage();
+    const childCpuBefore = Object.fromEntries(
+      Object.entries(external?.pids ?? {}).map(([name, pid]) => [name, cpuSecondsOf(pid) ?? 0]),
+    );
     try {
-      // A steady sale at `ratePerSecond` (in slices of a tenth of a second), or everything at once when 0.
-      const slice = ratePerSecond > 0 ? Math.max(1, Math.round(ratePerSecond / 10)) : 100;
-      for (let i = 0; i < orders; i++) {
-        const order = sandbox.createOrder({ storeId: "S01" });
-        created.set(String(order.id), performance.now());
-        if (i % slice === slice - 1) {
-          const due = start + ((i + 1) / (ratePerSecond || Number.POSITIVE_INFINITY)) * 1000;
-          await sleep(Math.max(0, due - performance.now()));
-        }
+      // A steady sale at `ratePerSecond`, created by the sandbox itself (sandbox/sale.ts) so that making the load
+      // does not compete with the pipeline for this process; 0: all at once.
+      await control.startSale({ storeId: "S01", count: orders, perSecond: ratePerSecond });
+      let sale = await control.saleStatus();
+      while (sale.running) {
+        createdSoFar = sale.created;
+        await sleep(1_000);
+        sale = await control.saleStatus();
       }
+      if (sale.error) throw new Error(`the sandbox's sale stopped after ${sale.created} orders: ${sale.error}`);
+      const created = new Map(((await control.saleStatus(true)).orders ?? []).map((o) => [o.id, o.createdAt]));
+      createdSoFar = created.size;
+      const start = Math.min(...created.values());
+      const lastCreated = Math.max(...created.values());
+      const createdPerSecond = orders / Math.max(0.001, (lastCreated - start) / 1000);
+      log(
+        `  ${orders} orders created in ${((lastCreated - start) / 1000).toFixed(1)} s (${createdPerSecond.toFixed(0)}/s)`,
+      );
+      const storedCount = () => {
+        let n = 0;
+        for (const id of created.keys()) if (stored.has(id)) n++;
+        return n;
+      };
       const deadline = Date.now() + Math.max(120_000, orders * 250);
       let recoveredByPoll = 0;
-      while (stored.size < orders && Date.now() < deadline) {
+      while (storedCount() < orders && Date.now() < deadline) {
         await sleep(500);
-        if (stored.size < orders && (await idleWithin(sandbox, 0)) && (await queuesIdleWithin(pipeline))) {
+        if (storedCount() < orders && (await control.isIdle()) && (await queuesIdleWithin(running))) {
           // Every callback delivered or given up, nothing queued: what is missing waits for the poller, as in
           // production (DESIGN.md: the poller reconciles lost callbacks).
-          const before = stored.size;
+          const before = storedCount();
+          if (before === orders) break;
           log(`  ${orders - before} orders not stored after every callback ended: one poll cycle`);
-          await pipeline.pollNow();
-          await queuesIdle(pipeline, 600_000);
-          recoveredByPoll += stored.size - before;
+          await running.pollNow();
+          await queuesIdle(running, 600_000);
+          recoveredByPoll += storedCount() - before;
         }
       }
+      sampleLoad();
+      const cpu = process.cpuUsage(cpuBefore);
+      const cpuSeconds: Record<string, number> = { parent: (cpu.user + cpu.system) / 1e6 };
+      for (const [name, pid] of Object.entries(external?.pids ?? {})) {
+        const now = cpuSecondsOf(pid);
+        if (now !== undefined) cpuSeconds[name] = now - (childCpuBefore[name] ?? 0);
+      }
       // Not all stored by the deadline: the figures are over the stored ones, and the row says so (never silently).
-      const complete = stored.size === orders;
-      const totalMs = Math.max(...stored.values()) - start;
+      const storedOrders = storedCount();
+      const complete = storedOrders === orders;
       const latencies = [...created]
         .filter(([id]) => stored.has(id))
         .map(([id, at]) => (stored.get(id) as number) - at);
-      const c = callbacks();
+      const totalMs =
+        Math.max(...[...created.keys()].filter((id) => stored.has(id)).map((id) => stored.get(id) as number)) - start;
+      const c = (await control.stats()).callbacks;
       const e2e: EndToEnd = {
         orders,
+        mode,
         ratePerSecond,
+        createdPerSecond,
+        budgetPerSecond,
         p50Ms: percentile(latencies, 50),
         p99Ms: percentile(latencies, 99),
         totalMs,
         recoveredByPoll,
         callbacks: { acked: c.acked, failed: c.failed, retried: c.retried },
-        stored: stored.size,
+        stored: storedOrders,
+        load: {
+          min: Math.min(...loads),
+          max: Math.max(...loads),
+          mean: loads.reduce((a, b) => a + b, 0) / loads.length,
+          samples: loads.length,
+        },
+        cpuSeconds,
       };
+      const cpuText = Object.entries(cpuSeconds)
+        .map(([name, s]) => `${name} ${s.toFixed(0)} s`)
+        .join(", ");
       log(
-        `end to end: ${orders} orders at ${ratePerSecond || "unpaced"}/s, creation -> stored p50 ${e2e.p50Ms.toFixed(0)} ms, ` +
-          `p99 ${e2e.p99Ms.toFixed(0)} ms, total ${(totalMs / 1000).toFixed(1)} s; ${recoveredByPoll} stored by a poll ` +
-          `(callbacks acked ${c.acked}, retried ${c.retried}, failed ${c.failed})`,
+        `end to end (${mode}): ${orders} orders at ${ratePerSecond || "unpaced"}/s (created at ${createdPerSecond.toFixed(0)}/s), ` +
+          `creation -> stored p50 ${e2e.p50Ms.toFixed(0)} ms, p99 ${e2e.p99Ms.toFixed(0)} ms, total ${(totalMs / 1000).toFixed(1)} s; ` +
+          `${storedOrders} stored, ${recoveredByPoll} by a poll (callbacks acked ${c.acked}, retried ${c.retried}, failed ${c.failed}); ` +
+          `load ${e2e.load.min.toFixed(1)}–${e2e.load.max.toFixed(1)} (mean ${e2e.load.mean.toFixed(1)}); CPU ${cpuText}`,
       );
       const n =
-        `n=${orders}, created at ${ratePerSecond > 0 ? `${ratePerSecond}/s` : "once"}` +
-        (complete ? "" : `; ONLY ${stored.size} STORED BY THE DEADLINE, figures over those`);
+        `n=${orders}, ${mode === "children" ? "emulators and sandbox in child processes" : "one process"}, ` +
+        `created at ${ratePerSecond > 0 ? `${ratePerSecond}/s` : "once"}` +
+        (complete ? "" : `; ONLY ${storedOrders} STORED BY THE DEADLINE, figures over those`);
       const rows: Row[] = [
         { section: "end to end", figure: `creation -> stored view p50 (${n})`, value: e2e.p50Ms, unit: "ms" },
         { section: "end to end", figure: `creation -> stored view p99 (${n})`, value: e2e.p99Ms, unit: "ms" },
@@ -274,7 +401,9 @@ export async function benchEndToEnd(
           figure: `total, first creation -> last stored (${n})`,
           value: totalMs / 1000,
           unit: "s",
-          note: `${((orders / totalMs) * 1000).toFixed(0)} orders/s; ${recoveredByPoll} stored by a poll`,
+          note:
+            `${((storedOrders / totalMs) * 1000).toFixed(0)} orders/s; ${recoveredByPoll} stored by a poll; ` +
+            `load ${e2e.load.min.toFixed(1)}–${e2e.load.max.toFixed(1)}`,
         },
       ];
       return { rows, e2e };
@@ -282,13 +411,9 @@ export async function benchEndToEnd(
       clearInterval(progress);
     }
   } finally {
-    await pipeline.stop();
+    await pipeline?.stop();
+    await external?.stop();
   }
-}
-
-/** Whether the sandbox has no callback queued, in flight, retrying or held, within `ms`. */
-async function idleWithin(sandbox: { callbacksIdle(): Promise<void> }, ms: number): Promise<boolean> {
-  return Promise.race([sandbox.callbacksIdle().then(() => true), sleep(ms).then(() => false)]);
 }
 
 async function queuesIdleWithin(pipeline: LocalPipeline): Promise<boolean> {

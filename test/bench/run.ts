@@ -128,7 +128,17 @@ if (want("poller")) {
 if (want("e2e")) {
   section("e2e");
   await guarded("end to end", async () => {
-    const r = await benchEndToEnd(e2eOrders, log, Number(option("e2e-rate") ?? process.env.BENCH_E2E_RATE ?? 100));
+    const mode = option("e2e-mode") ?? process.env.BENCH_E2E_MODE ?? "children";
+    if (mode !== "children" && mode !== "in-process") throw new Error("--e2e-mode must be children or in-process");
+    const r = await benchEndToEnd(
+      {
+        orders: e2eOrders,
+        ratePerSecond: Number(option("e2e-rate") ?? process.env.BENCH_E2E_RATE ?? 100),
+        mode,
+        budgetPerSecond: Number(option("e2e-budget") ?? process.env.BENCH_E2E_BUDGET ?? 50),
+      },
+      log,
+    );
     rows.push(...r.rows);
     raw.endToEnd = r.e2e;
     if (r.e2e.stored < r.e2e.orders)

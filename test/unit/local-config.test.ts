@@ -90,3 +90,17 @@ describe("describeStartError", () => {
     expect(describeStartError(new Error("disk full"), config)).toBe("local mode failed to start: disk full");
   });
 });
+
+describe("AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_SQS (emulators elsewhere, e.g. in child processes)", () => {
+  it("reads them as URLs, blank as unset, and names the variable when one is not a URL", () => {
+    const config = loadLocalConfig(
+      { AWS_ENDPOINT_URL_DYNAMODB: " http://127.0.0.1:41000 ", AWS_ENDPOINT_URL_SQS: "" },
+      [],
+    );
+    expect(config.AWS_ENDPOINT_URL_DYNAMODB).toBe("http://127.0.0.1:41000");
+    expect(config.AWS_ENDPOINT_URL_SQS).toBeUndefined();
+    expect(failure({ AWS_ENDPOINT_URL_SQS: "localhost 9324" })).toMatch(
+      /^invalid local-mode configuration: AWS_ENDPOINT_URL_SQS: /,
+    );
+  });
+});
