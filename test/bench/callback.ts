@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { buildApiGatewayEvent } from "../../bin/local/api-gateway-event.ts";
 import { startLocalQueues } from "../../bin/local/emulators.ts";
-import { createLogger, createMetrics } from "../../functions/adapters/observability.ts";
+import { createEmfMetrics } from "../../functions/adapters/emf-writer.ts";
+import { createLogger } from "../../functions/adapters/observability.ts";
 import { createQueuePublisher, toMessageBody } from "../../functions/adapters/queue-publisher.ts";
 import { createCallbackHandler } from "../../functions/callback/create-handler.ts";
 import { createCallbackAuthHandler } from "../../functions/callback-auth/create-handler.ts";
@@ -57,7 +58,7 @@ export async function benchCallback(
       publisher: createQueuePublisher(queues.client),
       eventsQueueUrl: queues.eventsQueueUrl,
       logger,
-      metrics: createMetrics("bench-callback"),
+      metrics: createEmfMetrics("bench-callback"),
     });
     const { accessToken } = await issueCallbackToken(keys, { clientId: keys.clientId });
     const bodies = Array.from({ length: 200 }, (_, i) => orderViewBody(i));
@@ -113,7 +114,7 @@ export async function benchCallback(
       authMode: "oauth",
       loadAuthSecret: async () => ({ ...keys, clientSecret: "bench-client-secret-0123456789" }),
       logger: tokenLogger,
-      metrics: createMetrics("bench-token"),
+      metrics: createEmfMetrics("bench-token"),
     });
     const grant = buildApiGatewayEvent({
       path: "/pincode/oauth/token",
