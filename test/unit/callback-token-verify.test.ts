@@ -120,6 +120,8 @@ const headerArb = fc.oneof(
       { alg: "HS256", crit: ["b64"] },
       { alg: "HS256", crit: ["b64"], b64: "false" },
       { alg: "HS256", crit: ["exp"], exp: 1 },
+      { alg: "HS256", crit: ["exp"], exp: 1, b64: true },
+      { alg: "HS256", crit: ["b64", "zip"], b64: true, zip: "DEF" },
       { alg: "HS256", crit: [] },
       { alg: "HS256", crit: "b64", b64: true },
       { alg: "HS256", crit: [""] },
