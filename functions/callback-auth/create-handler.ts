@@ -6,9 +6,8 @@
  * `{access_token, token_type, expires_in, scope}` with `Cache-Control: no-store` (§5.1), errors per §5.2.
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
-import type { Metrics } from "@aws-lambda-powertools/metrics";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
-import { MetricUnit } from "#adapters/observability.ts";
+import type { MetricsSink } from "#adapters/emf-writer.ts";
 import type { CallbackAuthSecret } from "#adapters/secrets.ts";
 import {
   CALLBACK_SCOPE,
@@ -29,7 +28,8 @@ export interface CallbackAuthDeps {
   /** The callback auth secret (on AWS: Secrets Manager, cached per container). Called on every request. */
   loadAuthSecret: () => Promise<Pick<CallbackAuthSecret, "clientId" | "clientSecret" | "signingKey">>;
   logger: Logger;
-  metrics: Metrics;
+  /** EMF metrics: `EmfMetrics` on AWS (functions/adapters/emf-writer.ts); Powertools' `Metrics` has the same shape. */
+  metrics: MetricsSink;
   now?: () => number;
   tokenTtlSeconds?: number;
 }
@@ -47,7 +47,7 @@ export function createCallbackAuthHandler(deps: CallbackAuthDeps): CallbackAuthH
   const count = (name: string, dimension?: [string, string]) => {
     const single = metrics.singleMetric();
     if (dimension) single.addDimension(dimension[0], dimension[1]);
-    single.addMetric(name, MetricUnit.Count, 1);
+    single.addMetric(name, "Count", 1);
   };
 
   const oauthError = (error: OAuthError, log: Record<string, unknown>): APIGatewayProxyResult => {

@@ -18,8 +18,8 @@
  * holds one AWS SDK client (SQS) and no schema library (issue 11; `npm run bench` measures it).
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
-import type { Metrics } from "@aws-lambda-powertools/metrics";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import type { MetricsSink } from "#adapters/emf-writer.ts";
 import type { QueuePublisher } from "#adapters/queue-publisher.ts";
 import {
   type AuthResult,
@@ -50,7 +50,8 @@ export interface CallbackDeps {
   publisher: Pick<QueuePublisher, "send">;
   eventsQueueUrl: string;
   logger: Logger;
-  metrics: Metrics;
+  /** EMF metrics: `EmfMetrics` on AWS (functions/adapters/emf-writer.ts); Powertools' `Metrics` has the same shape. */
+  metrics: MetricsSink;
   now?: () => number;
   maxBodyBytes?: number;
 }

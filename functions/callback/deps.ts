@@ -5,7 +5,8 @@
  * Secrets Manager nor the DynamoDB client (issue 11).
  */
 import { createSqsClient } from "#adapters/aws-clients.ts";
-import { createLogger, createMetrics } from "#adapters/observability.ts";
+import { createEmfMetrics, type EmfMetrics } from "#adapters/emf-writer.ts";
+import { createLogger } from "#adapters/observability.ts";
 import { createQueuePublisher } from "#adapters/queue-publisher.ts";
 import { cachedOnSuccess, getSecretStringFromExtension } from "#adapters/secrets-extension.ts";
 import { parseCallbackAuthKeys } from "#core/callback-auth.ts";
@@ -14,7 +15,7 @@ import type { CallbackEnv } from "./env.ts";
 
 export const SERVICE_NAME = "pincode-bridge-callback";
 
-export function buildCallbackDeps(env: CallbackEnv): CallbackDeps {
+export function buildCallbackDeps(env: CallbackEnv): CallbackDeps & { metrics: EmfMetrics } {
   const secretId = env.CALLBACK_AUTH_SECRET_ARN;
   return {
     authMode: env.CALLBACK_AUTH_MODE,
@@ -25,6 +26,6 @@ export function buildCallbackDeps(env: CallbackEnv): CallbackDeps {
     publisher: createQueuePublisher(createSqsClient()),
     eventsQueueUrl: env.EVENTS_QUEUE_URL,
     logger: createLogger(SERVICE_NAME),
-    metrics: createMetrics(SERVICE_NAME),
+    metrics: createEmfMetrics(SERVICE_NAME),
   };
 }

@@ -2,8 +2,8 @@
  * The callback function's EMF metrics. Each count carries its own dimension (kind or reason), so it is emitted as
  * a single metric rather than added to the invocation's shared dimension set.
  */
-import type { Metrics } from "@aws-lambda-powertools/metrics";
-import { MetricUnit } from "#adapters/observability.ts";
+
+import type { MetricsSink } from "#adapters/emf-writer.ts";
 import type { CallbackKindLabel } from "#core/callback-envelope.ts";
 
 export type RejectionReason =
@@ -22,11 +22,11 @@ export interface CallbackMetrics {
   rejected(reason: RejectionReason): void;
 }
 
-export function callbackMetrics(metrics: Metrics): CallbackMetrics {
+export function callbackMetrics(metrics: MetricsSink): CallbackMetrics {
   const count = (name: string, dimension: [string, string]) => {
     const single = metrics.singleMetric();
     single.addDimension(dimension[0], dimension[1]);
-    single.addMetric(name, MetricUnit.Count, 1);
+    single.addMetric(name, "Count", 1);
   };
   return {
     accepted: (kind) => count("CallbacksAccepted", ["kind", kind]),

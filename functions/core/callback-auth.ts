@@ -8,8 +8,8 @@
  *
  * Pure: no AWS, no I/O. The secret is passed in.
  */
-import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
-import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
+import { createHash, createHmac, randomUUID, timingSafeEqual } from "node:crypto";
+import { SignJWT } from "jose";
 
 export const CALLBACK_AUTH_MODES = ["oauth", "static", "oauth+static"] as const;
 export type CallbackAuthMode = (typeof CALLBACK_AUTH_MODES)[number];
@@ -78,35 +78,126 @@ export type TokenRejection =
 
 export type TokenCheck = { ok: true; subject: string; jti?: string } | { ok: false; rejection: TokenRejection };
 
+/**
+ * Checks a callback token: HS256 over our signing key, issuer, audience, `exp`/`iat`/`sub` present, not expired (30 s
+ * tolerance), not before its `nbf`, our client as subject, the callbacks scope.
+ *
+ * Written out with node:crypto (issue 11) rather than jose's `jwtVerify`, which imports the key and verifies through
+ * WebCrypto on every call (most of the callback's own CPU per request) and weighs 15 KiB in the bundle. Every check
+ * and its order is jose 6's, so each token gets the rejection it got before (a signature is checked before the
+ * claims are read; a missing `iss` is `wrong_issuer`, a missing `aud` `wrong_audience`; a `crit` header naming
+ * anything but `b64`, or `b64: false`, is `malformed`): test/unit/callback-token-verify.test.ts holds the two equal
+ * with fast-check over valid, re-signed, damaged and hand-built tokens.
+ */
 export async function verifyCallbackToken(
   keys: Pick<CallbackAuthKeys, "signingKey" | "clientId">,
   token: string,
   nowMs = Date.now(),
 ): Promise<TokenCheck> {
-  if (token.split(".").length !== 3) return { ok: false, rejection: "not_a_jwt" };
+  return checkCallbackToken(keys, token, nowMs);
+}
+
+const MALFORMED: TokenCheck = { ok: false, rejection: "malformed" };
+const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
+
+/** jose's base64url decoding where `Uint8Array.fromBase64` is missing (Node 20 and 22): atob's forgiving decode. */
+function base64urlBytes(text: string): Buffer | undefined {
+  if (text.includes("+") || text.includes("/")) return undefined;
   try {
-    const { payload } = await jwtVerify(token, keyBytes(keys.signingKey), {
-      algorithms: [TOKEN_ALGORITHM],
-      issuer: TOKEN_ISSUER,
-      audience: TOKEN_AUDIENCE,
-      clockTolerance: CLOCK_TOLERANCE_SECONDS,
-      currentDate: new Date(nowMs),
-      requiredClaims: ["exp", "iat", "sub"],
-    });
-    if (payload.sub !== keys.clientId) return { ok: false, rejection: "wrong_subject" };
-    const scopes = typeof payload.scope === "string" ? payload.scope.split(" ") : [];
-    if (!scopes.includes(CALLBACK_SCOPE)) return { ok: false, rejection: "wrong_scope" };
-    return { ok: true, subject: payload.sub, ...(payload.jti ? { jti: payload.jti } : {}) };
-  } catch (error) {
-    if (error instanceof joseErrors.JWTExpired) return { ok: false, rejection: "expired" };
-    if (error instanceof joseErrors.JWTClaimValidationFailed) {
-      if (error.claim === "aud") return { ok: false, rejection: "wrong_audience" };
-      if (error.claim === "iss") return { ok: false, rejection: "wrong_issuer" };
-      return { ok: false, rejection: "malformed" };
-    }
-    if (error instanceof joseErrors.JWSSignatureVerificationFailed) return { ok: false, rejection: "bad_signature" };
-    return { ok: false, rejection: "malformed" };
+    return Buffer.from(atob(text.replace(/-/g, "+").replace(/_/g, "/")), "latin1");
+  } catch {
+    return undefined;
   }
+}
+
+/** A JSON object (not an array or null) read from strict UTF-8 base64url, as jose reads headers and claims. */
+function jsonObjectOf(bytes: Buffer): Record<string, unknown> | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(STRICT_UTF8.decode(bytes));
+  } catch {
+    return undefined;
+  }
+  return typeof value === "object" && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
+}
+
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+function checkCallbackToken(
+  keys: Pick<CallbackAuthKeys, "signingKey" | "clientId">,
+  token: string,
+  nowMs: number,
+): TokenCheck {
+  const parts = token.split(".");
+  if (parts.length !== 3) return { ok: false, rejection: "not_a_jwt" };
+  const [encodedHeader, encodedPayload, encodedSignature] = parts as [string, string, string];
+
+  // The protected header: a JSON object; `crit` may name only `b64`, which must then be a boolean; alg HS256.
+  const headerBytes = base64urlBytes(encodedHeader);
+  const header = headerBytes && jsonObjectOf(headerBytes);
+  if (!header) return MALFORMED;
+  let b64 = true;
+  if (header.crit !== undefined) {
+    const crit = header.crit;
+    if (!Array.isArray(crit) || crit.length === 0 || crit.some((p) => typeof p !== "string" || p.length === 0)) {
+      return MALFORMED;
+    }
+    for (const parameter of crit as string[]) {
+      if (parameter !== "b64" || !Object.hasOwn(header, parameter) || header[parameter] === undefined) {
+        return MALFORMED;
+      }
+    }
+    if (typeof header.b64 !== "boolean") return MALFORMED;
+    b64 = header.b64;
+  }
+  if (header.alg !== TOKEN_ALGORITHM) return MALFORMED;
+  if (!isAscii(encodedPayload)) return MALFORMED;
+  const signature = base64urlBytes(encodedSignature);
+  if (!signature || keys.signingKey === "") return MALFORMED;
+
+  // The signature, before anything in the payload is read.
+  const expected = createHmac("sha256", keys.signingKey).update(`${encodedHeader}.${encodedPayload}`).digest();
+  if (signature.length !== expected.length || !timingSafeEqual(signature, expected)) {
+    return { ok: false, rejection: "bad_signature" };
+  }
+  if (!b64) return MALFORMED; // JWTs must not use an unencoded payload
+  const payloadBytes = base64urlBytes(encodedPayload);
+  const claims = payloadBytes && jsonObjectOf(payloadBytes);
+  if (!claims) return MALFORMED;
+
+  // Presence (in jose's order), then issuer and audience, then the times.
+  for (const claim of ["iss", "aud", "sub", "iat", "exp"] as const) {
+    if (!Object.hasOwn(claims, claim)) return claimRejection(claim);
+  }
+  if (claims.iss !== TOKEN_ISSUER) return { ok: false, rejection: "wrong_issuer" };
+  const aud = claims.aud;
+  if (!(typeof aud === "string" ? aud === TOKEN_AUDIENCE : Array.isArray(aud) && aud.includes(TOKEN_AUDIENCE))) {
+    return { ok: false, rejection: "wrong_audience" };
+  }
+  const now = Math.floor(new Date(nowMs).getTime() / 1000);
+  if (!Number.isFinite(now)) return MALFORMED;
+  if (typeof claims.iat !== "number") return MALFORMED;
+  if (claims.nbf !== undefined && (typeof claims.nbf !== "number" || claims.nbf > now + CLOCK_TOLERANCE_SECONDS)) {
+    return MALFORMED;
+  }
+  if (typeof claims.exp !== "number") return MALFORMED;
+  if (claims.exp <= now - CLOCK_TOLERANCE_SECONDS) return { ok: false, rejection: "expired" };
+
+  if (claims.sub !== keys.clientId) return { ok: false, rejection: "wrong_subject" };
+  const scopes = typeof claims.scope === "string" ? claims.scope.split(" ") : [];
+  if (!scopes.includes(CALLBACK_SCOPE)) return { ok: false, rejection: "wrong_scope" };
+  return { ok: true, subject: claims.sub, ...(claims.jti ? { jti: claims.jti as string } : {}) };
+}
+
+function claimRejection(claim: string): TokenCheck {
+  if (claim === "aud") return { ok: false, rejection: "wrong_audience" };
+  if (claim === "iss") return { ok: false, rejection: "wrong_issuer" };
+  return MALFORMED;
 }
 
 /** The two schemes Pincode may use: A17 says the header format is unspecified; its own APIs use `O-Bearer`. */

@@ -246,6 +246,27 @@ function finish(a: number, b: number, n: number): number {
   return h1 >>> 0;
 }
 
+/**
+ * Object keys repeat across snapshots (the schema's few dozen names), so their two lanes are remembered: the same
+ * numbers `hashText(TAG.key, key)` gives, looked up instead of walked. Bounded, so unknown keys Pincode invents cannot
+ * grow it: once full, further keys are hashed every time, as before.
+ */
+const KEY_CACHE_SIZE = 1_024;
+const KEY_SLOTS = new Map<string, number>();
+const KEY_HASHES = new Uint32Array(KEY_CACHE_SIZE * 2);
+
+/** The key's index into KEY_HASHES (lane 1, lane 2), or -1 when the cache is full and the key is not in it. */
+function keySlot(key: string): number {
+  const slot = KEY_SLOTS.get(key);
+  if (slot !== undefined) return slot;
+  if (KEY_SLOTS.size >= KEY_CACHE_SIZE || key.length > 64) return -1;
+  const index = KEY_SLOTS.size * 2;
+  KEY_HASHES[index] = hashText(TAG.key, key);
+  KEY_HASHES[index + 1] = lane2;
+  KEY_SLOTS.set(key, index);
+  return index;
+}
+
 const NULL_HASH = finish(TAG.null, TAG.null, 0);
 const NULL_HASH_2 = lane2;
 
@@ -285,8 +306,9 @@ function hashValue(value: unknown): number {
         if (key === "__proto__" || member === undefined || typeof member === "function" || typeof member === "symbol") {
           continue;
         }
-        const k1 = hashText(TAG.key, key);
-        const k2 = lane2;
+        const slot = keySlot(key);
+        const k1 = slot < 0 ? hashText(TAG.key, key) : (KEY_HASHES[slot] as number);
+        const k2 = slot < 0 ? lane2 : (KEY_HASHES[slot + 1] as number);
         const v1 = hashValue(member);
         // A member is its key and value mixed together; members are summed, so their order does not count.
         const m1 = finish(k1 ^ Math.imul(v1, 0x01000193), k2 ^ Math.imul(lane2, 0x5bd1e995), TAG.object);
@@ -312,7 +334,9 @@ function unitCount(order: Order): number | undefined {
 }
 
 export function freshnessParts(order: Order, now: number = Date.now()): FreshnessParts {
-  return { ...evidenceParts(order, now), digest: contentDigest(order) };
+  const parts = evidenceParts(order, now) as FreshnessParts;
+  parts.digest = contentDigest(order);
+  return parts;
 }
 
 /** Everything in the key but its digest. */
@@ -333,23 +357,27 @@ export function evidenceParts(order: Order, now: number = Date.now()): Omit<Fres
   };
 }
 
-const pad = (value: number, width: number, max: number) =>
-  String(Math.min(Math.max(0, Math.trunc(value)), max)).padStart(width, "0");
+function pad(value: number, width: number, max: number): string {
+  const n = Math.min(Math.max(0, Math.trunc(value)), max);
+  // String() of a 13-digit time is slow (a double's shortest form); two small whole numbers print the same digits fast.
+  const text =
+    Number.isInteger(n) && n >= 1e7 ? `${Math.floor(n / 1e7)}${String(n % 1e7).padStart(7, "0")}` : String(n);
+  return text.padStart(width, "0");
+}
 
 export function encodeFreshness(parts: FreshnessParts): string {
-  return [
-    FRESHNESS_VERSION,
-    parts.terminal ? "1" : "0",
-    String(Math.min(Math.max(0, parts.stateRank), 9)),
-    pad(parts.actualCount, COUNT_WIDTH, MAX_COUNT),
-    pad(parts.latestActualAt, TIME_WIDTH, MAX_TIME),
-    pad(parts.actionCount, COUNT_WIDTH, MAX_COUNT),
-    pad(parts.latestActionAt, TIME_WIDTH, MAX_TIME),
-    pad(parts.updatedAt, TIME_WIDTH, MAX_TIME),
-    pad(parts.unitsCut, UNITS_WIDTH, MAX_UNITS),
-    parts.invoiced ? "1" : "0",
-    parts.digest.padEnd(DIGEST_WIDTH, "0").slice(0, DIGEST_WIDTH),
-  ].join("|");
+  // One template rather than an array joined: the same text, a little less work per snapshot.
+  return `${FRESHNESS_VERSION}|${parts.terminal ? "1" : "0"}|${String(Math.min(Math.max(0, parts.stateRank), 9))}|${pad(
+    parts.actualCount,
+    COUNT_WIDTH,
+    MAX_COUNT,
+  )}|${pad(parts.latestActualAt, TIME_WIDTH, MAX_TIME)}|${pad(parts.actionCount, COUNT_WIDTH, MAX_COUNT)}|${pad(
+    parts.latestActionAt,
+    TIME_WIDTH,
+    MAX_TIME,
+  )}|${pad(parts.updatedAt, TIME_WIDTH, MAX_TIME)}|${pad(parts.unitsCut, UNITS_WIDTH, MAX_UNITS)}|${
+    parts.invoiced ? "1" : "0"
+  }|${parts.digest.padEnd(DIGEST_WIDTH, "0").slice(0, DIGEST_WIDTH)}`;
 }
 
 const T = `(\\d{${TIME_WIDTH}})`;

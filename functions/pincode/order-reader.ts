@@ -111,7 +111,15 @@ const openEnum =
   (known: readonly string[]): Leaf =>
   (path) => {
     const byUpper = new Map(known.map((value) => [value.toUpperCase(), value]));
-    return (v, odd) => (typeof v === "string" ? (byUpper.get(v.toUpperCase()) ?? v) : oddAt(odd, path, EXPECT.enum));
+    // Values already in their canonical form are answered without upper-casing (the common case); a value that two
+    // known spellings share when upper-cased is left to the map, as before.
+    const canonical = new Set(known.filter((value) => byUpper.get(value.toUpperCase()) === value));
+    return (v, odd) =>
+      typeof v === "string"
+        ? canonical.has(v)
+          ? v
+          : (byUpper.get(v.toUpperCase()) ?? v)
+        : oddAt(odd, path, EXPECT.enum);
   };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -136,8 +144,8 @@ const object =
       const out: Record<string, unknown> = {};
       for (let i = 0; i < count; i++) {
         const key = keys[i] as string;
-        if (!(key in v)) continue;
         const value = v[key];
+        if (value === undefined && !(key in v)) continue;
         if (value === null || value === undefined) {
           out[key] = undefined;
           continue;

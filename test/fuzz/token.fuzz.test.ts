@@ -9,7 +9,8 @@
 import type { APIGatewayProxyEvent } from "aws-lambda";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { createLogger, createMetrics } from "../../functions/adapters/observability.ts";
+import { createEmfMetrics } from "../../functions/adapters/emf-writer.ts";
+import { createLogger } from "../../functions/adapters/observability.ts";
 import {
   type CallbackAuthDeps,
   createCallbackAuthHandler,
@@ -45,7 +46,7 @@ function handler(overrides: Partial<CallbackAuthDeps> = {}) {
     authMode: "oauth+static",
     loadAuthSecret: async () => AUTH_SECRET,
     logger,
-    metrics: createMetrics("token-fuzz"),
+    metrics: createEmfMetrics("token-fuzz"),
     ...overrides,
   });
 }

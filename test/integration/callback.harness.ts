@@ -12,8 +12,9 @@ import { DeleteMessageCommand, type Message, ReceiveMessageCommand } from "@aws-
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { apiGatewayEventFromRequest, writeApiGatewayResult } from "../../bin/local/api-gateway-event.ts";
 import { type LocalDynamo, type LocalQueues, startLocalDynamo, startLocalQueues } from "../../bin/local/emulators.ts";
+import { createEmfMetrics } from "../../functions/adapters/emf-writer.ts";
 import { createRecordingEventPublisher } from "../../functions/adapters/event-publisher.ts";
-import { createLogger, createMetrics } from "../../functions/adapters/observability.ts";
+import { createLogger } from "../../functions/adapters/observability.ts";
 import { createQueuePublisher } from "../../functions/adapters/queue-publisher.ts";
 import { type CallbackDeps, createCallbackHandler } from "../../functions/callback/create-handler.ts";
 import { createCallbackAuthHandler } from "../../functions/callback-auth/create-handler.ts";
@@ -71,7 +72,7 @@ export async function startCallbackHarness(options: CallbackHarnessOptions = {})
       publisher: createQueuePublisher(queues.client),
       eventsQueueUrl: queues.eventsQueueUrl,
       logger,
-      metrics: createMetrics("callback-integration-test"),
+      metrics: createEmfMetrics("callback-integration-test"),
       ...overrides,
     });
 
@@ -197,6 +198,6 @@ export function tokenHandler(authMode: CallbackAuthMode = "oauth+static") {
     authMode,
     loadAuthSecret: async () => AUTH_SECRET,
     logger,
-    metrics: createMetrics("callback-auth-integration-test"),
+    metrics: createEmfMetrics("callback-auth-integration-test"),
   });
 }

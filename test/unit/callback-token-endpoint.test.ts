@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { createLogger, createMetrics } from "../../functions/adapters/observability.ts";
+import { createEmfMetrics } from "../../functions/adapters/emf-writer.ts";
+import { createLogger } from "../../functions/adapters/observability.ts";
 import { type CallbackAuthDeps, createCallbackAuthHandler } from "../../functions/callback-auth/create-handler.ts";
 import {
   authenticateCallback,
@@ -21,7 +22,7 @@ const handlerFor = (overrides: Partial<CallbackAuthDeps> & { mode?: CallbackAuth
     authMode: overrides.mode ?? "oauth",
     loadAuthSecret: async () => secret,
     logger: createLogger("callback-auth-test"),
-    metrics: createMetrics("callback-auth-test"),
+    metrics: createEmfMetrics("callback-auth-test"),
     now: () => NOW,
     ...overrides,
   });
