@@ -8,8 +8,9 @@ import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { createServer, type Server, type ServerResponse } from "node:http";
 import { join } from "node:path";
 import { CONSOLE_PATH, isConsolePath, loadConsoleAssets, serveConsole } from "../../console/assets.ts";
+import { createEmfMetrics } from "../../functions/adapters/emf-writer.ts";
 import { type BridgeEvent, createRecordingEventPublisher } from "../../functions/adapters/event-publisher.ts";
-import { createLogger, createMetrics } from "../../functions/adapters/observability.ts";
+import { createLogger } from "../../functions/adapters/observability.ts";
 import { createQueuePublisher } from "../../functions/adapters/queue-publisher.ts";
 import { rateBudgetOption } from "../../functions/adapters/rate-budget-store.ts";
 import { createStoreConfigReader } from "../../functions/adapters/store-config-reader.ts";
@@ -239,7 +240,7 @@ export async function startLocalPipeline(
       authMode: "oauth",
       loadAuthSecret: async () => authSecret,
       logger: createLogger("pincode-bridge-callback-auth"),
-      metrics: createMetrics("pincode-bridge-callback-auth"),
+      metrics: createEmfMetrics("pincode-bridge-callback-auth"),
     });
     const callback = createCallbackHandler({
       authMode: "oauth",
@@ -247,7 +248,7 @@ export async function startLocalPipeline(
       publisher: createQueuePublisher(queues.client),
       eventsQueueUrl: queues.eventsQueueUrl,
       logger: createLogger("pincode-bridge-callback"),
-      metrics: createMetrics("pincode-bridge-callback"),
+      metrics: createEmfMetrics("pincode-bridge-callback"),
     });
     // One budget for the whole local stack, paced through dynalite like the deployed one (docs/rate-budget.md).
     const rateBudget = rateBudgetOption(
