@@ -4,6 +4,7 @@ import {
   type AdaptiveSchedule,
   dueAtOf,
   firstPassPeriodMs,
+  intervalCeilingMs,
   maxTasksPerTick,
   nextPollInterval,
   selectDueStores,
@@ -160,9 +161,69 @@ describe("the due-store selection", () => {
     expect(selection.deferred).toBe(32);
   });
 
-  it("derives one tick's task cap from the budget: 20/s over 60 s at an 80% poll share is 544 quiet runs", () => {
-    expect(maxTasksPerTick(20, 60_000)).toBe(544);
+  it("derives one tick's task cap from the budget: 20/s paced at 90%, 85% for polls, over 60 s is 918 one-call runs", () => {
+    expect(maxTasksPerTick(20, 60_000)).toBe(918);
+    expect(maxTasksPerTick(20, 60_000, 0.8, 0.85)).toBe(816);
     expect(maxTasksPerTick(0.01, 60_000)).toBe(1);
+  });
+
+  it("derives the interval ceiling from the stores and the cap: 10,000 stores at 20/s within 654 s", () => {
+    const cap: AdaptiveSchedule = { ...S, minMs: 120_000, maxTasksPerRun: maxTasksPerTick(20, 60_000) };
+    expect(intervalCeilingMs(10_000, cap)).toBe(Math.ceil((10_000 * 60_000) / 918));
+    expect(intervalCeilingMs(10_000, cap)).toBeLessThanOrEqual(654_000);
+    // Few stores: never below the minimum interval.
+    expect(intervalCeilingMs(50, cap)).toBe(120_000);
+    // The target, (stores / budget) x 1.5 = 750 s, leaves 96 s for the settle (30 s), scheduling and the check.
+    expect(750_000 - intervalCeilingMs(10_000, cap)).toBeGreaterThan(90_000);
+  });
+
+  it("polls a store whose stored due time is beyond the ceiling at its last run + the ceiling", () => {
+    const cap: AdaptiveSchedule = { ...S, minMs: 60_000, maxMs: 3_600_000, maxTasksPerRun: 10 };
+    // 100 stores, 10 a tick: ceiling 10 ticks. Store X was last polled 9.5 ticks ago and is stored as due in an hour.
+    const others = ids.slice(0, 99).map((storeId) => ({ storeId, dueAt: NOW + 3_600_000, lastPolledAt: NOW }));
+    const x = { storeId: "X", dueAt: NOW + 3_000_000, lastPolledAt: NOW - 570_000 };
+    const selection = selectDueStores([...others, x], NOW, cap);
+    expect(intervalCeilingMs(100, cap)).toBe(600_000);
+    expect(selection.due.map((d) => d.storeId)).toEqual(["X"]);
+    expect(selection.due[0]?.dueAt).toBe(NOW + 30_000);
+    expect(selection.due[0]?.delaySeconds).toBe(30);
+  });
+
+  it("serves stores reaching their ceiling before stores at the minimum interval, so missed callbacks starve no one", () => {
+    const cap: AdaptiveSchedule = { ...S, minMs: 60_000, maxMs: 3_600_000, maxTasksPerRun: 10 };
+    // 100 stores, ceiling 600 s. 30 stores at the minimum interval, long overdue (a wave of missed callbacks); 10 stores
+    // whose ceiling falls in this tick although their stored due time is later; the rest not due.
+    const atMin = ids.slice(0, 30).map((storeId) => ({ storeId, dueAt: NOW - 300_000, lastPolledAt: NOW - 360_000 }));
+    const atLimit = ids
+      .slice(30, 40)
+      .map((storeId, i) => ({ storeId, dueAt: NOW + 3_000_000, lastPolledAt: NOW - 600_000 + i * 1_000 }));
+    const rest = ids.slice(40, 100).map((storeId) => ({ storeId, dueAt: NOW + 3_000_000, lastPolledAt: NOW }));
+    const selection = selectDueStores([...atMin, ...atLimit, ...rest], NOW, cap);
+    expect(selection.due.map((d) => d.storeId).sort()).toEqual(atLimit.map((s) => s.storeId).sort());
+    expect(selection.deferred).toBe(30);
+
+    // Simulated over an hour with the same 30 hungry stores due every minute: every store is polled within the
+    // ceiling (+ one tick, the granularity of the fan-out), and the hungry ones get what is left.
+    const state = new Map<string, { dueAt: number; lastPolledAt: number }>();
+    for (const [i, id] of ids.slice(0, 100).entries())
+      state.set(id, { dueAt: NOW + (i < 30 ? 0 : 3_600_000), lastPolledAt: NOW - (i % 10) * 60_000 });
+    let worstGap = 0;
+    for (let tick = 0; tick < 60; tick++) {
+      const t = NOW + tick * 60_000;
+      const { due } = selectDueStores(
+        [...state].map(([storeId, v]) => ({ storeId, ...v })),
+        t,
+        cap,
+      );
+      for (const d of due) {
+        const v = state.get(d.storeId) as { dueAt: number; lastPolledAt: number };
+        const at = t + d.delaySeconds * 1000;
+        if (tick > 0) worstGap = Math.max(worstGap, at - v.lastPolledAt);
+        const hungry = Number(d.storeId.slice(1)) < 30;
+        state.set(d.storeId, { lastPolledAt: at, dueAt: at + (hungry ? 60_000 : 3_600_000) });
+      }
+    }
+    expect(worstGap).toBeLessThanOrEqual(600_000 + 60_000);
   });
 });
 
@@ -194,7 +255,7 @@ describe("adaptive polling configuration", () => {
       maxMs: 900_000,
       missMemoryMs: 3_600_000,
       tickMs: 60_000,
-      maxTasksPerRun: 544,
+      maxTasksPerRun: 918,
     });
   });
 
