@@ -120,6 +120,11 @@ export async function handleAdmin(
     }
     if (path === "/_sandbox/rate-limit" && method === "GET") return sendJson(res, 200, engine.rateLimiter.current);
     if (path === "/_sandbox/stats" && method === "GET") return sendJson(res, 200, engine.statsSnapshot());
+    // The HTTP form of callbacksIdle(), for a sandbox in another process: poll until `idle`.
+    if (path === "/_sandbox/idle" && method === "GET") {
+      const pending = engine.pendingWork();
+      return sendJson(res, 200, { idle: pending === 0, pending });
+    }
     if (path === "/_sandbox/submissions" && method === "GET") {
       return sendJson(res, 200, { submissions: engine.listSubmissions() });
     }

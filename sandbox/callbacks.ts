@@ -283,6 +283,11 @@ export class CallbackDispatcher {
     }
   }
 
+  /** Callbacks queued, in flight, waiting to retry or held for reordering (0: idle). */
+  get pendingCount(): number {
+    return this.pending;
+  }
+
   /** Resolves when no callback is queued, in flight, waiting to retry or held for reordering. */
   idle(): Promise<void> {
     if (this.pending === 0) return Promise.resolve();

@@ -324,6 +324,11 @@ export class SandboxEngine {
     await this.callbacks.idle();
   }
 
+  /** Submission results scheduled plus callbacks not yet settled: 0 when idle() would resolve at once. */
+  pendingWork(): number {
+    return this.scheduled.size + this.callbacks.pendingCount;
+  }
+
   private clearTimers(): void {
     for (const timer of this.scheduled) clearTimeout(timer);
     this.scheduled.clear();

@@ -74,6 +74,12 @@ export const LocalEnvSchema = z
     SELLER_API_KEY: optionalText.pipe(
       z.string().min(16, "SELLER_API_KEY must be at least 16 characters (unset: one is generated)").optional(),
     ),
+    /**
+     * The AWS SDK's own variables: an emulator already running (DynamoDB Local, a fauxqs in a child process) instead
+     * of the embedded one. Read here too so a caller that builds the environment (the bench) can pass them.
+     */
+    AWS_ENDPOINT_URL_DYNAMODB: optionalText.pipe(z.url().optional()),
+    AWS_ENDPOINT_URL_SQS: optionalText.pipe(z.url().optional()),
     PINCODE_API_BASE_URL: optionalText.pipe(z.url().optional()),
     PINCODE_AUTH_URL: optionalText.pipe(z.url().optional()),
     PINCODE_CLIENT_ID: optionalText,

@@ -170,6 +170,7 @@ export async function startLocalPipeline(
     // With AWS_ENDPOINT_URL_DYNAMODB / _SQS set, an emulator already running is used (docs/local-mode.md); a run
     // that keeps its data names its table and queues, an --in-memory run gets fresh ones, deleted at stop.
     const dynamo = await startLocalDynamo({
+      ...(config.AWS_ENDPOINT_URL_DYNAMODB ? { endpoint: config.AWS_ENDPOINT_URL_DYNAMODB } : {}),
       port: config.DYNAMODB_PORT,
       host: config.HOST,
       ...(config.inMemory ? {} : { dataDir: join(config.dataDir, "dynamodb"), tableName: "pincode-bridge" }),
@@ -177,6 +178,7 @@ export async function startLocalPipeline(
     stops.push(() => dynamo.stop());
 
     const queues = await startLocalQueues({
+      ...(config.AWS_ENDPOINT_URL_SQS ? { endpoint: config.AWS_ENDPOINT_URL_SQS } : {}),
       port: config.SQS_PORT,
       ...(config.inMemory ? {} : { prefix: "pincode-bridge" }),
       visibilityTimeoutSeconds: config.VISIBILITY_TIMEOUT_S,
