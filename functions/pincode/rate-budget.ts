@@ -174,9 +174,11 @@ export class SharedRateBudget implements RateGate {
     for (;;) {
       const now = this.now();
       if (now >= request.deadline) throw new RateBudgetDeadlineError(request.family, request.priority);
+      const lead = Math.min(MAX_LEAD_MS, Math.ceil(this.reserveLatencyMs), Math.max(0, request.deadline - now));
+      // The horizon counts from the earliest slot this caller can use (now + lead), not from now: otherwise a lead as
+      // long as the horizon would leave a background caller no slot at all.
       const latest =
-        request.priority === "command" ? request.deadline : Math.min(request.deadline, now + this.horizonMs);
-      const lead = Math.min(MAX_LEAD_MS, Math.ceil(this.reserveLatencyMs), Math.max(0, latest - now));
+        request.priority === "command" ? request.deadline : Math.min(request.deadline, now + lead + this.horizonMs);
       const asked = this.now();
       const outcome = await this.reserveAll(buckets, now + lead, latest);
       const answered = this.now();

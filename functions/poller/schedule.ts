@@ -101,7 +101,10 @@ export function dueAtOf(storeId: string, storedDueAt: number | undefined, tickSt
 }
 
 /** The period over which never-polled stores are spread: one minimum interval, or as many ticks as the cap needs. */
-export function firstPassPeriodMs(storeCount: number, s: AdaptiveSchedule): number {
+export function firstPassPeriodMs(
+  storeCount: number,
+  s: Pick<AdaptiveSchedule, "minMs" | "tickMs" | "maxTasksPerRun">,
+): number {
   const ticks = Math.ceil(storeCount / Math.max(1, s.maxTasksPerRun));
   return Math.max(s.minMs, s.tickMs, ticks * s.tickMs);
 }

@@ -92,6 +92,47 @@ describe("shared rate budget (GCRA pacing)", () => {
     expect(budget.counters.deferred).toBe(before);
   });
 
+  it("asks for a slot a round trip ahead when the store answers slowly, so an idle schedule's slot is not late on arrival", async () => {
+    // A store that takes 100 ms to answer (a starved event loop, a slow DynamoDB): a slot at "now" is 100 ms old when
+    // it arrives, beyond the 60 ms tolerance. Without the lead a command would give up every slot until its deadline.
+    let now = 2_000_000;
+    const store = new MemoryPacingStore();
+    const slots: number[] = [];
+    const budget = new SharedRateBudget({
+      perSecond: 20,
+      store: {
+        async reserve(input) {
+          const answer = await store.reserve(input);
+          now += 100;
+          if ("slot" in answer) slots.push(answer.slot);
+          return answer;
+        },
+      },
+      now: () => now,
+      sleep: async (ms) => {
+        now += ms;
+      },
+      random: () => 0.5,
+    });
+    const sent: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      now += 5_000; // idle between calls
+      await budget.acquire({ family: "update", priority: "command", deadline: now + 2_000 });
+      sent.push(now);
+    }
+    // Only the first call, before any round trip was measured, finds its slot late once.
+    expect(budget.counters.lateSlots).toBe(1);
+    expect(budget.counters.lateAnswers).toBe(1);
+    // Every call went out at or after its slot, within the tolerance; never before it.
+    for (const t of sent) expect(slots.some((slot) => t >= slot && t - slot <= 60)).toBe(true);
+    expect(budget.counters.maxWaitMs.command).toBeLessThanOrEqual(300);
+    // A background caller still gets a slot: its 250 ms horizon counts from now + the lead, not from now.
+    now += 5_000;
+    await budget.acquire({ family: "poll", priority: "background", deadline: now + 2_000 });
+    expect(budget.counters.deferred).toBe(0);
+    expect(budget.counters.lateSlots).toBe(1);
+  });
+
   it("refuses a call it cannot place before the deadline", async () => {
     const { send, clock } = setup({ perSecond: 1 });
     await send("update", "command");
