@@ -100,12 +100,24 @@ export function dueAtOf(storeId: string, storedDueAt: number | undefined, tickSt
   return tickStart + ((((phase - tickStart) % periodMs) + periodMs) % periodMs);
 }
 
-/** The period over which never-polled stores are spread: one minimum interval, or as many ticks as the cap needs. */
+/**
+ * The share of a tick's cap the rotation of every store through the ceiling may take (and a first pass over new
+ * stores): 95%, so the stores reaching their ceiling arrive at 95% of the cap and a backlog (a slow tick, a wave of
+ * stores at the minimum interval) drains instead of making every later store a tick late (docs/scale.md).
+ */
+export const CEILING_HEADROOM = 0.95;
+
+/** Stores the rotation serves a tick: `floor(cap × 0.95)` (872 of 918 at 20/s). */
+export function rotationPerTick(s: Pick<AdaptiveSchedule, "maxTasksPerRun">): number {
+  return Math.max(1, Math.floor(Math.max(1, s.maxTasksPerRun) * CEILING_HEADROOM));
+}
+
+/** The period over which never-polled stores are spread: one minimum interval, or as many ticks as the rotation needs. */
 export function firstPassPeriodMs(
   storeCount: number,
   s: Pick<AdaptiveSchedule, "minMs" | "tickMs" | "maxTasksPerRun">,
 ): number {
-  const ticks = Math.ceil(storeCount / Math.max(1, s.maxTasksPerRun));
+  const ticks = Math.ceil(storeCount / rotationPerTick(s));
   return Math.max(s.minMs, s.tickMs, ticks * s.tickMs);
 }
 
@@ -134,7 +146,7 @@ export function intervalCeilingMs(
   storeCount: number,
   s: Pick<AdaptiveSchedule, "minMs" | "tickMs" | "maxTasksPerRun" | "ceilingFloorMs">,
 ) {
-  const perTick = Math.max(1, s.maxTasksPerRun);
+  const perTick = rotationPerTick(s);
   const floor = Math.max(s.minMs, s.ceilingFloorMs ?? s.minMs);
   return Math.max(floor, Math.ceil((Math.max(1, storeCount) * s.tickMs) / perTick));
 }
@@ -150,7 +162,9 @@ export interface StoreDue {
 /**
  * The stores this tick sends, at most `maxTasksPerRun`, each due before the tick ends, where a store's due time is
  * its stored one or, sooner, its last run + the ceiling (`intervalCeilingMs`). Order: never-polled stores first
- * (spread over `firstPassPeriodMs`); then the stores whose ceiling falls in this tick, the oldest first, so that
+ * (spread over `firstPassPeriodMs`: by a per-store phase when it is the minimum interval; when the budget makes it
+ * longer, all due now, at most `rotationPerTick` a tick, so a first pass runs at the rotation's pace, exactly as the
+ * stores will come back at their ceiling, and none is pushed to a later round by the hash's unevenness); then the stores whose ceiling falls in this tick, the oldest first, so that
  * stores at the minimum interval (missed callbacks) cannot starve the rest past the ceiling; then the other due
  * stores, the most overdue first. Each task is delayed to its due time within the tick, or (already overdue) to its
  * offset within the tick.
@@ -158,6 +172,7 @@ export interface StoreDue {
 export function selectDueStores(stores: readonly StoreDue[], tickStart: number, s: AdaptiveSchedule): DueSelection {
   const tickEnd = tickStart + s.tickMs;
   const period = firstPassPeriodMs(stores.length, s);
+  const budgetBound = period > Math.max(s.minMs, s.tickMs);
   const ceiling = intervalCeilingMs(stores.length, s);
   const firstPolls: DueTask[] = [];
   const atCeiling: DueTask[] = [];
@@ -165,7 +180,8 @@ export function selectDueStores(stores: readonly StoreDue[], tickStart: number, 
   let notDue = 0;
   for (const store of stores) {
     const limit = store.lastPolledAt === undefined ? undefined : store.lastPolledAt + ceiling;
-    const stored = dueAtOf(store.storeId, store.dueAt, tickStart, period);
+    const stored =
+      store.dueAt === undefined && budgetBound ? tickStart : dueAtOf(store.storeId, store.dueAt, tickStart, period);
     const dueAt = limit !== undefined && store.dueAt !== undefined ? Math.min(stored, limit) : stored;
     if (dueAt >= tickEnd) {
       notDue++;
@@ -182,9 +198,13 @@ export function selectDueStores(stores: readonly StoreDue[], tickStart: number, 
     else candidates.push(task);
   }
   const byDue = (a: DueTask, b: DueTask) => a.dueAt - b.dueAt || (a.storeId < b.storeId ? -1 : 1);
-  const ordered = [...firstPolls.sort(byDue), ...atCeiling.sort(byDue), ...candidates.sort(byDue)];
+  const byPhase = (a: DueTask, b: DueTask) =>
+    storeOffsetMs(a.storeId, 1 << 30) - storeOffsetMs(b.storeId, 1 << 30) || (a.storeId < b.storeId ? -1 : 1);
+  const first = budgetBound ? firstPolls.sort(byPhase).slice(0, rotationPerTick(s)) : firstPolls.sort(byDue);
+  const ordered = [...first, ...atCeiling.sort(byDue), ...candidates.sort(byDue)];
   const due = ordered.slice(0, Math.max(0, s.maxTasksPerRun));
-  return { due, deferred: ordered.length - due.length, notDue };
+  const candidatesCount = firstPolls.length + atCeiling.length + candidates.length;
+  return { due, deferred: candidatesCount - due.length, notDue };
 }
 
 /**
