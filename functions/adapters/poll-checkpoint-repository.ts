@@ -72,6 +72,13 @@ export interface PollCheckpointRepository {
   releaseLease(storeId: string, owner: string, schedule?: StoreSchedule): Promise<void>;
   /** The stored next due time of each store that has one (BatchGetItem, 100 keys a request). */
   dueTimes(storeIds: readonly string[]): Promise<Map<string, number>>;
+  /** The same, with each store's last run (the fan-out bounds the due time by last run + the ceiling). */
+  pollTimes(storeIds: readonly string[]): Promise<Map<string, PollTimes>>;
+}
+
+export interface PollTimes {
+  dueAt: number;
+  lastPolledAt?: number;
 }
 
 /** The lease expired and another task took the store over: this task must stop writing its progress. */
@@ -111,6 +118,33 @@ function fromItem(storeId: string, item: Record<string, AttributeValue>): PollCh
 
 export function createPollCheckpointRepository(dynamo: DynamoDBClient, tableName: string): PollCheckpointRepository {
   const Key = (storeId: string) => keyOf(keys.pollCheckpoint(storeId));
+
+  async function pollTimes(storeIds: readonly string[]): Promise<Map<string, PollTimes>> {
+    const due = new Map<string, PollTimes>();
+    const unique = [...new Set(storeIds)];
+    for (let start = 0; start < unique.length; start += 100) {
+      let requestKeys = unique.slice(start, start + 100).map(Key);
+      for (let attempt = 1; requestKeys.length > 0; attempt++) {
+        const result = await dynamo.send(
+          new BatchGetItemCommand({
+            RequestItems: {
+              [tableName]: { Keys: requestKeys, ProjectionExpression: "pollStoreId, nextDueAt, lastPolledAt" },
+            },
+          }),
+        );
+        for (const item of result.Responses?.[tableName] ?? []) {
+          const id = item.pollStoreId?.S;
+          if (id === undefined || item.nextDueAt?.N === undefined) continue;
+          const lastPolledAt = item.lastPolledAt?.N === undefined ? undefined : Number(item.lastPolledAt.N);
+          due.set(id, { dueAt: Number(item.nextDueAt.N), ...(lastPolledAt !== undefined ? { lastPolledAt } : {}) });
+        }
+        requestKeys = result.UnprocessedKeys?.[tableName]?.Keys ?? [];
+        if (requestKeys.length > 0 && attempt >= 8) throw new Error("poll due times: DynamoDB kept keys unprocessed");
+        if (requestKeys.length > 0) await new Promise((r) => setTimeout(r, 25 * 2 ** attempt));
+      }
+    }
+    return due;
+  }
 
   async function get(storeId: string) {
     const result = await dynamo.send(
@@ -243,26 +277,10 @@ export function createPollCheckpointRepository(dynamo: DynamoDBClient, tableName
     },
 
     async dueTimes(storeIds) {
-      const due = new Map<string, number>();
-      const unique = [...new Set(storeIds)];
-      for (let start = 0; start < unique.length; start += 100) {
-        let requestKeys = unique.slice(start, start + 100).map(Key);
-        for (let attempt = 1; requestKeys.length > 0; attempt++) {
-          const result = await dynamo.send(
-            new BatchGetItemCommand({
-              RequestItems: { [tableName]: { Keys: requestKeys, ProjectionExpression: "pollStoreId, nextDueAt" } },
-            }),
-          );
-          for (const item of result.Responses?.[tableName] ?? []) {
-            const id = item.pollStoreId?.S;
-            if (id !== undefined && item.nextDueAt?.N !== undefined) due.set(id, Number(item.nextDueAt.N));
-          }
-          requestKeys = result.UnprocessedKeys?.[tableName]?.Keys ?? [];
-          if (requestKeys.length > 0 && attempt >= 8) throw new Error("poll due times: DynamoDB kept keys unprocessed");
-          if (requestKeys.length > 0) await new Promise((r) => setTimeout(r, 25 * 2 ** attempt));
-        }
-      }
-      return due;
+      const times = await pollTimes(storeIds);
+      return new Map([...times].map(([id, t]) => [id, t.dueAt]));
     },
+
+    pollTimes,
   };
 }

@@ -80,6 +80,8 @@ export const STORE_ID_FORM = "1-64 characters: letters, digits, '.', '_', ':' or
 const S = (value: string): AttributeValue => ({ S: value });
 const N = (value: number): AttributeValue => ({ N: String(value) });
 const BATCH_GET_MAX_KEYS = 100;
+/** Conditional puts in flight while seeding STORE_IDS. */
+const SEED_CONCURRENCY = 16;
 
 const isConditionFailure = (error: unknown) =>
   error instanceof ConditionalCheckFailedException ||
@@ -256,7 +258,7 @@ export function createStoreRepository(dynamo: DynamoDBClient, tableName: string)
 
     async seed(storeIds, now) {
       let added = 0;
-      for (const storeId of new Set(storeIds)) {
+      const seedOne = async (storeId: string) => {
         try {
           await dynamo.send(
             new PutItemCommand({
@@ -279,7 +281,15 @@ export function createStoreRepository(dynamo: DynamoDBClient, tableName: string)
           if (!isConditionFailure(error)) throw error;
         }
         await putDirectory(storeId);
-      }
+      };
+      // Each store is its own conditional put (never overwrites one that exists), so they can go concurrently: at
+      // 10,000 stores one at a time took 7 minutes in local mode (issue 13). Bounded, so the table is not flooded.
+      const pending = [...new Set(storeIds)];
+      let next = 0;
+      const worker = async () => {
+        while (next < pending.length) await seedOne(pending[next++] as string);
+      };
+      await Promise.all(Array.from({ length: Math.min(SEED_CONCURRENCY, pending.length) }, worker));
       return added;
     },
 

@@ -69,13 +69,13 @@ export interface SharedRateBudgetOptions {
   /** Prefix of the bucket keys (one schedule per Pincode credential / stage). Default `pincode`. */
   scope?: string;
   /**
-   * Share of the budget actually paced (default 0.85): the rest absorbs timer lateness, network jitter and clock
+   * Share of the budget actually paced (default 0.9): the rest absorbs timer lateness, network jitter and clock
    * skew between containers, so Pincode never sees more than the budget in a one-second window.
    */
   safetyFactor?: number;
   /** How far ahead of now a background caller may reserve (default 250 ms). */
   backgroundHorizonMs?: number;
-  /** A caller that reaches its slot later than this gives it up and reserves again (default 75 ms). */
+  /** A caller that reaches its slot later than this gives it up and reserves again (default 60 ms). */
   lateToleranceMs?: number;
   onWait?: BudgetWaitSink;
   now?: () => number;
@@ -91,13 +91,21 @@ export interface SharedRateBudgetCounters {
   wastedSlots: number;
   /** Slots given up because the caller got to them more than `lateToleranceMs` late. */
   lateSlots: number;
+  /** Of those, slots whose reservation answer itself came back after the slot (the store's round trip was slow). */
+  lateAnswers: number;
   /** Longest wait for budget seen, by priority, ms. */
   maxWaitMs: Record<CallPriority, number>;
 }
 
 const MAX_ROUNDS = 6;
-/** 85%: the 15% left absorbs 1000 / 0.85 - 1000 = 176 ms of jitter between a slot and Pincode's clock. */
-export const DEFAULT_SAFETY_FACTOR = 0.85;
+/**
+ * 90%: at 20/s one slot every 56 ms, and 21 calls fit in a one-second window only when some call goes out
+ * 20 x 56 - 1000 = 120 ms later than its slot relative to the others: 60 ms of our own lateness (lateToleranceMs),
+ * 14 ms of family slack, 46 ms for the network and clock skew (docs/rate-budget.md "Safety factor").
+ */
+export const DEFAULT_SAFETY_FACTOR = 0.9;
+/** The reservation lead never exceeds this (ms). */
+const MAX_LEAD_MS = 250;
 const MAX_DEFER_SPREAD_MS = 2_000;
 
 export class SharedRateBudget implements RateGate {
@@ -115,8 +123,16 @@ export class SharedRateBudget implements RateGate {
     deferred: 0,
     wastedSlots: 0,
     lateSlots: 0,
+    lateAnswers: 0,
     maxWaitMs: { command: 0, background: 0 },
   };
+  /**
+   * How long a reservation's round trip takes (fast up, slow down). A caller asks for a slot no earlier than now +
+   * this, so the answer arrives before the slot instead of after it: with an idle schedule a slot at "now" is
+   * already late when a slow store answers, and a caller would give it up and reserve again, over and over (the
+   * commands' wait at 10,000 stores, issue 13). Waiting the lead keeps every slot's meaning; it only starts later.
+   */
+  private reserveLatencyMs = 0;
 
   constructor(options: SharedRateBudgetOptions) {
     const safety = options.safetyFactor ?? DEFAULT_SAFETY_FACTOR;
@@ -137,9 +153,8 @@ export class SharedRateBudget implements RateGate {
     const intervals = Object.values(this.buckets).map((b) => b.intervalMs);
     // Two buckets rarely give the same slot; a call may go this much after its slot in one of them.
     this.slackMs = intervals.length > 0 ? Math.floor(Math.min(...intervals) / 4) : 0;
-    // Part of the jitter the safety margin absorbs (176 ms); the other 100 ms are for the network and clock skew.
-    this.lateToleranceMs = options.lateToleranceMs ?? 75;
-    options.lateToleranceMs ?? (intervals.length > 0 ? Math.floor(Math.min(...intervals) / 2) : 0);
+    // Part of the jitter the safety margin absorbs (120 ms at 0.9); the rest is for the network and clock skew.
+    this.lateToleranceMs = options.lateToleranceMs ?? 60;
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.random = options.random ?? Math.random;
@@ -159,9 +174,16 @@ export class SharedRateBudget implements RateGate {
     for (;;) {
       const now = this.now();
       if (now >= request.deadline) throw new RateBudgetDeadlineError(request.family, request.priority);
+      const lead = Math.min(MAX_LEAD_MS, Math.ceil(this.reserveLatencyMs), Math.max(0, request.deadline - now));
+      // The horizon counts from the earliest slot this caller can use (now + lead), not from now: otherwise a lead as
+      // long as the horizon would leave a background caller no slot at all.
       const latest =
-        request.priority === "command" ? request.deadline : Math.min(request.deadline, now + this.horizonMs);
-      const outcome = await this.reserveAll(buckets, now, latest);
+        request.priority === "command" ? request.deadline : Math.min(request.deadline, now + lead + this.horizonMs);
+      const asked = this.now();
+      const outcome = await this.reserveAll(buckets, now + lead, latest);
+      const answered = this.now();
+      const took = Math.max(0, answered - asked);
+      this.reserveLatencyMs = took > this.reserveLatencyMs ? took : this.reserveLatencyMs * 0.9 + took * 0.1;
       if ("sendAt" in outcome) {
         const wait = outcome.sendAt - this.now();
         if (wait > 0) await this.sleep(wait);
@@ -169,6 +191,7 @@ export class SharedRateBudget implements RateGate {
         // slot up and take a new one; a stalled process (GC, CPU starvation) must not turn into a burst at Pincode.
         if (this.now() - outcome.sendAt > this.lateToleranceMs) {
           this.counters.lateSlots += 1;
+          if (answered - outcome.sendAt > this.lateToleranceMs) this.counters.lateAnswers += 1;
           continue;
         }
         const waited = Math.max(0, this.now() - startedAt);

@@ -126,11 +126,14 @@ export function createPollerHandler(deps: PollerDeps): PollerHandler {
     let delaySeconds: number[] | undefined;
     let extra: Pick<FanOutResult, "deferred" | "notDue"> = {};
     if (adaptive) {
-      // Adaptive polling (docs/scale.md): only the stores due in this tick, most overdue first, within the poll
-      // budget of one tick, each delayed to its time within the tick.
-      const dueTimes = await deps.checkpoints.dueTimes(storeIds);
+      // Adaptive polling (docs/scale.md): only the stores due in this tick (or reaching the budget's ceiling), most
+      // overdue first, within the poll budget of one tick, each delayed to its time within the tick.
+      const times = await deps.checkpoints.pollTimes(storeIds);
       const selection = selectDueStores(
-        storeIds.map((storeId) => ({ storeId, dueAt: dueTimes.get(storeId) })),
+        storeIds.map((storeId) => {
+          const t = times.get(storeId);
+          return t === undefined ? { storeId } : { storeId, ...t };
+        }),
         scheduledAt,
         adaptive,
       );

@@ -46,6 +46,16 @@ export interface PollerWiring {
   now?: () => number;
 }
 
+/**
+ * The budget-derived interval ceiling (docs/scale.md "The ceiling") is never below look-back + settle: below it a
+ * quiet run's delayed pass and live window are not contiguous and cost more than the one call the ceiling assumes.
+ */
+function withCeilingFloor(settings: PollSettings): PollSettings {
+  const adaptive = settings.adaptive;
+  if (!adaptive || adaptive.ceilingFloorMs !== undefined) return settings;
+  return { ...settings, adaptive: { ...adaptive, ceilingFloorMs: settings.lookbackMs + settings.settleMs } };
+}
+
 export function wirePollerDeps(wiring: PollerWiring): PollerDeps {
   const logger = wiring.logger ?? createLogger(POLLER_SERVICE);
   const metrics = wiring.metrics ?? createMetrics(POLLER_SERVICE);
@@ -67,7 +77,7 @@ export function wirePollerDeps(wiring: PollerWiring): PollerDeps {
     pollQueueUrl: wiring.pollQueueUrl,
     eventsQueueUrl: wiring.eventsQueueUrl,
     pincode,
-    settings: { ...DEFAULT_POLL_SETTINGS, ...wiring.settings },
+    settings: withCeilingFloor({ ...DEFAULT_POLL_SETTINGS, ...wiring.settings }),
     logger,
     metrics,
     ...(wiring.now ? { now: wiring.now } : {}),

@@ -3,6 +3,7 @@
  * sends only the stores that are due, spread over the schedule's period, never more than the poll budget serves.
  * Pure functions: no I/O, no clock of their own.
  */
+import { DEFAULT_SAFETY_FACTOR } from "#pincode/rate-budget.ts";
 
 export interface AdaptiveSchedule {
   /** Shortest interval: a store whose callbacks seem lost, that is behind, or that was never polled. */
@@ -17,6 +18,12 @@ export interface AdaptiveSchedule {
   maxTasksPerRun: number;
   /** Longest SQS DelaySeconds a task gets to spread it over the tick (default and at most 900, SQS's limit). */
   maxDelaySeconds?: number;
+  /**
+   * The budget-derived ceiling (`intervalCeilingMs`) is never below this (default `minMs`); the poller sets it to
+   * look-back + settle, the shortest interval at which a quiet run is one call (the ceiling's premise), so a stack with
+   * few stores is not polled at the minimum just because its budget could afford it.
+   */
+  ceilingFloorMs?: number;
 }
 
 /** What one store's run saw in its live window. */
@@ -93,9 +100,24 @@ export function dueAtOf(storeId: string, storedDueAt: number | undefined, tickSt
   return tickStart + ((((phase - tickStart) % periodMs) + periodMs) % periodMs);
 }
 
-/** The period over which never-polled stores are spread: one minimum interval, or as many ticks as the cap needs. */
-export function firstPassPeriodMs(storeCount: number, s: AdaptiveSchedule): number {
-  const ticks = Math.ceil(storeCount / Math.max(1, s.maxTasksPerRun));
+/**
+ * The share of a tick's cap the rotation of every store through the ceiling may take (and a first pass over new
+ * stores): 95%, so the stores reaching their ceiling arrive at 95% of the cap and a backlog (a slow tick, a wave of
+ * stores at the minimum interval) drains instead of making every later store a tick late (docs/scale.md).
+ */
+export const CEILING_HEADROOM = 0.95;
+
+/** Stores the rotation serves a tick: `floor(cap × 0.95)` (872 of 918 at 20/s). */
+export function rotationPerTick(s: Pick<AdaptiveSchedule, "maxTasksPerRun">): number {
+  return Math.max(1, Math.floor(Math.max(1, s.maxTasksPerRun) * CEILING_HEADROOM));
+}
+
+/** The period over which never-polled stores are spread: one minimum interval, or as many ticks as the rotation needs. */
+export function firstPassPeriodMs(
+  storeCount: number,
+  s: Pick<AdaptiveSchedule, "minMs" | "tickMs" | "maxTasksPerRun">,
+): number {
+  const ticks = Math.ceil(storeCount / rotationPerTick(s));
   return Math.max(s.minMs, s.tickMs, ticks * s.tickMs);
 }
 
@@ -115,44 +137,93 @@ export interface DueSelection {
 }
 
 /**
- * The stores this tick sends: due before the tick ends, the most overdue first, at most `maxTasksPerRun`. Each task
- * is delayed to its due time within the tick, or (already overdue) to its offset within the tick.
+ * The longest any store may go unpolled (issue 13, docs/scale.md "The ceiling"): the time the poll budget needs to
+ * poll every store once at one call per quiet run, `stores ÷ (maxTasksPerRun / tick)`, never below the minimum
+ * interval. Every store, including one whose callbacks were never proven, is polled within it, so a lost callback's
+ * order is found within it plus the settle, the scheduling and its Status Check.
  */
-export function selectDueStores(
-  stores: readonly { storeId: string; dueAt?: number }[],
-  tickStart: number,
-  s: AdaptiveSchedule,
-): DueSelection {
+export function intervalCeilingMs(
+  storeCount: number,
+  s: Pick<AdaptiveSchedule, "minMs" | "tickMs" | "maxTasksPerRun" | "ceilingFloorMs">,
+) {
+  const perTick = rotationPerTick(s);
+  const floor = Math.max(s.minMs, s.ceilingFloorMs ?? s.minMs);
+  return Math.max(floor, Math.ceil((Math.max(1, storeCount) * s.tickMs) / perTick));
+}
+
+export interface StoreDue {
+  storeId: string;
+  /** The stored next due time; undefined: never polled with adaptive polling. */
+  dueAt?: number;
+  /** Start of the store's last run (adaptive polling); with the ceiling it bounds the next due time. */
+  lastPolledAt?: number;
+}
+
+/**
+ * The stores this tick sends, at most `maxTasksPerRun`, each due before the tick ends, where a store's due time is
+ * its stored one or, sooner, its last run + the ceiling (`intervalCeilingMs`). Order: never-polled stores first
+ * (spread over `firstPassPeriodMs`: by a per-store phase when it is the minimum interval; when the budget makes it
+ * longer, all due now, at most `rotationPerTick` a tick, so a first pass runs at the rotation's pace, exactly as the
+ * stores will come back at their ceiling, and none is pushed to a later round by the hash's unevenness); then the stores whose ceiling falls in this tick, the oldest first, so that
+ * stores at the minimum interval (missed callbacks) cannot starve the rest past the ceiling; then the other due
+ * stores, the most overdue first. Each task is delayed to its due time within the tick, or (already overdue) to its
+ * offset within the tick.
+ */
+export function selectDueStores(stores: readonly StoreDue[], tickStart: number, s: AdaptiveSchedule): DueSelection {
   const tickEnd = tickStart + s.tickMs;
   const period = firstPassPeriodMs(stores.length, s);
+  const budgetBound = period > Math.max(s.minMs, s.tickMs);
+  const ceiling = intervalCeilingMs(stores.length, s);
   const firstPolls: DueTask[] = [];
+  const atCeiling: DueTask[] = [];
   const candidates: DueTask[] = [];
   let notDue = 0;
   for (const store of stores) {
-    const dueAt = dueAtOf(store.storeId, store.dueAt, tickStart, period);
+    const limit = store.lastPolledAt === undefined ? undefined : store.lastPolledAt + ceiling;
+    const stored =
+      store.dueAt === undefined && budgetBound ? tickStart : dueAtOf(store.storeId, store.dueAt, tickStart, period);
+    const dueAt = limit !== undefined && store.dueAt !== undefined ? Math.min(stored, limit) : stored;
     if (dueAt >= tickEnd) {
       notDue++;
       continue;
     }
     const withinTick = dueAt > tickStart ? dueAt - tickStart : storeOffsetMs(store.storeId, s.tickMs);
-    (store.dueAt === undefined ? firstPolls : candidates).push({
+    const task = {
       storeId: store.storeId,
       dueAt,
       delaySeconds: Math.min(s.maxDelaySeconds ?? 900, 900, Math.max(0, Math.floor(withinTick / 1000))),
-    });
+    };
+    if (store.dueAt === undefined) firstPolls.push(task);
+    else if (limit !== undefined && limit < tickEnd) atCeiling.push(task);
+    else candidates.push(task);
   }
-  // A store never polled comes first (nothing is known about it yet; the period keeps them within one tick's cap),
-  // then the stores due again, the most overdue first.
   const byDue = (a: DueTask, b: DueTask) => a.dueAt - b.dueAt || (a.storeId < b.storeId ? -1 : 1);
-  const ordered = [...firstPolls.sort(byDue), ...candidates.sort(byDue)];
+  const byPhase = (a: DueTask, b: DueTask) =>
+    storeOffsetMs(a.storeId, 1 << 30) - storeOffsetMs(b.storeId, 1 << 30) || (a.storeId < b.storeId ? -1 : 1);
+  const first = budgetBound ? firstPolls.sort(byPhase).slice(0, rotationPerTick(s)) : firstPolls.sort(byDue);
+  const ordered = [...first, ...atCeiling.sort(byDue), ...candidates.sort(byDue)];
   const due = ordered.slice(0, Math.max(0, s.maxTasksPerRun));
-  return { due, deferred: ordered.length - due.length, notDue };
+  const candidatesCount = firstPolls.length + atCeiling.length + candidates.length;
+  return { due, deferred: candidatesCount - due.length, notDue };
 }
 
 /**
- * How many poll tasks one tick may send: the poll share of the budget over the tick, divided by the calls one quiet
- * run makes (one live page, plus a delayed page every other run or so: 1.5).
+ * Share of the paced budget the fan-out gives polls (the rest: Status Checks and commands). docs/rate-budget.md
+ * "Budget shares" has the arithmetic behind 0.85.
  */
-export function maxTasksPerTick(budgetPerSecond: number, tickMs: number, pollShare = 0.8, safetyFactor = 0.85) {
-  return Math.max(1, Math.floor((budgetPerSecond * safetyFactor * pollShare * (tickMs / 1000)) / 1.5));
+export const POLL_SHARE = 0.85;
+
+/**
+ * How many poll tasks one tick may send: the poll share of the paced budget over the tick, at one call per quiet run
+ * (a quiet run pages the delayed pass and its live window as one window once its interval reaches the look-back:
+ * poll-store.ts planSegments). The same figure sets the ceiling (`intervalCeilingMs`).
+ */
+export function maxTasksPerTick(
+  budgetPerSecond: number,
+  tickMs: number,
+  pollShare = POLL_SHARE,
+  safetyFactor = DEFAULT_SAFETY_FACTOR,
+) {
+  // 1e-9: 20 x 0.9 x 0.85 x 60 is 917.99999... in binary floating point.
+  return Math.max(1, Math.floor(budgetPerSecond * safetyFactor * pollShare * (tickMs / 1000) + 1e-9));
 }

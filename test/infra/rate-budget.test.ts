@@ -134,7 +134,7 @@ describe("app stack: the adaptive polling configuration reaches the poller", () 
       maxMs: 900_000,
       missMemoryMs: 3_600_000,
       tickMs: 60_000,
-      maxTasksPerRun: 544,
+      maxTasksPerRun: 918,
     });
     // Without the bounds the poller gets none of them (dev defaults).
     expect(env("poller", "dev")).not.toHaveProperty("POLL_INTERVAL_MIN_S");

@@ -67,6 +67,21 @@ describe("poller fan-out over the stored stores", () => {
     expect((await stores.get("P02"))?.status).toBe("RETIRED");
   });
 
+  it("seeds many stores concurrently: idempotent, never overwriting a store that exists, never reviving a retired one", async () => {
+    const stores = createStoreRepository(env.dynamo.client, env.dynamo.tableName);
+    const ids = Array.from({ length: 120 }, (_, i) => `SEED${String(i).padStart(3, "0")}`);
+    await stores.put({ storeId: "SEED005", name: "kept by the seller" }, Date.now());
+    await stores.put({ storeId: "SEED077" }, Date.now());
+    await stores.retire("SEED077", Date.now());
+    // Duplicates in the list are one store.
+    expect(await stores.seed([...ids, "SEED001", "SEED002"], Date.now())).toBe(118);
+    expect(await stores.seed(ids, Date.now())).toBe(0);
+    expect((await stores.get("SEED005"))?.name).toBe("kept by the seller");
+    expect((await stores.get("SEED077"))?.status).toBe("RETIRED");
+    const active = new Set(await stores.listActiveIds());
+    expect(ids.filter((id) => !active.has(id))).toEqual(["SEED077"]);
+  });
+
   it("reports the oldest pending submission's age, 0 once it is no longer pending", async () => {
     const stores = createStoreRepository(env.dynamo.client, env.dynamo.tableName);
     await stores.put({ storeId: "P01" }, Date.now());

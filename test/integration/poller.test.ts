@@ -183,54 +183,108 @@ describe("poller", () => {
     expect(output.metricTotals().get("PollIdsSkippedFresh")).toBe(1);
   });
 
-  it("re-pages a window once, a look-back later and separately, so only orders not synced since are checked again", async () => {
-    // Prepare: run 1 sees A, B, C; A and B are then synced (as the processor's Status Check would), B changes again
+  it("re-pages a window once, a look-back later and separately when not contiguous, so only orders not synced since are checked again", async () => {
+    // Prepare: run 1 sees A, B, C; A is then synced late and B early (as the processor's Status Check would), and B
+    // changes again. Run 2 (30 s later) pages only its new window; run 3 (70 s after run 1) is due for the delayed
+    // pass [e1 - 60 s, e1 + 10 s], which ends before run 2's window end: two segments, the delayed one observed at
+    // its own end.
     const store = "OVERLAP1";
     const [a, b, c] = [0, 1, 2].map(() => sandbox.createOrder({ storeId: store }));
-    // Window bounds are inclusive: a change in the very millisecond of e1 belongs to both windows and is rightly
-    // queued again with e2. This test is about the look-back, so keep the changes strictly before e1.
+    // Window bounds are inclusive: keep the changes strictly before e1.
     await new Promise((r) => setTimeout(r, 5));
     const handler = poller();
     await handler(pollTaskEvent(store), context());
     const run1 = await takeAll<OrderChangedMessage>(queues.eventsQueueUrl);
     const e1 = run1[0]?.observedAt ?? 0;
     const orders = createOrderRepository(dynamo.client, dynamo.tableName);
-    for (const [order, id] of [
-      [a, "m-a"],
-      [b, "m-b"],
+    for (const [order, id, at] of [
+      [a, "m-a", e1 + 20_000],
+      [b, "m-b", e1 + 1],
     ] as const) {
       await orders.upsert({
         order: OrderSchema.parse(order),
         source: "status-check",
-        receivedAt: e1 + 1,
-        syncedAt: e1 + 1,
+        receivedAt: at,
+        syncedAt: at,
         messageId: id,
       });
     }
     const client = createPincodeClient(sandboxClientConfig(sandbox));
     await client.updateOrder(String(b?.id), [{ type: "ORDER_STATE_UPDATE", orderState: "ACCEPTED" }]);
-    // The delayed pass is due once a look-back (60 s) of time has become a look-back old: two look-backs later.
-    skew = 121_000;
+    skew = 30_000;
+    await handler(pollTaskEvent(store), context());
+    const run2 = await takeAll<OrderChangedMessage>(queues.eventsQueueUrl);
+    skew = 70_000;
     calls = [];
     // Act
     await handler(pollTaskEvent(store), context());
     // Assess
-    const run2 = await takeAll<OrderChangedMessage>(queues.eventsQueueUrl);
+    const run3 = await takeAll<OrderChangedMessage>(queues.eventsQueueUrl);
     expect(run1.map((m) => m.orderId).sort()).toEqual([a?.id, b?.id, c?.id].sort());
-    expect(calls[0]).toMatchObject({ fromTimestamp: e1 - 60_000, toTimestamp: e1 });
-    expect(calls.at(-1)).toMatchObject({ fromTimestamp: e1 });
-    const e2 = calls.at(-1)?.toTimestamp ?? 0;
-    expect(e2).toBeGreaterThan(e1);
+    expect(run2.map((m) => m.orderId)).toEqual([b?.id]);
+    const e2 = run2[0]?.observedAt ?? 0;
+    const delayedEnd = calls[0]?.toTimestamp ?? 0;
+    expect(calls[0]).toMatchObject({ fromTimestamp: e1 - 60_000 });
+    expect(delayedEnd).toBeLessThan(e2);
+    expect(calls.at(-1)).toMatchObject({ fromTimestamp: e2 });
+    // A's view was synced after the delayed segment's end: no second check. B (synced before it) and C are checked.
+    expect(run3.map((m) => [m.orderId, m.observedAt]).sort()).toEqual(
+      [
+        [c?.id, delayedEnd],
+        [b?.id, delayedEnd],
+      ].sort(),
+    );
+    const checkpoint = await createPollCheckpointRepository(dynamo.client, dynamo.tableName).get(store);
+    expect(checkpoint).toMatchObject({ recheckedTo: delayedEnd });
+    expect(output.metricTotals().get("PollIdsSkippedFresh")).toBeGreaterThanOrEqual(1);
+  });
+
+  it("pages the delayed pass and the live window as one window when contiguous; its ids are observed at its end", async () => {
+    // Prepare: run 1 sees A, B, C. A's view is then known true until after run 2's window (a callback or a Status
+    // Check after it); B's only until just after run 1 (and B changes again); C's not at all.
+    const store = "MERGED1";
+    const [a, b, c] = [0, 1, 2].map(() => sandbox.createOrder({ storeId: store }));
+    await new Promise((r) => setTimeout(r, 5));
+    const handler = poller();
+    await handler(pollTaskEvent(store), context());
+    const run1 = await takeAll<OrderChangedMessage>(queues.eventsQueueUrl);
+    const e1 = run1[0]?.observedAt ?? 0;
+    const orders = createOrderRepository(dynamo.client, dynamo.tableName);
+    for (const [order, id, at] of [
+      [a, "m-a", Date.now() + 200_000],
+      [b, "m-b", e1 + 1],
+    ] as const) {
+      await orders.upsert({
+        order: OrderSchema.parse(order),
+        source: "status-check",
+        receivedAt: at,
+        syncedAt: at,
+        messageId: id,
+      });
+    }
+    const client = createPincodeClient(sandboxClientConfig(sandbox));
+    await client.updateOrder(String(b?.id), [{ type: "ORDER_STATE_UPDATE", orderState: "ACCEPTED" }]);
+    // Two look-backs later: all of [recheckedTo, windowEnd] is a look-back old, so it joins the live window.
+    skew = 121_000;
+    calls = [];
+    // Act
+    await handler(pollTaskEvent(store), context());
+    // Assess: ONE Order Poll call (a quiet store's run costs one call)
+    const run2 = await takeAll<OrderChangedMessage>(queues.eventsQueueUrl);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatchObject({ fromTimestamp: e1 - 60_000 });
+    const e2 = calls[0]?.toTimestamp ?? 0;
+    expect(e2).toBeGreaterThan(e1 + 120_000);
+    // Every id is observed at the merged window's END (conservative): B's view, true only since e1, is checked again.
     expect(run2.map((m) => [m.orderId, m.observedAt]).sort()).toEqual(
       [
-        [c?.id, e1],
+        [c?.id, e2],
         [b?.id, e2],
       ].sort(),
     );
     const checkpoint = await createPollCheckpointRepository(dynamo.client, dynamo.tableName).get(store);
-    // Everything up to a look-back before run 2 was paged when at least a look-back old: rechecked.
     expect(checkpoint).toMatchObject({ windowEnd: e2, recheckedTo: e2 - 60_000 });
-    expect(output.metricTotals().get("PollIdsSkippedFresh")).toBeGreaterThanOrEqual(2);
+    expect(output.metricTotals().get("PollIdsSkippedFresh")).toBeGreaterThanOrEqual(1);
   });
 
   it("reads a checkpoint item written by the release before the delayed pass (overlapDoneFor, no recheckedTo)", async () => {
@@ -253,11 +307,12 @@ describe("poller", () => {
     const order = sandbox.createOrder({ storeId: store });
     // Act
     const response = await poller()(pollTaskEvent(store), context());
-    // Assess: its last look-back is re-paged once (delayed), then the new window from its windowEnd
+    // Assess: its last look-back is re-paged once, here (three minutes on, contiguous) together with the new window
     expect(response.batchItemFailures).toEqual([]);
-    expect(calls[0]).toMatchObject({ fromTimestamp: windowEnd - 60_000, toTimestamp: windowEnd });
-    expect(calls.at(-1)).toMatchObject({ fromTimestamp: windowEnd });
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatchObject({ fromTimestamp: windowEnd - 60_000 });
     const runEnd = calls.at(-1)?.toTimestamp ?? 0;
+    expect(runEnd).toBeGreaterThan(windowEnd);
     const messages = await takeAll<OrderChangedMessage>(queues.eventsQueueUrl);
     expect(messages.map((m) => m.orderId)).toEqual([order.id]);
     const checkpoint = await createPollCheckpointRepository(dynamo.client, dynamo.tableName).get(store);

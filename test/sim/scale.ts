@@ -3,7 +3,13 @@
  * dynalite, processor, poller, commands) with N stores on one Pincode credential and a budget the sandbox enforces.
  *
  *   npm run sim:scale -- --stores 10000 --budget 20 --minutes 5 [--drain-minutes 13] [--orders-per-min 100]
- *                        [--lost 0.1] [--min-interval 120] [--max-interval 960] [--seed 1313]
+ *                        [--lost 0.1] [--min-interval 120] [--max-interval 660] [--seed 1313]
+ *                        [--warmup-minutes N] [--poll-consumers 6] [--in-process]
+ *
+ * dynalite, fauxqs and the sandbox run in child processes (bin/local/external-processes.ts), so the functions' event
+ * loop is not the emulators' too; `--in-process` runs everything in this process, as before. The main process's
+ * event-loop delay (node:perf_hooks monitorEventLoopDelay) is printed each minute and at the end: a late loop makes
+ * a budget slot come round late, which the budget then gives up (docs/rate-budget.md).
  *
  * Real time, no clock scaling: orders are created for `--minutes`, spread over the stores at random; then the run
  * goes on for `--drain-minutes` (default: the lost-callback target, stores / budget x 1.5) so the lost-callback
@@ -14,12 +20,17 @@
 import "../../bin/local/quiet.ts";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { loadavg } from "node:os";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { BatchGetItemCommand } from "@aws-sdk/client-dynamodb";
 import { loadLocalConfig } from "../../bin/local/config.ts";
+import { startExternalProcesses } from "../../bin/local/external-processes.ts";
 import { startLocalPipeline } from "../../bin/local/pipeline.ts";
 import { keyOf } from "../../functions/adapters/order-repository.ts";
 import { keys } from "../../functions/adapters/table.ts";
+import { firstPassPeriodMs, intervalCeilingMs, maxTasksPerTick } from "../../functions/poller/schedule.ts";
+import { inProcessSandboxControl, type SandboxControl } from "../../sandbox/control.ts";
 import { generateStoreIds } from "../../sandbox/store-ids.ts";
 import { PRICES } from "../bench/cost.ts";
 
@@ -34,8 +45,9 @@ const { values: args } = parseArgs({
     "min-interval": { type: "string", default: "120" },
     "max-interval": { type: "string" },
     seed: { type: "string", default: "1313" },
-    "warmup-minutes": { type: "string", default: "0" },
-    "poll-consumers": { type: "string", default: "4" },
+    "warmup-minutes": { type: "string" },
+    "poll-consumers": { type: "string", default: "6" },
+    "in-process": { type: "boolean", default: false },
     /** Exit status from the invariants CI can hold at any size (see the end); the lost-callback bound is printed. */
     ci: { type: "boolean", default: false },
   },
@@ -52,11 +64,31 @@ const lostTargetMs = (stores / budget) * 1.5 * 1000;
 const drainMinutes = Number(args["drain-minutes"] ?? Math.ceil(lostTargetMs / 60_000) + 1);
 const ordersPerMinute = Number(args["orders-per-min"] ?? Math.max(20, Math.round(stores / 100)));
 const minIntervalS = Number(args["min-interval"]);
-// The longest interval that keeps every store's quiet runs (1.5 calls each) inside 80% of the paced budget.
-const maxIntervalS = Number(
-  args["max-interval"] ?? Math.max(minIntervalS, Math.ceil((stores * 1.5) / (budget * 0.85 * 0.8) / 60) * 60),
-);
 const TICK_S = 60;
+const LOOKBACK_S = 600;
+const SETTLE_S = 30;
+// The poller's figures for this size (functions/poller/schedule.ts): the tick's task cap (the poll share of the paced
+// budget at one call per quiet run), the interval ceiling every store is polled within, and the first pass.
+const schedule = {
+  minMs: minIntervalS * 1000,
+  tickMs: TICK_S * 1000,
+  maxTasksPerRun: maxTasksPerTick(budget, TICK_S * 1000),
+  ceilingFloorMs: (LOOKBACK_S + SETTLE_S) * 1000,
+};
+const ceilingMs = intervalCeilingMs(stores, schedule);
+const firstPassMs = firstPassPeriodMs(stores, schedule);
+// The stored maximum: stores ÷ the poll rate, rounded up to a minute, at least the minimum (without the ceiling's
+// look-back floor: a size the budget polls every minimum interval is polled so, as CI's 500 stores).
+const maxIntervalS = Number(
+  args["max-interval"] ??
+    Math.max(minIntervalS, Math.ceil(intervalCeilingMs(stores, { ...schedule, ceilingFloorMs: 0 }) / 60_000) * 60),
+);
+const longestMs = Math.min(maxIntervalS * 1000, ceilingMs);
+// Orders start once the first pass over every store is done (seeding, the first tick, the pass itself), when the
+// budget makes the first pass longer than the minimum interval; a size that fits starts at once (CI).
+const warmupMinutes = Number(
+  args["warmup-minutes"] ?? (firstPassMs > schedule.minMs ? Math.ceil(firstPassMs / 60_000) + 2 : 0),
+);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const pct = (values: number[], p: number) => {
@@ -81,9 +113,33 @@ const log = (line: string) => process.stdout.write(`[${s(Date.now() - startedAt)
 
 log(
   `sim:scale: ${stores} stores (${lostStores.size} with lost callbacks), budget ${budget}/s, orders ` +
-    `${ordersPerMinute}/min for ${orderMinutes} min after ${args["warmup-minutes"]} min warm-up, then ${drainMinutes} min; ` +
-    `poll interval ${minIntervalS}-${maxIntervalS} s`,
+    `${ordersPerMinute}/min for ${orderMinutes} min after ${warmupMinutes} min warm-up, then ${drainMinutes} min; ` +
+    `poll interval ${minIntervalS}-${maxIntervalS} s; ${args["poll-consumers"]} poll consumers; ` +
+    `${args["in-process"] ? "everything in this process" : "dynalite, fauxqs and the sandbox in child processes"}`,
 );
+log(
+  `poller at this size: ${schedule.maxTasksPerRun} tasks a ${TICK_S}-s tick, interval ceiling ${s(ceilingMs)}, ` +
+    `first pass over all stores ${s(firstPassMs)} (${firstPassMs <= schedule.minMs ? "within the minimum interval: no warm-up needed" : `warm-up ${warmupMinutes} min covers it: ${warmupMinutes * 60_000 >= firstPassMs + 60_000 ? "yes" : "NO"}`}); ` +
+    `longest interval any store gets min(max ${maxIntervalS} s, ceiling) = ${s(longestMs)}; lost-callback bound = that + settle ${SETTLE_S} s + ` +
+    `scheduling + Status Check = ${s(longestMs + SETTLE_S * 1000)} + a few s, target ${s(lostTargetMs)}`,
+);
+
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
+const loopMinutes: { p50: number; p99: number; max: number }[] = [];
+const loopMs = (ns: number) => Math.round(ns / 1e6);
+const external = args["in-process"]
+  ? undefined
+  : await startExternalProcesses({
+      sandbox: {
+        SANDBOX_SEED: String(args.seed),
+        SANDBOX_STORES: String(stores),
+        SANDBOX_RATE_LIMIT_PER_S: String(budget),
+      },
+      log: (line) => {
+        if (!/^sandbox: .*callback/i.test(line)) log(`child ${line}`);
+      },
+    });
 
 const config = loadLocalConfig(
   {
@@ -97,11 +153,13 @@ const config = loadLocalConfig(
     POLL_INTERVAL_S: String(TICK_S),
     POLL_INTERVAL_MIN_S: String(minIntervalS),
     POLL_INTERVAL_MAX_S: String(maxIntervalS),
-    POLL_SETTLE_S: "30",
+    POLL_SETTLE_S: String(SETTLE_S),
+    POLL_LOOKBACK_S: String(LOOKBACK_S),
     PINCODE_RATE_LIMIT_PER_S: String(budget),
     SANDBOX_SEED: String(args.seed),
     VISIBILITY_TIMEOUT_S: "30",
     POLL_CONSUMERS: String(args["poll-consumers"]),
+    ...(external?.env ?? {}),
   },
   ["--in-memory"],
 );
@@ -118,9 +176,17 @@ const pipeline = await startLocalPipeline(config, (line) => log(`local: ${line}`
   },
   onRateWait: (wait) => (wait.priority === "command" ? commandWaits : backgroundWaits).push(wait.waitMs),
 });
-const sandbox = pipeline.sandbox;
-if (!sandbox) throw new Error("sim:scale runs against the embedded sandbox");
-log(`local mode up: ${pipeline.apiUrl}; sandbox enforces ${JSON.stringify(sandbox.getRateLimit())}`);
+const sandbox: SandboxControl = external
+  ? external.sandbox
+  : pipeline.sandbox
+    ? inProcessSandboxControl(pipeline.sandbox)
+    : (() => {
+        throw new Error("sim:scale runs against the sandbox");
+      })();
+log(
+  `local mode up: ${pipeline.apiUrl}; sandbox ${sandbox.url} enforces ${JSON.stringify(await sandbox.getRateLimit())}` +
+    (external ? `; child pids ${JSON.stringify(external.pids)}` : ""),
+);
 
 // The lost callbacks: a proxy the sandbox delivers to, which swallows (200) the callbacks of the lost stores.
 let swallowed = 0;
@@ -156,7 +222,7 @@ const proxy = createServer((req: IncomingMessage, res: ServerResponse) => {
 });
 await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
 const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/callbacks`;
-sandbox.registerCallback({ url: proxyUrl, tokenUrl: pipeline.tokenUrl, ...pipeline.callbackClient });
+await sandbox.registerCallback({ url: proxyUrl, tokenUrl: pipeline.tokenUrl, ...pipeline.callbackClient });
 
 // Per-store poll progress, sampled every minute from the checkpoints (BatchGetItem, 100 keys a request).
 const lastPolled = new Map<string, number>();
@@ -211,7 +277,7 @@ async function sellerAction() {
   if (!answer || answer.status >= 300) commandErrors++;
 }
 
-const warmupMs = Number(args["warmup-minutes"]) * 60_000;
+const warmupMs = warmupMinutes * 60_000;
 const orderPhaseStart = startedAt + warmupMs;
 const orderPhaseEnd = orderPhaseStart + orderMinutes * 60_000;
 const runEnd = orderPhaseEnd + drainMinutes * 60_000;
@@ -219,14 +285,20 @@ let nextOrderAt = orderPhaseStart;
 let nextCommandAt = Date.now() + 10_000;
 let nextSampleAt = Date.now() + 60_000;
 let nextReportAt = Date.now() + 60_000;
+let reportedCommands = 0;
 const orderGapMs = 60_000 / ordersPerMinute;
 while (Date.now() < runEnd) {
   const now = Date.now();
   while (now >= orderPhaseStart && now < orderPhaseEnd && nextOrderAt <= now) {
     const storeId = storeIds[Math.floor(random() * storeIds.length)] as string;
-    const order = sandbox.createOrder({ storeId });
-    created.set(String(order.id), { at: Date.now(), lost: lostStores.has(storeId) });
     nextOrderAt += orderGapMs;
+    const at = Date.now();
+    try {
+      const order = await sandbox.createOrder({ storeId });
+      created.set(String(order.id), { at, lost: lostStores.has(storeId) });
+    } catch (error) {
+      log(`order not created: ${(error as Error).message}`);
+    }
   }
   if (now >= nextCommandAt) {
     nextCommandAt += 10_000;
@@ -238,10 +310,23 @@ while (Date.now() < runEnd) {
   }
   if (now >= nextReportAt) {
     nextReportAt += 60_000;
-    const st = sandbox.stats();
+    const loop = {
+      p50: loopMs(loopDelay.percentile(50)),
+      p99: loopMs(loopDelay.percentile(99)),
+      max: loopMs(loopDelay.max),
+    };
+    loopMinutes.push(loop);
+    loopDelay.reset();
+    const st = await sandbox.stats().catch(() => undefined);
+    const cw = commandWaits.slice(reportedCommands);
+    reportedCommands = commandWaits.length;
     log(
-      `orders ${created.size}, stored ${stored.size}; Pincode calls ${st.rates.total.calls} (peak ${st.rates.total.peakPerSecond}/s), ` +
-        `budget 429s ${st.budget429s}; stores polled ${lastPolled.size}/${stores}; callbacks swallowed ${swallowed}`,
+      `orders ${created.size}, stored ${stored.size}; Pincode calls ${st?.rates.total.calls} (peak ${st?.rates.total.peakPerSecond}/s), ` +
+        `budget 429s ${st?.budget429s}; stores polled ${lastPolled.size}/${stores}; callbacks swallowed ${swallowed}; ` +
+        `event-loop delay p50 ${loop.p50} ms p99 ${loop.p99} ms max ${loop.max} ms; commands this minute ${cw.length} (max wait ${cw.length ? Math.max(...cw) : 0} ms); ` +
+        `load ${loadavg()
+          .map((l) => l.toFixed(1))
+          .join(" ")}`,
     );
   }
   const lostLeft = [...created].some(([id, o]) => o.lost && !stored.has(id));
@@ -252,7 +337,7 @@ await sampleCheckpoints().catch(() => undefined);
 const endedAt = Date.now();
 
 // --- figures --------------------------------------------------------------------------------------------------
-const st = sandbox.stats();
+const st = await sandbox.stats();
 const latency = (lost: boolean) =>
   [...created].filter(([, o]) => o.lost === lost).map(([id, o]) => (stored.get(id) ?? Number.NaN) - o.at);
 const healthyLat = latency(false).filter(Number.isFinite);
@@ -268,10 +353,15 @@ const out = (line = "") => lines.push(line);
 out();
 out(
   `sim:scale results (${new Date(startedAt).toISOString()}, ${seconds.toFixed(0)} s real time, no clock scaling, ` +
-    `warm-up ${args["warmup-minutes"]} min, orders ${orderMinutes} min, drain up to ${drainMinutes} min)`,
+    `warm-up ${warmupMinutes} min, orders ${orderMinutes} min, drain up to ${drainMinutes} min; ` +
+    `${args["in-process"] ? "one process" : "emulators and sandbox in child processes"}, ${args["poll-consumers"]} poll consumers; ` +
+    `load average at the end ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ")})`,
 );
 out(
-  `  stores ${stores} (${lostStores.size} lost callbacks), budget ${budget}/s, orders ${created.size}, poll interval ${minIntervalS}-${maxIntervalS} s`,
+  `  stores ${stores} (${lostStores.size} lost callbacks), budget ${budget}/s, orders ${created.size}, poll interval ${minIntervalS}-${maxIntervalS} s, ` +
+    `ceiling ${s(ceilingMs)}, ${schedule.maxTasksPerRun} tasks a tick, first pass ${s(firstPassMs)}`,
 );
 out(`  Pincode calls by endpoint (sandbox /_sandbox/stats, 1-s windows): budget ${budget}/s`);
 for (const [endpoint, r] of Object.entries(st.rates.byEndpoint))
@@ -280,6 +370,13 @@ for (const [endpoint, r] of Object.entries(st.rates.byEndpoint))
   );
 out(
   `    ${"total".padEnd(34)} ${String(st.rates.total.calls).padStart(7)} calls  peak ${st.rates.total.peakPerSecond}/s  mean ${st.rates.total.meanPerSecond.toFixed(2)}/s`,
+);
+const loopAll = loopMinutes.length ? loopMinutes : [{ p50: 0, p99: 0, max: 0 }];
+out(
+  `  event-loop delay of the functions' process (per minute): p99 median ${pct(
+    loopAll.map((l) => l.p99),
+    50,
+  )} ms, worst minute p99 ${Math.max(...loopAll.map((l) => l.p99))} ms, max ${Math.max(...loopAll.map((l) => l.max))} ms`,
 );
 const all429 = Object.values(st.calls).reduce((a, byStatus) => a + (byStatus["429"] ?? 0), 0);
 out(`  429s received: ${all429} (budget 429s ${st.budget429s})`);
@@ -301,8 +398,8 @@ out(
     `background waits p99 ${backgroundWaits.length ? pct(backgroundWaits, 99) : 0} ms`,
 );
 // Cost per store per month (AWS list prices, test/bench/cost.ts), from this run's rates, extrapolated to 30 days.
-// Assumed requests: a poll run = 1 Lambda invocation (512 MB, 300 ms), 3 SQS requests (send, receive, delete), 4 DynamoDB
-// writes (lease, window, delayed pass or cursor, release); every Pincode call 1 pacing write; every fan-out reads each
+// Assumed requests: a poll run = 1 Lambda invocation (512 MB, 300 ms), 3 SQS requests (send, receive, delete), 3 DynamoDB
+// writes (lease, window, release: a quiet run pages one merged window); every Pincode call 1 pacing write; every fan-out reads each
 // store's CONFIG and POLL items (2 strongly consistent read units) and the scheduled run is 1 invocation.
 const month = 30 * 24 * 3600;
 const runsPerS = totalRuns / seconds;
@@ -313,7 +410,7 @@ const perMonth = {
     (month / TICK_S) * (PRICES.lambdaRequestPerMillion / 1e6 + 10 * 1 * PRICES.lambdaArmGbSecond),
   sqs: runsPerS * month * 3 * (PRICES.sqsPerMillion / 1e6),
   dynamo:
-    (runsPerS * 4 + callsPerS) * month * (PRICES.dynamoWriteUnitPerMillion / 1e6) +
+    (runsPerS * 3 + callsPerS) * month * (PRICES.dynamoWriteUnitPerMillion / 1e6) +
     (month / TICK_S) * stores * 2 * (PRICES.dynamoReadUnitPerMillion / 1e6),
 };
 const totalMonth = Object.values(perMonth).reduce((a, b) => a + b, 0);
@@ -341,4 +438,5 @@ const failed = targets.filter(([, ok, hard]) => !ok && (hard || !args.ci));
 proxy.close();
 proxy.closeAllConnections();
 await pipeline.stop();
+await external?.stop();
 process.exit(failed.length === 0 ? 0 : 1);

@@ -4,6 +4,7 @@ import {
   type AdaptiveSchedule,
   dueAtOf,
   firstPassPeriodMs,
+  intervalCeilingMs,
   maxTasksPerTick,
   nextPollInterval,
   selectDueStores,
@@ -130,21 +131,23 @@ describe("the due-store selection", () => {
 
   it("spreads 10,000 never-polled stores over the ticks the budget needs, never above one tick's cap, each once", () => {
     const capped: AdaptiveSchedule = { ...S, minMs: 120_000, maxTasksPerRun: 544 };
-    expect(firstPassPeriodMs(ids.length, capped)).toBe(19 * 60_000);
+    // 95% of the cap (516 a tick) for the rotation: 20 ticks.
+    expect(firstPassPeriodMs(ids.length, capped)).toBe(20 * 60_000);
     const counts = new Map<string, number>();
-    for (let tick = 0; tick < 19; tick++) {
+    for (let tick = 0; tick < 20; tick++) {
       // A polled store has its next due time stored (here: later than this test looks).
       const { due } = selectDueStores(
         ids.map((storeId) => (counts.has(storeId) ? { storeId, dueAt: NOW + 36_000_000 } : { storeId })),
         NOW + tick * 60_000,
         capped,
       );
-      expect(due.length).toBeLessThanOrEqual(544);
+      expect(due.length).toBeLessThanOrEqual(516);
+      if (tick < 19) expect(due.length).toBe(516);
       for (const d of due) counts.set(d.storeId, (counts.get(d.storeId) ?? 0) + 1);
     }
-    // The spread is by hash: a tick whose share is above the cap leaves the rest for the next round (after 19 min).
+    // Every store exactly once, at the rotation's pace: none is pushed to a later round.
     expect([...counts.values()].every((n) => n === 1)).toBe(true);
-    expect(counts.size).toBeGreaterThan(ids.length * 0.97);
+    expect(counts.size).toBe(ids.length);
   });
 
   it("sends never-polled stores before stores due again, so a first pass is not starved by re-polls", () => {
@@ -160,9 +163,74 @@ describe("the due-store selection", () => {
     expect(selection.deferred).toBe(32);
   });
 
-  it("derives one tick's task cap from the budget: 20/s over 60 s at an 80% poll share is 544 quiet runs", () => {
-    expect(maxTasksPerTick(20, 60_000)).toBe(544);
+  it("derives one tick's task cap from the budget: 20/s paced at 90%, 85% for polls, over 60 s is 918 one-call runs", () => {
+    expect(maxTasksPerTick(20, 60_000)).toBe(918);
+    expect(maxTasksPerTick(20, 60_000, 0.8, 0.85)).toBe(816);
     expect(maxTasksPerTick(0.01, 60_000)).toBe(1);
+  });
+
+  it("derives the interval ceiling from the stores and the cap: 10,000 stores at 20/s within 689 s", () => {
+    const cap: AdaptiveSchedule = { ...S, minMs: 120_000, maxTasksPerRun: maxTasksPerTick(20, 60_000) };
+    // 95% of the 918-task cap is the rotation: 872 stores a tick.
+    expect(intervalCeilingMs(10_000, cap)).toBe(Math.ceil((10_000 * 60_000) / 872));
+    expect(intervalCeilingMs(10_000, cap)).toBeLessThanOrEqual(689_000);
+    // Few stores: never below the minimum interval, nor below the floor the poller sets (look-back + settle).
+    expect(intervalCeilingMs(50, cap)).toBe(120_000);
+    expect(intervalCeilingMs(50, { ...cap, ceilingFloorMs: 630_000 })).toBe(630_000);
+    // The target, (stores / budget) x 1.5 = 750 s, leaves 61 s for the settle (30 s), scheduling and the check.
+    expect(750_000 - intervalCeilingMs(10_000, cap)).toBeGreaterThanOrEqual(60_000);
+  });
+
+  it("polls a store whose stored due time is beyond the ceiling at its last run + the ceiling", () => {
+    const cap: AdaptiveSchedule = { ...S, minMs: 60_000, maxMs: 3_600_000, maxTasksPerRun: 10 };
+    // 100 stores, 9 a tick for the rotation: ceiling 11.1 ticks. Store X reaches it 30 s into this tick, although its
+    // stored due time is 50 minutes away.
+    const ceiling = intervalCeilingMs(100, cap);
+    expect(ceiling).toBe(666_667);
+    const others = ids.slice(0, 99).map((storeId) => ({ storeId, dueAt: NOW + 3_600_000, lastPolledAt: NOW }));
+    const x = { storeId: "X", dueAt: NOW + 3_000_000, lastPolledAt: NOW + 30_000 - ceiling };
+    const selection = selectDueStores([...others, x], NOW, cap);
+    expect(selection.due.map((d) => d.storeId)).toEqual(["X"]);
+    expect(selection.due[0]?.dueAt).toBe(NOW + 30_000);
+    expect(selection.due[0]?.delaySeconds).toBe(30);
+  });
+
+  it("serves stores reaching their ceiling before stores at the minimum interval, so missed callbacks starve no one", () => {
+    const cap: AdaptiveSchedule = { ...S, minMs: 60_000, maxMs: 3_600_000, maxTasksPerRun: 10 };
+    // 100 stores, ceiling 667 s. 30 stores at the minimum interval, long overdue (a wave of missed callbacks); 10 stores
+    // whose ceiling falls in this tick although their stored due time is later; the rest not due.
+    const atMin = ids.slice(0, 30).map((storeId) => ({ storeId, dueAt: NOW - 300_000, lastPolledAt: NOW - 360_000 }));
+    const ceiling = intervalCeilingMs(100, cap);
+    const atLimit = ids
+      .slice(30, 40)
+      .map((storeId, i) => ({ storeId, dueAt: NOW + 3_000_000, lastPolledAt: NOW - ceiling + i * 1_000 }));
+    const rest = ids.slice(40, 100).map((storeId) => ({ storeId, dueAt: NOW + 3_000_000, lastPolledAt: NOW }));
+    const selection = selectDueStores([...atMin, ...atLimit, ...rest], NOW, cap);
+    expect(selection.due.map((d) => d.storeId).sort()).toEqual(atLimit.map((s) => s.storeId).sort());
+    expect(selection.deferred).toBe(30);
+
+    // Simulated over an hour with the same 30 hungry stores due every minute: every store is polled within the
+    // ceiling (+ one tick, the granularity of the fan-out), and the hungry ones get what is left.
+    const state = new Map<string, { dueAt: number; lastPolledAt: number }>();
+    for (const [i, id] of ids.slice(0, 100).entries())
+      state.set(id, { dueAt: NOW + (i < 30 ? 0 : 3_600_000), lastPolledAt: NOW - (i % 10) * 60_000 });
+    let worstGap = 0;
+    for (let tick = 0; tick < 60; tick++) {
+      const t = NOW + tick * 60_000;
+      const { due } = selectDueStores(
+        [...state].map(([storeId, v]) => ({ storeId, ...v })),
+        t,
+        cap,
+      );
+      for (const d of due) {
+        const v = state.get(d.storeId) as { dueAt: number; lastPolledAt: number };
+        const at = t + d.delaySeconds * 1000;
+        if (tick > 0) worstGap = Math.max(worstGap, at - v.lastPolledAt);
+        const hungry = Number(d.storeId.slice(1)) < 30;
+        state.set(d.storeId, { lastPolledAt: at, dueAt: at + (hungry ? 60_000 : 3_600_000) });
+      }
+    }
+    expect(worstGap).toBeLessThanOrEqual(ceiling + 60_000);
   });
 });
 
@@ -194,7 +262,7 @@ describe("adaptive polling configuration", () => {
       maxMs: 900_000,
       missMemoryMs: 3_600_000,
       tickMs: 60_000,
-      maxTasksPerRun: 544,
+      maxTasksPerRun: 918,
     });
   });
 

@@ -20,12 +20,49 @@ describe("poll window planning", () => {
   });
 
   it("pages the delayed pass once a look-back of time has become a look-back old, then the new window", () => {
-    // Polled last ~12 min ago (an adaptive interval longer than the look-back): [recheckedTo, windowEnd] is due.
+    // Polled last ~8 min ago after a long gap: [recheckedTo, now - L] is due, but it ends before windowEnd.
+    const windowEnd = NOW - 500_000;
+    const recheckedTo = windowEnd - 700_000;
+    expect(planSegments({ storeId: "S01", windowEnd, recheckedTo }, NOW, settings)).toEqual([
+      { kind: "delayed", from: recheckedTo, to: NOW - 600_000, cursor: undefined, resumed: false },
+      { kind: "new", from: windowEnd, to: NOW - 30_000, cursor: undefined, resumed: false },
+    ]);
+  });
+
+  it("pages the delayed pass and the live window as ONE window when they are contiguous (a quiet run is one call)", () => {
+    // Polled last ~12 min ago (an adaptive interval longer than the look-back): all of [recheckedTo, windowEnd] is
+    // a look-back old, so the delayed segment ends where the live window begins.
     const windowEnd = NOW - 700_000;
     const recheckedTo = windowEnd - 600_000;
     expect(planSegments({ storeId: "S01", windowEnd, recheckedTo }, NOW, settings)).toEqual([
-      { kind: "delayed", from: recheckedTo, to: windowEnd, cursor: undefined, resumed: false },
+      { kind: "new", from: recheckedTo, to: NOW - 30_000, cursor: undefined, resumed: false, liveFrom: windowEnd },
+    ]);
+    // Exactly at the boundary (windowEnd = now - lookback) too; a moment later it is two segments again.
+    expect(planSegments({ storeId: "S01", windowEnd: NOW - 600_000, recheckedTo }, NOW, settings)).toHaveLength(1);
+    const notYet = planSegments({ storeId: "S01", windowEnd: NOW - 599_000, recheckedTo }, NOW, settings);
+    expect(notYet.map((s) => [s.kind, s.liveFrom])).toEqual([
+      ["delayed", undefined],
+      ["new", undefined],
+    ]);
+    // Nothing left to recheck: just the live window.
+    expect(planSegments({ storeId: "S01", windowEnd, recheckedTo: windowEnd }, NOW, settings)).toEqual([
       { kind: "new", from: windowEnd, to: NOW - 30_000, cursor: undefined, resumed: false },
+    ]);
+  });
+
+  it("resumes an unfinished merged window as one, its live part starting at the stored windowEnd", () => {
+    const windowEnd = NOW - 900_000;
+    const saved = { storeId: "S01", windowEnd, recheckedTo: windowEnd - 600_000, cursor: "m1" };
+    const resumed = { ...saved, cursorFrom: windowEnd - 600_000, cursorTo: NOW - 230_000 };
+    expect(planSegments(resumed, NOW, settings)).toEqual([
+      {
+        kind: "new",
+        from: windowEnd - 600_000,
+        to: NOW - 230_000,
+        cursor: "m1",
+        resumed: true,
+        liveFrom: windowEnd,
+      },
     ]);
   });
 
@@ -48,10 +85,12 @@ describe("poll window planning", () => {
     // Stored data outlives code: the item a release before issue 13 wrote.
     const windowEnd = NOW - 700_000;
     const old = { storeId: "S01", windowEnd, overlapDoneFor: windowEnd };
-    expect(planSegments(old, NOW, settings).map((s) => [s.kind, s.from, s.to])).toEqual([
-      ["delayed", windowEnd - 600_000, windowEnd],
-      ["new", windowEnd, NOW - 30_000],
+    // Its interval was long enough for the two passes to be contiguous: one merged window.
+    expect(planSegments(old, NOW, settings).map((s) => [s.kind, s.from, s.to, s.liveFrom])).toEqual([
+      ["new", windowEnd - 600_000, NOW - 30_000, windowEnd],
     ]);
+    const gap = { storeId: "S01", windowEnd: NOW - 300_000, overlapDoneFor: NOW - 300_000 - 700_000 };
+    expect(planSegments(gap, NOW, settings).map((s) => s.kind)).toEqual(["new"]);
     // Right after such a run (the old code's last poll a minute ago), nothing is re-paged yet.
     const recent = { storeId: "S01", windowEnd: NOW - 90_000, overlapDoneFor: NOW - 90_000 };
     expect(planSegments(recent, NOW, settings).map((s) => s.kind)).toEqual(["new"]);
