@@ -8,7 +8,9 @@
  *
  * Issue 13 adds (all optional, so items written before read as they were): `recheckedTo`, the end of the time already
  * paged at least one look-back after it happened (the delayed pass; an item without it reads as windowEnd - lookback),
- * and the adaptive schedule: `intervalMs`, `nextDueAt`, `lastPolledAt`, `lastMissAt` (docs/scale.md).
+ * and the adaptive schedule: `intervalMs`, `nextDueAt`, `lastPolledAt`, `lastMissAt` (docs/scale.md). `busyTo` (the end
+ * of the latest live window that returned ids) decides whether the delayed pass may share the live window's Order Poll
+ * call; an item without it reads as quiet (docs/scale.md "Merged window").
  */
 import {
   type AttributeValue,
@@ -33,6 +35,12 @@ export interface PollCheckpoint {
   overlapDoneFor?: number;
   /** Everything up to here was paged at least one look-back after it happened (the delayed pass is done). */
   recheckedTo?: number;
+  /**
+   * End of the latest completed live window that returned at least one id. Absent (items written before it, or a
+   * store whose windows never returned any): quiet, the delayed pass may be merged into the live window, which at
+   * worst costs a Status Check again, never a missed one.
+   */
+  busyTo?: number;
   /** Adaptive polling: the store's current interval, when it is next due, its last run, its last missed callback. */
   intervalMs?: number;
   nextDueAt?: number;
@@ -63,9 +71,17 @@ export interface PollCheckpointRepository {
   saveCursor(storeId: string, owner: string, state: CursorState, now: number): Promise<void>;
   /**
    * Records a fully paged window: `windowEnd` moves forward (never back) and the cursor is cleared; `recheckedTo`,
-   * when given, moves forward with it (the part of the window that was already a look-back old when paged).
+   * when given, moves forward with it (the part of the window that was already a look-back old when paged); `busyTo`,
+   * when given (the window returned ids), is set in the same write.
    */
-  completeWindow(storeId: string, owner: string, windowEnd: number, now: number, recheckedTo?: number): Promise<void>;
+  completeWindow(
+    storeId: string,
+    owner: string,
+    windowEnd: number,
+    now: number,
+    recheckedTo?: number,
+    busyTo?: number,
+  ): Promise<void>;
   /** Records that the delayed pass reached `recheckedTo`, and clears its cursor. */
   completeRecheck(storeId: string, owner: string, recheckedTo: number, now: number): Promise<void>;
   /** Frees the store; with `schedule`, records its next due time in the same write. */
@@ -102,7 +118,7 @@ function fromItem(storeId: string, item: Record<string, AttributeValue>): PollCh
   const leaseUntil = n("leaseUntil");
   const overlapDoneFor = n("overlapDoneFor");
   if (overlapDoneFor !== undefined) checkpoint.overlapDoneFor = overlapDoneFor;
-  for (const name of ["recheckedTo", "intervalMs", "nextDueAt", "lastPolledAt", "lastMissAt"] as const) {
+  for (const name of ["recheckedTo", "busyTo", "intervalMs", "nextDueAt", "lastPolledAt", "lastMissAt"] as const) {
     const value = n(name);
     if (value !== undefined) checkpoint[name] = value;
   }
@@ -218,15 +234,17 @@ export function createPollCheckpointRepository(dynamo: DynamoDBClient, tableName
       );
     },
 
-    async completeWindow(storeId, owner, windowEnd, now, recheckedTo) {
+    async completeWindow(storeId, owner, windowEnd, now, recheckedTo, busyTo) {
       const values: Record<string, AttributeValue> = { ":end": { N: String(windowEnd) }, ":now": { N: String(now) } };
       if (recheckedTo !== undefined) values[":rechecked"] = { N: String(recheckedTo) };
+      if (busyTo !== undefined) values[":busy"] = { N: String(busyTo) };
       const setRechecked = recheckedTo === undefined ? "" : ", recheckedTo = :rechecked";
+      const setBusy = busyTo === undefined ? "" : ", busyTo = :busy";
       try {
         await update(
           storeId,
           owner,
-          `SET windowEnd = :end, lastCompletedAt = :now${setRechecked} REMOVE pageCursor, cursorFrom, cursorTo`,
+          `SET windowEnd = :end, lastCompletedAt = :now${setRechecked}${setBusy} REMOVE pageCursor, cursorFrom, cursorTo`,
           "leaseOwner = :owner AND (attribute_not_exists(windowEnd) OR windowEnd <= :end)",
           values,
         );

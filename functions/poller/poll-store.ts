@@ -108,8 +108,8 @@ export interface Segment {
   resumed: boolean;
   /**
    * A `new` segment that also pages the delayed pass (`from` = recheckedTo < windowEnd = `liveFrom`): the two were
-   * contiguous, so one Order Poll window serves both and a quiet run costs one call (issue 13). Absent: the segment is
-   * live from `from`.
+   * contiguous and the live windows since `from` returned no ids (`busyTo`), so one Order Poll window serves both and a
+   * quiet run costs one call (issue 13) without re-checking an order. Absent: the segment is live from `from`.
    */
   liveFrom?: number;
 }
@@ -146,7 +146,10 @@ export function planSegments(checkpoint: PollCheckpoint | undefined, now: number
     const from = Math.min(recheckedToOf(checkpoint, settings) ?? windowEnd, windowEnd);
     const to = Math.min(windowEnd, now - settings.lookbackMs);
     const liveTo = Math.min(now - settings.settleMs, windowEnd + settings.maxWindowMs);
-    if (to === windowEnd && from < windowEnd && liveTo > windowEnd) {
+    // Merged only when no live window since `from` returned ids (absent busyTo: an item written before it, read as
+    // quiet): then every id found needs its check anyway, and none was checked by an earlier live pass.
+    const quiet = checkpoint?.busyTo === undefined || checkpoint.busyTo <= from;
+    if (to === windowEnd && from < windowEnd && liveTo > windowEnd && quiet) {
       // Contiguous (the whole live window's predecessor is already a look-back old): one window for both passes.
       // Its ids carry the merged window's end as observedAt, the conservative choice (docs/scale.md "Merged window").
       return [{ kind: "new", from, to: liveTo, cursor: undefined, resumed: false, liveFrom: windowEnd }];
@@ -239,6 +242,8 @@ export async function pollStore(
       result.segments.push(report);
       let cursor = segment.cursor;
       let restarted = false;
+      // A resumed live window had a full page in an earlier run; counted as busy (busyTo) like one returning ids now.
+      let busy = segment.kind === "new" && segment.resumed;
       for (;;) {
         if (budgetSpent()) break;
         let page: PollOrdersResult;
@@ -270,6 +275,7 @@ export async function pollStore(
         }
         result.pages += 1;
         for (const id of page.orderIds) seen.add(id);
+        if (page.orderIds.length > 0) busy = true;
 
         const candidates = [...new Set(page.orderIds)].filter((id) => (queued.get(id) ?? -1) < segment.to);
         // A view synced at or after the segment end already reflects every change in the segment.
@@ -319,7 +325,9 @@ export async function pollStore(
             const rechecked = contiguous
               ? Math.max(recheckedTo ?? 0, Math.min(segment.to, startedAt - settings.lookbackMs))
               : undefined;
-            await checkpoints.completeWindow(storeId, owner, segment.to, now(), rechecked);
+            // busyTo: this window's ids were checked against its end; a later delayed pass over it pages on its own.
+            const busyTo = busy ? segment.to : undefined;
+            await checkpoints.completeWindow(storeId, owner, segment.to, now(), rechecked, busyTo);
             if (rechecked !== undefined) recheckedTo = rechecked;
             windowEnd = Math.max(windowEnd ?? segment.to, segment.to);
             result.completed = true;

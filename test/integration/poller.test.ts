@@ -239,20 +239,23 @@ describe("poller", () => {
     expect(output.metricTotals().get("PollIdsSkippedFresh")).toBeGreaterThanOrEqual(1);
   });
 
-  it("pages the delayed pass and the live window as one window when contiguous; its ids are observed at its end", async () => {
-    // Prepare: run 1 sees A, B, C. A's view is then known true until after run 2's window (a callback or a Status
-    // Check after it); B's only until just after run 1 (and B changes again); C's not at all.
-    const store = "MERGED1";
-    const [a, b, c] = [0, 1, 2].map(() => sandbox.createOrder({ storeId: store }));
+  it("pages a busy store's delayed pass and live window separately, each id observed at its own segment's end", async () => {
+    // Prepare: run 1 sees A, B, C, D (a busy live window: busyTo = e1). Then A's view is known true until far ahead,
+    // B's and D's since just after e1 (the check run 1 caused), C's not at all; D changes again.
+    const store = "BUSY1";
+    const [a, b, c, d] = [0, 1, 2, 3].map(() => sandbox.createOrder({ storeId: store }));
     await new Promise((r) => setTimeout(r, 5));
     const handler = poller();
     await handler(pollTaskEvent(store), context());
     const run1 = await takeAll<OrderChangedMessage>(queues.eventsQueueUrl);
     const e1 = run1[0]?.observedAt ?? 0;
+    const checkpoints = createPollCheckpointRepository(dynamo.client, dynamo.tableName);
+    expect(await checkpoints.get(store)).toMatchObject({ windowEnd: e1, busyTo: e1 });
     const orders = createOrderRepository(dynamo.client, dynamo.tableName);
     for (const [order, id, at] of [
       [a, "m-a", Date.now() + 200_000],
       [b, "m-b", e1 + 1],
+      [d, "m-d", e1 + 1],
     ] as const) {
       await orders.upsert({
         order: OrderSchema.parse(order),
@@ -263,28 +266,70 @@ describe("poller", () => {
       });
     }
     const client = createPincodeClient(sandboxClientConfig(sandbox));
-    await client.updateOrder(String(b?.id), [{ type: "ORDER_STATE_UPDATE", orderState: "ACCEPTED" }]);
-    // Two look-backs later: all of [recheckedTo, windowEnd] is a look-back old, so it joins the live window.
+    await client.updateOrder(String(d?.id), [{ type: "ORDER_STATE_UPDATE", orderState: "ACCEPTED" }]);
+    // Two look-backs later: [recheckedTo, windowEnd] is a look-back old and contiguous with the live window.
     skew = 121_000;
     calls = [];
     // Act
     await handler(pollTaskEvent(store), context());
-    // Assess: ONE Order Poll call (a quiet store's run costs one call)
+    // Assess: two calls, the delayed segment ending at e1, then the live window from e1
+    const run2 = await takeAll<OrderChangedMessage>(queues.eventsQueueUrl);
+    expect(calls.map((c) => [c.fromTimestamp, c.toTimestamp])).toEqual([
+      [e1 - 60_000, e1],
+      [e1, expect.any(Number)],
+    ]);
+    const e2 = calls[1]?.toTimestamp ?? 0;
+    expect(e2).toBeGreaterThan(e1 + 120_000);
+    // B (synced after e1, unchanged) is not checked again; C is checked against e1; D changed after: checked against e2.
+    expect(run2.map((m) => [m.orderId, m.observedAt]).sort()).toEqual(
+      [
+        [c?.id, e1],
+        [d?.id, e2],
+      ].sort(),
+    );
+    expect(await checkpoints.get(store)).toMatchObject({ windowEnd: e2, recheckedTo: e2 - 60_000, busyTo: e2 });
+    expect(output.metricTotals().get("PollIdsSkippedFresh")).toBeGreaterThanOrEqual(3);
+  });
+
+  it("pages a quiet store's delayed pass and live window as ONE window; its ids are observed at its end", async () => {
+    // Prepare: the checkpoint a quiet store's last run left (its windows returned no ids: no busyTo); E changes after
+    // it, in the live part of the next window.
+    const store = "MERGED1";
+    const e1 = Date.now() - 1_000;
+    await dynamo.client.send(
+      new PutItemCommand({
+        TableName: dynamo.tableName,
+        Item: {
+          ...keyOf(keys.pollCheckpoint(store)),
+          pollStoreId: { S: store },
+          windowEnd: { N: String(e1) },
+          recheckedTo: { N: String(e1 - 60_000) },
+        },
+      }),
+    );
+    const handler = poller();
+    const checkpoints = createPollCheckpointRepository(dynamo.client, dynamo.tableName);
+    const e = sandbox.createOrder({ storeId: store });
+    skew = 121_000;
+    calls = [];
+    // Act
+    await handler(pollTaskEvent(store), context());
+    // Assess: ONE Order Poll call (a quiet store's run costs one call), its id observed at the merged window's end
     const run2 = await takeAll<OrderChangedMessage>(queues.eventsQueueUrl);
     expect(calls).toHaveLength(1);
     expect(calls[0]).toMatchObject({ fromTimestamp: e1 - 60_000 });
     const e2 = calls[0]?.toTimestamp ?? 0;
     expect(e2).toBeGreaterThan(e1 + 120_000);
-    // Every id is observed at the merged window's END (conservative): B's view, true only since e1, is checked again.
-    expect(run2.map((m) => [m.orderId, m.observedAt]).sort()).toEqual(
-      [
-        [c?.id, e2],
-        [b?.id, e2],
-      ].sort(),
-    );
-    const checkpoint = await createPollCheckpointRepository(dynamo.client, dynamo.tableName).get(store);
-    expect(checkpoint).toMatchObject({ windowEnd: e2, recheckedTo: e2 - 60_000 });
-    expect(output.metricTotals().get("PollIdsSkippedFresh")).toBeGreaterThanOrEqual(1);
+    expect(run2.map((m) => [m.orderId, m.observedAt])).toEqual([[e.id, e2]]);
+    expect(await checkpoints.get(store)).toMatchObject({ windowEnd: e2, recheckedTo: e2 - 60_000, busyTo: e2 });
+    // The window that found E makes the next contiguous run page its delayed pass apart (two calls).
+    skew = 242_000;
+    calls = [];
+    await handler(pollTaskEvent(store), context());
+    expect(calls.map((c) => c.fromTimestamp)).toEqual([e2 - 60_000, e2]);
+    expect(calls[0]?.toTimestamp).toBe(e2);
+    // (E changed on the real clock, before this skewed delayed segment: nothing to queue.)
+    expect(await takeAll<OrderChangedMessage>(queues.eventsQueueUrl)).toEqual([]);
   });
 
   it("reads a checkpoint item written by the release before the delayed pass (overlapDoneFor, no recheckedTo)", async () => {
@@ -316,7 +361,13 @@ describe("poller", () => {
     const messages = await takeAll<OrderChangedMessage>(queues.eventsQueueUrl);
     expect(messages.map((m) => m.orderId)).toEqual([order.id]);
     const checkpoint = await createPollCheckpointRepository(dynamo.client, dynamo.tableName).get(store);
-    expect(checkpoint).toMatchObject({ windowEnd: runEnd, recheckedTo: runEnd - 60_000, overlapDoneFor: windowEnd });
+    // No busyTo on the old item read as quiet (merged above); the window found an order, so it is written now.
+    expect(checkpoint).toMatchObject({
+      windowEnd: runEnd,
+      recheckedTo: runEnd - 60_000,
+      overlapDoneFor: windowEnd,
+      busyTo: runEnd,
+    });
   });
 
   it("leaves a store alone while another task holds its lease", async () => {

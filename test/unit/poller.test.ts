@@ -50,6 +50,28 @@ describe("poll window planning", () => {
     ]);
   });
 
+  it("keeps the delayed pass and the live window apart when a live window it covers returned ids (busyTo)", () => {
+    // Contiguous, but the last live window (ending at windowEnd) found changes: those orders were checked against its
+    // end, so the delayed pass pages on its own (observed at windowEnd) and the live window after it (observed at its end).
+    const windowEnd = NOW - 700_000;
+    const recheckedTo = windowEnd - 600_000;
+    const busy = { storeId: "S01", windowEnd, recheckedTo, busyTo: windowEnd };
+    expect(planSegments(busy, NOW, settings)).toEqual([
+      { kind: "delayed", from: recheckedTo, to: windowEnd, cursor: undefined, resumed: false },
+      { kind: "new", from: windowEnd, to: NOW - 30_000, cursor: undefined, resumed: false },
+    ]);
+    // A busy window anywhere inside the delayed segment splits too; one ending at its start (already rechecked) does not.
+    expect(planSegments({ ...busy, busyTo: recheckedTo + 1 }, NOW, settings)).toHaveLength(2);
+    expect(planSegments({ ...busy, busyTo: recheckedTo }, NOW, settings)).toEqual([
+      { kind: "new", from: recheckedTo, to: NOW - 30_000, cursor: undefined, resumed: false, liveFrom: windowEnd },
+    ]);
+    // Less than a look-back to recheck: as before the merge, the delayed pass waits and only the live window is paged.
+    const short = { storeId: "S01", windowEnd, recheckedTo: windowEnd - 300_000, busyTo: windowEnd };
+    expect(planSegments(short, NOW, settings).map((s) => [s.kind, s.from, s.liveFrom])).toEqual([
+      ["new", windowEnd, undefined],
+    ]);
+  });
+
   it("resumes an unfinished merged window as one, its live part starting at the stored windowEnd", () => {
     const windowEnd = NOW - 900_000;
     const saved = { storeId: "S01", windowEnd, recheckedTo: windowEnd - 600_000, cursor: "m1" };
