@@ -140,7 +140,9 @@ export async function benchPoller(
   for (const mode of [...modes, { name: "frozen", frozen: true }]) {
     for (const drop of [false, true]) {
       // A fresh pipeline per scenario: the poll window's look-back must not bring back the previous scenario's orders.
-      const pipeline = await startPipeline();
+      // Visibility at least the local consumer's 30 s invocation time, as deployed (6x the function timeout): with 5 s
+      // a batch whose paced Status Checks outlived it was delivered again and its orders checked twice (issue 11).
+      const pipeline = await startPipeline(undefined, { VISIBILITY_TIMEOUT_S: "30" });
       try {
         if (mode.frozen) {
           // The `frozen` updatedAt mode comes with issue 8's sandbox; measured when this sandbox has it.
