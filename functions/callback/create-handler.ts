@@ -27,7 +27,7 @@ import {
   type CallbackAuthKeys,
   type CallbackAuthMode,
 } from "#core/callback-auth.ts";
-import { sniffCallbackBody } from "#core/callback-body.ts";
+import { sniffCallbackBody, sniffCallbackText } from "#core/callback-body.ts";
 import { interpretCallback } from "#core/callback-envelope.ts";
 import { type QuarantineCode, quarantineMessage } from "#core/callback-quarantine.ts";
 import { bodyBytes, headerMap, headerValue, jsonDepthExceeds, MAX_JSON_DEPTH } from "#core/http-request.ts";
@@ -99,17 +99,20 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
       );
     }
 
-    // 1. Size, before anything else touches the body.
-    const raw = bodyBytes(event);
-    if (raw.length > maxBodyBytes) {
+    // 1. Size, before anything else touches the body. A plain-text body without surrogates is read as it is (its
+    // UTF-8 length counted, not copied); anything else goes through the bytes, as Pincode sent them.
+    const text = plainText(event);
+    const bytes = text === undefined ? bodyBytes(event) : undefined;
+    const size = bytes ? bytes.length : Buffer.byteLength(text as string, "utf8");
+    if (size > maxBodyBytes) {
       return reject(
         "too_large",
         errorResponse(
           413,
           "PAYLOAD_TOO_LARGE",
-          `body is ${raw.length} bytes; the limit is ${maxBodyBytes} bytes (${maxBodyBytes / 1024} KiB)`,
+          `body is ${size} bytes; the limit is ${maxBodyBytes} bytes (${maxBodyBytes / 1024} KiB)`,
         ),
-        { ...context, bytes: raw.length },
+        { ...context, bytes: size },
       );
     }
 
@@ -155,7 +158,15 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
     ): Promise<APIGatewayProxyResult> => {
       const log = { ...context, detail: reason, callbackRequestId };
       const message = quarantineMessage(
-        { code, reason, body: raw, headers: headerMap(event), sourceIp, apiRequestId, callbackRequestId },
+        {
+          code,
+          reason,
+          body: bytes ?? bodyBytes(event),
+          headers: headerMap(event),
+          sourceIp,
+          apiRequestId,
+          callbackRequestId,
+        },
         now(),
       );
       try {
@@ -172,7 +183,7 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
       return reject(code, errorResponse(400, errorCode, reason), { ...log, quarantineId: message.messageId });
     };
 
-    const sniffed = sniffCallbackBody(raw);
+    const sniffed = text === undefined ? sniffCallbackBody(bytes as Buffer) : sniffCallbackText(text);
     if (!sniffed.ok) return quarantineAndReject("malformed", sniffed.reason, undefined);
     if (jsonDepthExceeds(sniffed.value)) {
       return quarantineAndReject(
@@ -229,6 +240,16 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
       return errorResponse(500, "INTERNAL_ERROR", "the callback could not be processed; retry later");
     }
   };
+}
+
+/** Any UTF-16 surrogate (paired or lone): such a body takes the bytes path, where a lone one becomes U+FFFD. */
+const SURROGATE = /[\ud800-\udfff]/;
+
+/** The body as text when it is exactly what decoding its UTF-8 bytes would give (not base64, no surrogate). */
+function plainText(event: APIGatewayProxyEvent): string | undefined {
+  const body = event.body;
+  if (typeof body !== "string" || event.isBase64Encoded || SURROGATE.test(body)) return undefined;
+  return body;
 }
 
 function callbackRequestIdOf(body: Record<string, unknown>): string | undefined {

@@ -94,7 +94,38 @@ export async function verifyCallbackToken(
   token: string,
   nowMs = Date.now(),
 ): Promise<TokenCheck> {
+  const hit = verified.get(token);
+  if (hit && hit.signingKey === keys.signingKey && hit.clientId === keys.clientId) {
+    // Only the time checks depend on `now`: the same ones, in the same order, as checkCallbackToken's.
+    const now = Math.floor(new Date(nowMs).getTime() / 1000);
+    if (!Number.isFinite(now)) return MALFORMED;
+    if (hit.nbf !== undefined && hit.nbf > now + CLOCK_TOLERANCE_SECONDS) return MALFORMED;
+    if (hit.exp <= now - CLOCK_TOLERANCE_SECONDS) return { ok: false, rejection: "expired" };
+    return { ...hit.result };
+  }
   return checkCallbackToken(keys, token, nowMs);
+}
+
+/**
+ * Tokens that passed every check, by their exact text (signature included), with the keys that checked them: Pincode
+ * presents one token for many callbacks until it expires, and everything but the time checks is a pure function of
+ * (keys, token). A hit re-runs only `nbf`/`exp` against the current time, so the answer is the one the full check
+ * gives (test/unit/callback-token-verify.test.ts holds it equal to jose's, cache and all). Only valid tokens get in,
+ * at most VERIFIED_MAX of them, the oldest leaving first. Saves the HMAC and the two JSON parses per callback (issue 11).
+ */
+interface VerifiedToken {
+  signingKey: string;
+  clientId: string;
+  nbf: number | undefined;
+  exp: number;
+  result: TokenCheck & { ok: true };
+}
+const verified = new Map<string, VerifiedToken>();
+const VERIFIED_MAX = 32;
+
+function remember(token: string, entry: VerifiedToken): void {
+  if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value as string);
+  verified.set(token, entry);
 }
 
 const MALFORMED: TokenCheck = { ok: false, rejection: "malformed" };
@@ -191,7 +222,15 @@ function checkCallbackToken(
   if (claims.sub !== keys.clientId) return { ok: false, rejection: "wrong_subject" };
   const scopes = typeof claims.scope === "string" ? claims.scope.split(" ") : [];
   if (!scopes.includes(CALLBACK_SCOPE)) return { ok: false, rejection: "wrong_scope" };
-  return { ok: true, subject: claims.sub, ...(claims.jti ? { jti: claims.jti as string } : {}) };
+  const result = { ok: true as const, subject: claims.sub, ...(claims.jti ? { jti: claims.jti as string } : {}) };
+  remember(token, {
+    signingKey: keys.signingKey,
+    clientId: keys.clientId,
+    nbf: claims.nbf as number | undefined,
+    exp: claims.exp,
+    result: { ...result },
+  });
+  return result;
 }
 
 function claimRejection(claim: string): TokenCheck {

@@ -52,7 +52,16 @@ export function sniffCallbackBody(raw: Uint8Array): SniffResult {
   } catch {
     return { ok: false, reason: "body is not valid UTF-8" };
   }
-  text = text.trim();
+  return sniffCallbackText(text);
+}
+
+/**
+ * The same, from text already decoded (API Gateway's `body` when not base64-encoded, holding no surrogate: such a
+ * string round-trips through UTF-8 unchanged, and `trim` drops a leading BOM as the decoder would). The callback's
+ * hot path uses it to skip a string -> bytes -> string copy of every body (issue 11).
+ */
+export function sniffCallbackText(decoded: string): SniffResult {
+  const text = decoded.trim();
   if (text === "") return { ok: false, reason: "body is empty" };
 
   if (text.startsWith("{") || text.startsWith("[")) {

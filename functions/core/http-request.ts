@@ -44,15 +44,38 @@ export function bodyBytes(event: Pick<HttpRequestEvent, "body" | "isBase64Encode
  */
 export const MAX_JSON_DEPTH = 64;
 
-/** True when a parsed JSON value nests objects/arrays more than `limit` levels deep. Iterative: no recursion. */
+/**
+ * True when a parsed JSON value nests objects/arrays more than `limit` levels deep. Iterative: no recursion. Two
+ * parallel stacks and `for…in` (JSON values are plain objects and arrays: own enumerable keys only) instead of a
+ * tuple and an `Object.values` array per object: it runs on every callback (issue 11).
+ */
 export function jsonDepthExceeds(value: unknown, limit = MAX_JSON_DEPTH): boolean {
-  const stack: [unknown, number][] = [[value, 1]];
-  while (stack.length > 0) {
-    const [current, depth] = stack.pop() as [unknown, number];
-    if (typeof current !== "object" || current === null) continue;
-    if (depth > limit) return true;
-    for (const child of Array.isArray(current) ? current : Object.values(current)) {
-      if (typeof child === "object" && child !== null) stack.push([child, depth + 1]);
+  if (typeof value !== "object" || value === null) return false;
+  if (limit < 1) return true;
+  const objects: object[] = [value];
+  const depths: number[] = [1];
+  while (objects.length > 0) {
+    const current = objects.pop() as Record<string, unknown> | unknown[];
+    const depth = (depths.pop() as number) + 1;
+    if (Array.isArray(current)) {
+      for (let i = 0; i < current.length; i++) {
+        const child = current[i];
+        if (typeof child === "object" && child !== null) {
+          if (depth > limit) return true;
+          objects.push(child);
+          depths.push(depth);
+        }
+      }
+    } else {
+      for (const key in current) {
+        if (!Object.hasOwn(current, key)) continue;
+        const child = current[key];
+        if (typeof child === "object" && child !== null) {
+          if (depth > limit) return true;
+          objects.push(child);
+          depths.push(depth);
+        }
+      }
     }
   }
   return false;

@@ -65,12 +65,17 @@ export async function benchCallback(
     });
     const { accessToken } = await issueCallbackToken(keys, { clientId: keys.clientId });
     const bodies = Array.from({ length: 200 }, (_, i) => orderViewBody(i));
-    const event = (i: number) =>
+    // The events are built before the clock starts: API Gateway builds them, not the handler (building one per
+    // request, with its request id and UTF-8 check, put ~10 µs of the bench's own work on the callback's side only).
+    // The handler never changes the event it is given, so reusing the 200 is what 200 fresh ones would be.
+    const events = bodies.map((body) =>
       buildApiGatewayEvent({
         path: "/pincode/callbacks",
         headers: { Authorization: `O-Bearer ${accessToken}`, "Content-Type": "application/json" },
-        body: bodies[i % bodies.length] as string,
-      });
+        body,
+      }),
+    );
+    const event = (i: number) => events[i % events.length] as (typeof events)[number];
     // The raw side sends what the handler sends: the same message body, escaped the same way.
     const rawBodies = bodies.map((b) => {
       const interpreted = interpretCallback(JSON.parse(b) as Record<string, unknown>);

@@ -336,6 +336,30 @@ describe("verifyCallbackToken answers as the previous release's jose jwtVerify p
     );
   });
 
+  it("on a token presented again (verified tokens are remembered): at other times, with other keys", async () => {
+    // The first check of a valid token remembers it; every later one must still answer as jose does, whatever the
+    // clock (before nbf, past exp, a non-finite clock) and whichever keys (another signing key or client).
+    let remembered = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof({ weight: 1, arbitrary: tokenArb }, { weight: 2, arbitrary: nearlyValidArb }),
+        fc.array(fc.integer({ min: -7_200, max: 7_200 }), { minLength: 1, maxLength: 6 }),
+        async (t, laterOffsetsS) => {
+          const token = build(t);
+          const first = await expectSame(token, NOW + t.nowOffsetS * 1000);
+          if (first.ok) remembered++;
+          for (const offsetS of laterOffsetsS) await expectSame(token, NOW + offsetS * 1000);
+          await expectSame(token, NOW + t.nowOffsetS * 1000, { ...KEYS, signingKey: OTHER_KEY });
+          await expectSame(token, NOW + t.nowOffsetS * 1000, { ...KEYS, clientId: "other-client" });
+          await expectSame(token, Number.NaN);
+          await expectSame(token, NOW + t.nowOffsetS * 1000);
+        },
+      ),
+      { numRuns: 1_000 },
+    );
+    expect(remembered).toBeGreaterThan(50);
+  });
+
   it("on arbitrary strings with two dots, and on tokens cut or joined", async () => {
     const { accessToken } = await issueCallbackToken(KEYS, { clientId: KEYS.clientId, nowMs: NOW });
     await fc.assert(
