@@ -15,7 +15,14 @@
  * Every status change is a conditional UpdateItem on what the writer last saw, so two writers can never both win.
  */
 import { type AttributeValue, ConditionalCheckFailedException, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type UpdateCommandInput,
+} from "@aws-sdk/lib-dynamodb";
 import type { OrderUpdateAction } from "#pincode/schemas.ts";
 import { createDynamoBatcher } from "./dynamo-batcher.ts";
 import { keys, TTL_ATTRIBUTE } from "./table.ts";
@@ -234,6 +241,17 @@ export function createCommandRepository(dynamo: DynamoDBClient, tableName: strin
     return result.Item ? fromItem(result.Item) : undefined;
   }
 
+  /** A conditional UpdateItem returning the command as written (ALL_NEW), or undefined when its condition failed. */
+  async function updateReturning(input: Omit<UpdateCommandInput, "ReturnValues">): Promise<CommandRecord | undefined> {
+    try {
+      const result = await doc.send(new UpdateCommand({ ...input, ReturnValues: "ALL_NEW" }));
+      return result.Attributes ? fromItem(result.Attributes) : undefined;
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
+  }
+
   async function get(commandId: string): Promise<CommandRecord | undefined> {
     const record = await getItem(commandId);
     if (!record?.eventPending) return record;
@@ -339,64 +357,46 @@ export function createCommandRepository(dynamo: DynamoDBClient, tableName: strin
     },
 
     async claimIfIdle(commandId, orderId, maxAttempts, now) {
-      try {
-        const result = await doc.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: keys.command(commandId),
-            UpdateExpression: "SET #status = :sent, attempts = attempts + :one, inFlight = :true, updatedAt = :now",
-            // Not in flight: no attempt whose outcome is unknown (that needs a Status Check first), and no concurrent
-            // executor between its claim and its outcome (it set inFlight): two executors can never both win.
-            ConditionExpression:
-              "#type = :orderActions AND orderId = :orderId AND attribute_exists(pincodeActions) AND " +
-              "#status IN (:queued, :sent) AND inFlight = :false AND attempts < :max",
-            ExpressionAttributeNames: { "#status": "status", "#type": "type" },
-            ExpressionAttributeValues: {
-              ":orderActions": "order-actions",
-              ":orderId": orderId,
-              ":sent": "SENT",
-              ":queued": "QUEUED",
-              ":one": 1,
-              ":max": maxAttempts,
-              ":true": true,
-              ":false": false,
-              ":now": now,
-            },
-            ReturnValues: "ALL_NEW",
-          }),
-        );
-        return result.Attributes ? fromItem(result.Attributes) : undefined;
-      } catch (error) {
-        if (isConditionFailure(error)) return undefined;
-        throw error;
-      }
+      return updateReturning({
+        TableName: tableName,
+        Key: keys.command(commandId),
+        UpdateExpression: "SET #status = :sent, attempts = attempts + :one, inFlight = :true, updatedAt = :now",
+        // Not in flight: no attempt whose outcome is unknown (that needs a Status Check first), and no concurrent
+        // executor between its claim and its outcome (it set inFlight): two executors can never both win.
+        ConditionExpression:
+          "#type = :orderActions AND orderId = :orderId AND attribute_exists(pincodeActions) AND " +
+          "#status IN (:queued, :sent) AND inFlight = :false AND attempts < :max",
+        ExpressionAttributeNames: { "#status": "status", "#type": "type" },
+        ExpressionAttributeValues: {
+          ":orderActions": "order-actions",
+          ":orderId": orderId,
+          ":sent": "SENT",
+          ":queued": "QUEUED",
+          ":one": 1,
+          ":max": maxAttempts,
+          ":true": true,
+          ":false": false,
+          ":now": now,
+        },
+      });
     },
 
     async claim(commandId, seenAttempts, now) {
-      try {
-        const result = await doc.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: keys.command(commandId),
-            UpdateExpression: "SET #status = :sent, attempts = :next, inFlight = :true, updatedAt = :now",
-            ConditionExpression: "attempts = :seen AND #status IN (:queued, :sent)",
-            ExpressionAttributeNames: { "#status": "status" },
-            ExpressionAttributeValues: {
-              ":sent": "SENT",
-              ":queued": "QUEUED",
-              ":next": seenAttempts + 1,
-              ":seen": seenAttempts,
-              ":true": true,
-              ":now": now,
-            },
-            ReturnValues: "ALL_NEW",
-          }),
-        );
-        return result.Attributes ? fromItem(result.Attributes) : undefined;
-      } catch (error) {
-        if (isConditionFailure(error)) return undefined;
-        throw error;
-      }
+      return updateReturning({
+        TableName: tableName,
+        Key: keys.command(commandId),
+        UpdateExpression: "SET #status = :sent, attempts = :next, inFlight = :true, updatedAt = :now",
+        ConditionExpression: "attempts = :seen AND #status IN (:queued, :sent)",
+        ExpressionAttributeNames: { "#status": "status" },
+        ExpressionAttributeValues: {
+          ":sent": "SENT",
+          ":queued": "QUEUED",
+          ":next": seenAttempts + 1,
+          ":seen": seenAttempts,
+          ":true": true,
+          ":now": now,
+        },
+      });
     },
 
     async releaseNotSent(commandId, attempts, reason, now) {
@@ -428,34 +428,25 @@ export function createCommandRepository(dynamo: DynamoDBClient, tableName: strin
     },
 
     async complete(commandId, status, outcome, now, options = {}) {
-      try {
-        const result = await doc.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: keys.command(commandId),
-            UpdateExpression:
-              "SET #status = :status, outcome = :outcome, inFlight = :false, completedAt = :now, updatedAt = :now, " +
-              "eventPending = :announce",
-            ConditionExpression: "#status IN (:queued, :sent)",
-            ExpressionAttributeNames: { "#status": "status" },
-            ExpressionAttributeValues: {
-              ":status": status,
-              ":outcome": outcome,
-              ":announce": options.announce ?? true,
-              ":false": false,
-              ":now": now,
-              ":queued": "QUEUED",
-              ":sent": "SENT",
-            },
-            // The final command as written: its event is built from it without reading it again.
-            ReturnValues: "ALL_NEW",
-          }),
-        );
-        return result.Attributes ? fromItem(result.Attributes) : undefined;
-      } catch (error) {
-        if (isConditionFailure(error)) return undefined;
-        throw error;
-      }
+      return updateReturning({
+        TableName: tableName,
+        Key: keys.command(commandId),
+        UpdateExpression:
+          "SET #status = :status, outcome = :outcome, inFlight = :false, completedAt = :now, updatedAt = :now, " +
+          "eventPending = :announce",
+        ConditionExpression: "#status IN (:queued, :sent)",
+        ExpressionAttributeNames: { "#status": "status" },
+        ExpressionAttributeValues: {
+          ":status": status,
+          ":outcome": outcome,
+          ":announce": options.announce ?? true,
+          ":false": false,
+          ":now": now,
+          ":queued": "QUEUED",
+          ":sent": "SENT",
+        },
+      });
+      // The final command as written (ALL_NEW): its event is built from it without reading it again.
     },
 
     async clearEventPending(commandId, completedAt) {
