@@ -24,6 +24,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { daysBetween, utcDay, withoutBuyerData } from "#core/buyer-data.ts";
 import { isTerminalState } from "#core/freshness.ts";
+import { keyOf, N, S } from "./attributes.ts";
 import { keys, TTL_ATTRIBUTE } from "./table.ts";
 
 /** The view attribute saying when its buyer fields were purged (epoch ms). */
@@ -38,9 +39,6 @@ export const retentionKeys = {
   checkpoint: { pk: "RETENTION", sk: "CHECKPOINT" },
 } as const;
 
-const S = (value: string): AttributeValue => ({ S: value });
-const N = (value: number): AttributeValue => ({ N: String(value) });
-const keyOf = (key: { pk: string; sk: string }) => ({ pk: S(key.pk), sk: S(key.sk) });
 const num = (item: Record<string, AttributeValue> | undefined, name: string) =>
   item?.[name]?.N === undefined ? undefined : Number(item[name]?.N);
 

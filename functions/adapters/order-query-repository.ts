@@ -4,7 +4,8 @@
  */
 import { type AttributeValue, type DynamoDBClient, QueryCommand } from "@aws-sdk/client-dynamodb";
 import type { OrderSummary } from "#core/order-summary.ts";
-import { createOrderRepository, keyOf, type StoredOrderView } from "./order-repository.ts";
+import { keyOf } from "./attributes.ts";
+import { createOrderRepository, type StoredOrderView } from "./order-repository.ts";
 import { BY_STORE_INDEX, keys } from "./table.ts";
 
 export interface OrderListItem {

@@ -33,6 +33,7 @@ import {
 } from "#core/freshness.ts";
 import { type OrderSummary, summarise } from "#core/order-summary.ts";
 import { type Order, parseInboundOrder } from "#pincode/schemas.ts";
+import { keyOf, N, S } from "./attributes.ts";
 import { BUYER_DATA_PURGED_AT, retentionEntry } from "./buyer-data-retention.ts";
 import { createDynamoBatcher } from "./dynamo-batcher.ts";
 import { keys, TTL_ATTRIBUTE } from "./table.ts";
@@ -165,13 +166,6 @@ export const SYNC_STATE_ATTRIBUTES = [
 
 // --- attribute helpers ---------------------------------------------------------------------------------------
 
-const S = (value: string): AttributeValue => ({ S: value });
-const N = (value: number): AttributeValue => ({ N: String(value) });
-/** A table key ({pk, sk} strings) as DynamoDB attribute values. */
-export const keyOf = (key: { pk: string; sk: string }): Record<string, AttributeValue> => ({
-  pk: S(key.pk),
-  sk: S(key.sk),
-});
 const str = (item: Record<string, AttributeValue>, name: string) => item[name]?.S;
 const num = (item: Record<string, AttributeValue>, name: string) => {
   const n = item[name]?.N;

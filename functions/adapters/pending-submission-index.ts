@@ -15,7 +15,7 @@ import {
   PutItemCommand,
   QueryCommand,
 } from "@aws-sdk/client-dynamodb";
-import { keyOf } from "./order-repository.ts";
+import { keyOf } from "./attributes.ts";
 import { createSubmissionRepository } from "./submission-repository.ts";
 import { keys, TTL_ATTRIBUTE } from "./table.ts";
 

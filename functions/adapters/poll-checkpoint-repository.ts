@@ -20,7 +20,7 @@ import {
   GetItemCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
-import { keyOf } from "./order-repository.ts";
+import { keyOf } from "./attributes.ts";
 import { keys } from "./table.ts";
 
 export interface PollCheckpoint {

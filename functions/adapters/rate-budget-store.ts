@@ -26,7 +26,7 @@ import {
   type SharedRateBudgetOptions,
 } from "#pincode/rate-budget.ts";
 import type { ThrottleFamily } from "#pincode/throttle.ts";
-import { keyOf } from "./order-repository.ts";
+import { keyOf } from "./attributes.ts";
 import { keys } from "./table.ts";
 
 const isConditionFailure = (error: unknown) =>

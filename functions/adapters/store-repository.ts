@@ -23,7 +23,7 @@ import {
   QueryCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
-import { keyOf } from "./order-repository.ts";
+import { keyOf, N, S } from "./attributes.ts";
 import { keys } from "./table.ts";
 
 export type StoreStatus = "ACTIVE" | "RETIRED";
@@ -77,8 +77,6 @@ export interface StoreRepository {
 export const STORE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 export const STORE_ID_FORM = "1-64 characters: letters, digits, '.', '_', ':' or '-', starting with a letter or digit";
 
-const S = (value: string): AttributeValue => ({ S: value });
-const N = (value: number): AttributeValue => ({ N: String(value) });
 const BATCH_GET_MAX_KEYS = 100;
 /** Conditional puts in flight while seeding STORE_IDS. */
 const SEED_CONCURRENCY = 16;

@@ -5,7 +5,7 @@
  */
 import { type AttributeValue, type DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import type { SubmissionResultCallback } from "#pincode/schemas.ts";
-import { keyOf } from "./order-repository.ts";
+import { keyOf } from "./attributes.ts";
 import { keys } from "./table.ts";
 
 export type MessageOutcome = "FAILED" | "WARNING";

@@ -8,7 +8,7 @@ import { type AttributeValue, DeleteItemCommand, PutItemCommand } from "@aws-sdk
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type LocalDynamo, type LocalQueues, startLocalDynamo, startLocalQueues } from "../../bin/local/emulators.ts";
-import { keyOf } from "../../functions/adapters/order-repository.ts";
+import { keyOf } from "../../functions/adapters/attributes.ts";
 import { createPendingSubmissionIndex } from "../../functions/adapters/pending-submission-index.ts";
 import { createQuarantineRepository } from "../../functions/adapters/quarantine-repository.ts";
 import { keys } from "../../functions/adapters/table.ts";

@@ -27,7 +27,7 @@ import { BatchGetItemCommand } from "@aws-sdk/client-dynamodb";
 import { loadLocalConfig } from "../../bin/local/config.ts";
 import { startExternalProcesses } from "../../bin/local/external-processes.ts";
 import { startLocalPipeline } from "../../bin/local/pipeline.ts";
-import { keyOf } from "../../functions/adapters/order-repository.ts";
+import { keyOf } from "../../functions/adapters/attributes.ts";
 import { keys } from "../../functions/adapters/table.ts";
 import { firstPassPeriodMs, intervalCeilingMs, maxTasksPerTick } from "../../functions/poller/schedule.ts";
 import { inProcessSandboxControl, type SandboxControl } from "../../sandbox/control.ts";
