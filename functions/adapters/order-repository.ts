@@ -134,13 +134,22 @@ export type UpsertResult =
 /** At most this many unconfirmed changes are kept per order (only reached if EventBridge fails for a long time). */
 export const MAX_PENDING_EVENTS = 25;
 
+/** What the poller reads of a stored view. */
+export interface SyncState {
+  /** The lower bound the poller may skip a Status Check on; 0 for a view waiting for a tie to be settled. */
+  syncedAt: number;
+  /**
+   * When the bridge last wrote or synced the view: the later of its write time (`writtenAt`) and its sync bound. Only
+   * for adaptive polling's "missed callback" signal: a callback whose content carries no new time (updatedAt frozen,
+   * Pincode's sample) still moves it. An item without `writtenAt` reports its sync bound.
+   */
+  touchedAt: number;
+}
+
 export interface OrderRepository {
   get(orderId: string): Promise<StoredOrderView | undefined>;
-  /**
-   * syncedAt of each stored view (absent ids are left out): the lower bound the poller may skip a Status Check on.
-   * A view waiting for a tie to be settled reports 0.
-   */
-  getSyncedAt(orderIds: readonly string[]): Promise<Map<string, number>>;
+  /** The sync state of each stored view (absent ids are left out), read with one projected BatchGetItem per 100. */
+  getSyncState(orderIds: readonly string[]): Promise<Map<string, SyncState>>;
   /** Records on the order's history that a Status Check found no such order (404 ORDER_NOT_FOUND). */
   recordNotFound(input: { orderId: string; checkedAt: number; messageId: string; errorCode: string }): Promise<void>;
   upsert(input: SnapshotInput): Promise<UpsertResult>;
@@ -152,8 +161,8 @@ export interface OrderRepository {
 }
 
 /**
- * The view attributes `getSyncedAt` reads: the freshness evidence and nothing of the buyer. The poller's IAM grant on
- * order items is limited to these (`dynamodb:Attributes`, functions/adapters/table-access.ts).
+ * The view attributes `getSyncState` reads: the freshness evidence and the write time, nothing of the buyer. The
+ * poller's IAM grant on order items is limited to these (`dynamodb:Attributes`, functions/adapters/table-access.ts).
  */
 export const SYNC_STATE_ATTRIBUTES = [
   "orderId",
@@ -162,6 +171,7 @@ export const SYNC_STATE_ATTRIBUTES = [
   "source",
   "receivedAt",
   "settlePending",
+  "writtenAt",
 ] as const;
 
 // --- attribute helpers ---------------------------------------------------------------------------------------
@@ -359,8 +369,8 @@ export function createOrderRepository(
   return {
     get,
 
-    async getSyncedAt(orderIds) {
-      const found = new Map<string, number>();
+    async getSyncState(orderIds) {
+      const found = new Map<string, SyncState>();
       const unique = [...new Set(orderIds)];
       for (let start = 0; start < unique.length; start += BATCH_GET_MAX_KEYS) {
         let requestKeys: Record<string, AttributeValue>[] = unique
@@ -382,8 +392,13 @@ export function createOrderRepository(
           );
           for (const item of result.Responses?.[tableName] ?? []) {
             const id = str(item, "orderId");
-            // A tie waiting for Pincode to settle it proves nothing yet.
-            if (id !== undefined) found.set(id, item.settlePending?.BOOL ? 0 : syncBoundOf(item));
+            if (id === undefined) continue;
+            const bound = syncBoundOf(item);
+            found.set(id, {
+              // A tie waiting for Pincode to settle it proves nothing yet.
+              syncedAt: item.settlePending?.BOOL ? 0 : bound,
+              touchedAt: Math.max(bound, num(item, "writtenAt") ?? 0),
+            });
           }
           // Unprocessed keys are only an optimisation lost: the caller treats them as "not known fresh".
           requestKeys = result.UnprocessedKeys?.[tableName]?.Keys ?? [];

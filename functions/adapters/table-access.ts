@@ -130,11 +130,11 @@ export interface NarrowTableAccess {
  * a subset of the adapter's whole access).
  */
 export const NARROW_TABLE_ACCESS = {
-  /** The poller compares poll hits with the stored freshness: a projected read, nothing of the buyer, no write. */
+  /** The poller compares poll hits with the stored freshness and write time: a projected read, no buyer data. */
   orderSyncState: {
     adapter: "order-repository",
     via: "orders",
-    methods: ["getSyncedAt"],
+    methods: ["getSyncState"],
     access: [{ actions: ["BatchGetItem"], partitions: ["order"], attributes: ["pk", "sk", ...SYNC_STATE_ATTRIBUTES] }],
   },
   /** The seller API records a submission as pending; only the poller reads and clears the index. */

@@ -35,7 +35,7 @@ export interface PollerDeps {
   /** When set, each scheduled run emits OldestPendingSubmissionAgeMs (0 when none is pending) for the alarm. */
   pendingSubmissions?: Pick<PendingSubmissionIndex, "oldestPending">;
   checkpoints: PollCheckpointRepository;
-  orders: Pick<OrderRepository, "getSyncedAt">;
+  orders: Pick<OrderRepository, "getSyncState">;
   queue: QueuePublisher;
   pollQueueUrl: string;
   eventsQueueUrl: string;

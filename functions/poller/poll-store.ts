@@ -12,7 +12,7 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Metrics } from "@aws-lambda-powertools/metrics";
 import { countMetric, dimensionedMetric } from "#adapters/metric-helpers.ts";
 import { MetricUnit } from "#adapters/observability.ts";
-import type { OrderRepository } from "#adapters/order-repository.ts";
+import type { OrderRepository, SyncState } from "#adapters/order-repository.ts";
 import type { PollCheckpoint, PollCheckpointRepository, StoreSchedule } from "#adapters/poll-checkpoint-repository.ts";
 import type { QueuePublisher } from "#adapters/queue-publisher.ts";
 import { newEventsMessage, type OrderChangedMessage } from "#core/messages.ts";
@@ -56,7 +56,7 @@ export const DEFAULT_POLL_SETTINGS: PollSettings = {
 
 export interface PollStoreDeps {
   checkpoints: PollCheckpointRepository;
-  orders: Pick<OrderRepository, "getSyncedAt">;
+  orders: Pick<OrderRepository, "getSyncState">;
   queue: QueuePublisher;
   eventsQueueUrl: string;
   pincode: OrderPoller;
@@ -279,11 +279,14 @@ export async function pollStore(
 
         const candidates = [...new Set(page.orderIds)].filter((id) => (queued.get(id) ?? -1) < segment.to);
         // A view synced at or after the segment end already reflects every change in the segment.
-        const syncedAt = candidates.length > 0 ? await deps.orders.getSyncedAt(candidates) : new Map<string, number>();
-        const toCheck = candidates.filter((id) => (syncedAt.get(id) ?? Number.NEGATIVE_INFINITY) < segment.to);
+        const synced =
+          candidates.length > 0 ? await deps.orders.getSyncState(candidates) : new Map<string, SyncState>();
+        const toCheck = candidates.filter((id) => (synced.get(id)?.syncedAt ?? Number.NEGATIVE_INFINITY) < segment.to);
         if (segment.kind === "new") {
-          // Callback health (adaptive polling): a live change whose view was not touched since the live window began
-          // was not delivered by its callback. A signal for the schedule only; the Status Check decision is above.
+          // Callback health (adaptive polling): a live change whose view was neither written nor synced since the live
+          // window began was not delivered by its callback. The write time counts because a callback's content may
+          // carry no time inside the window (updatedAt frozen, as in Pincode's ORDER_VIEW sample, §3.2). A signal for
+          // the schedule only; the Status Check decision above stays on the sync bound.
           // Order Poll gives no change times, so in a merged window an id may come from its delayed part (a change
           // its earlier live pass already saw): it counts as missed only when its view is older than the merged
           // window's start (or absent: a new order whose callback never came). A change of a known order in the live
@@ -292,7 +295,7 @@ export async function pollStore(
           for (const id of candidates) {
             if (liveIds.has(id)) continue;
             liveIds.add(id);
-            if ((syncedAt.get(id) ?? Number.NEGATIVE_INFINITY) < segment.from) result.missed += 1;
+            if ((synced.get(id)?.touchedAt ?? Number.NEGATIVE_INFINITY) < segment.from) result.missed += 1;
           }
         }
         result.skippedFresh += candidates.length - toCheck.length;

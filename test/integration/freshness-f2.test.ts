@@ -103,7 +103,7 @@ describe("order views the previous release wrote with f2 freshness keys", () => 
     await putF2View("OD-F2-1", current("OD-F2-1"), F2_KEY.current, syncedAt, receivedAt);
 
     // Assess: the f2 view's syncedAt is trusted as stored (f1's was not).
-    expect((await repository.getSyncedAt(["OD-F2-1"])).get("OD-F2-1")).toBe(syncedAt);
+    expect((await repository.getSyncState(["OD-F2-1"])).get("OD-F2-1")?.syncedAt).toBe(syncedAt);
 
     // Act: the same snapshot again, by callback.
     const same = await repository.upsert({

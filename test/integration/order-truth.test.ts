@@ -443,7 +443,7 @@ describe("order truth: payloads the sandbox does not produce", () => {
       const repository = createOrderRepository(dynamo.client, dynamo.tableName);
 
       // Assess: its sync bound comes from its content, not the receipt time.
-      const bound = (await repository.getSyncedAt(["OD-OLD-1"])).get("OD-OLD-1");
+      const bound = (await repository.getSyncState(["OD-OLD-1"])).get("OD-OLD-1")?.syncedAt;
       expect(bound).toBe(1_722_578_383_000);
 
       // The same content again is a duplicate (no new version); the key is upgraded on the way.

@@ -5,14 +5,19 @@
  *    callback's snapshot); LOST: an order every 10 minutes whose callback never arrives.
  * The quiet and healthy stores must be polled less often than the lost one, and every lost order must still be found
  * within the minimum interval (plus settle).
+ * With `updatedAt` frozen (Pincode's sample), a later change of an older order whose callback arrived must not count
+ * as a missed callback, and one whose callback was dropped still must.
  */
+import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalDynamo, type LocalQueues, startLocalDynamo, startLocalQueues } from "../../bin/local/emulators.ts";
 import { scheduledEvent } from "../../bin/local/sqs-driver.ts";
+import { keyOf } from "../../functions/adapters/attributes.ts";
 import { createOrderRepository } from "../../functions/adapters/order-repository.ts";
 import { createPollCheckpointRepository } from "../../functions/adapters/poll-checkpoint-repository.ts";
 import { createStoreRepository } from "../../functions/adapters/store-repository.ts";
+import { keys } from "../../functions/adapters/table.ts";
 import type { OrderChangedMessage } from "../../functions/core/messages.ts";
 import { createPincodeClient } from "../../functions/pincode/client.ts";
 import { OrderSchema } from "../../functions/pincode/schemas.ts";
@@ -203,4 +208,146 @@ describe("adaptive polling", () => {
     expect(Math.max(...perTick)).toBeLessThan(existing.length / 2);
     expect(perTick.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(existing.length + 1);
   }, 120_000);
+});
+
+describe("adaptive polling with updatedAt frozen", () => {
+  let dynamo: LocalDynamo;
+  let queues: LocalQueues;
+  let sandbox: Sandbox;
+  let output: OutputCapture;
+  const clock = new ManualClock(T0);
+
+  beforeAll(async () => {
+    [dynamo, queues, sandbox] = await Promise.all([
+      startLocalDynamo(),
+      startLocalQueues(),
+      startSandbox({ seed: 14, stores: ["FROZEN-OK", "FROZEN-LOST"], clock, updatedAt: "frozen" }),
+    ]);
+    output = captureStdout();
+  });
+  afterAll(async () => {
+    output?.stop();
+    await Promise.all([dynamo?.stop(), queues?.stop(), sandbox?.stop()]);
+  });
+
+  it("counts a later change of an older order as delivered when its callback was written, and as missed when it was dropped", async () => {
+    // Prepare: two stores, each with three orders created at T0 whose creation callbacks arrive
+    const stores = ["FROZEN-OK", "FROZEN-LOST"] as const;
+    const handler = createPollerHandler(
+      wirePollerDeps({
+        dynamo: dynamo.client,
+        tableName: dynamo.tableName,
+        sqs: queues.client,
+        pollQueueUrl: queues.pollQueueUrl,
+        eventsQueueUrl: queues.eventsQueueUrl,
+        storeIds: [...stores],
+        storesFromTable: true,
+        pincode: createPincodeClient(sandboxClientConfig(sandbox)),
+        settings: {
+          lookbackMs: 2 * MINUTE,
+          settleMs: 30_000,
+          initialLookbackMs: 10 * MINUTE,
+          timeBudgetMs: 20_000,
+          safetyMarginMs: 0,
+          adaptive: ADAPTIVE,
+        },
+        now: () => clock.now(),
+        ...testObservability("poller-adaptive-test"),
+      }),
+    );
+    // The processor's write of a callback's snapshot, on the simulated clock (the view's write time is the clock's).
+    const orders = createOrderRepository(dynamo.client, dynamo.tableName, { now: () => clock.now() });
+    const deliverCallback = (order: unknown, tick: number) =>
+      orders.upsert({
+        order: OrderSchema.parse(order),
+        source: "callback",
+        receivedAt: clock.now(),
+        messageId: `cb-${tick}-${String((order as { id: unknown }).id)}`,
+      });
+    const seller = createPincodeClient(sandboxClientConfig(sandbox));
+    const created = new Map<string, string[]>(stores.map((s) => [s, []]));
+    const checkpoints = createPollCheckpointRepository(dynamo.client, dynamo.tableName);
+    const okIntervals: number[] = [];
+
+    // Act: 60 scheduled runs, one a minute. At minutes 20, 30 and 40 the seller accepts one of each store's orders
+    // outside the bridge (Pincode's own seller app): ACCEPTED carries no time, and with updatedAt frozen the order's
+    // content still says T0. FROZEN-OK's callback for it arrives; FROZEN-LOST's is dropped.
+    for (let tick = 0; tick < 60; tick++) {
+      clock.set(T0 + tick * MINUTE);
+      if (tick === 0) {
+        for (const storeId of stores) {
+          for (let i = 0; i < 3; i++) {
+            const order = sandbox.createOrder({ storeId });
+            created.get(storeId)?.push(String(order.id));
+            await deliverCallback(order, tick);
+          }
+        }
+      }
+      if (tick === 20 || tick === 30 || tick === 40) {
+        const index = (tick - 20) / 10;
+        for (const storeId of stores) {
+          const orderId = created.get(storeId)?.[index] ?? "";
+          await seller.updateOrder(orderId, [{ type: "ORDER_STATE_UPDATE", orderState: "ACCEPTED" }]);
+          if (storeId === "FROZEN-OK") await deliverCallback(sandbox.getOrder(orderId), tick);
+        }
+      }
+      await handler(scheduledEvent({ time: new Date(clock.now()) }), context());
+      clock.advance(5_000);
+      const tasks = await drainBodies<{ storeId: string }>(queues.client, queues.pollQueueUrl);
+      if (tasks.length > 0) {
+        const response = await handler(sqsEventOf(tasks), context());
+        expect(response.batchItemFailures).toEqual([]);
+        if (tasks.some((t) => t.storeId === "FROZEN-OK") && tick >= 20)
+          okIntervals.push((await checkpoints.get("FROZEN-OK"))?.intervalMs ?? 0);
+      }
+      // The Status Checks the runs ask for are not processed: only callbacks write the views here.
+      await drainBodies<OrderChangedMessage>(queues.client, queues.eventsQueueUrl);
+    }
+
+    // Assess: the three accepted orders were each seen by a live window (as a change in flight, never as a miss), so
+    // the healthy store's interval shrank but never dropped to min and it never recorded a miss
+    const ok = await checkpoints.get("FROZEN-OK");
+    expect(ok?.lastMissAt).toBeUndefined();
+    expect(okIntervals.length).toBeGreaterThan(0);
+    expect(Math.min(...okIntervals)).toBeGreaterThan(ADAPTIVE.minMs);
+    expect(okIntervals.some((ms) => ms < ADAPTIVE.maxMs)).toBe(true);
+    // The store whose callbacks were dropped: its views were written at T0, before every window that saw a change.
+    const lost = await checkpoints.get("FROZEN-LOST");
+    expect(lost?.lastMissAt).toBeGreaterThanOrEqual(T0 + 40 * MINUTE);
+    expect(lost?.intervalMs).toBe(ADAPTIVE.minMs);
+  }, 120_000);
+
+  it("reads a view's write time with its sync bound, and the sync bound alone for an item without writtenAt", async () => {
+    // Prepare: an order created at A whose callback is written at B; its content (updatedAt frozen) says A
+    const orders = createOrderRepository(dynamo.client, dynamo.tableName, { now: () => clock.now() });
+    const createdAt = T0 + 200 * MINUTE;
+    clock.set(createdAt);
+    const order = sandbox.createOrder({ storeId: "FROZEN-OK" });
+    const orderId = String(order.id);
+    clock.set(createdAt + 7 * MINUTE);
+    await orders.upsert({
+      order: OrderSchema.parse(order),
+      source: "callback",
+      receivedAt: clock.now(),
+      messageId: "m1",
+    });
+
+    // Act + Assess: the write time moves touchedAt, not the sync bound the Status Check decision uses
+    expect((await orders.getSyncState([orderId])).get(orderId)).toEqual({
+      syncedAt: createdAt,
+      touchedAt: createdAt + 7 * MINUTE,
+    });
+
+    // Prepare: the same item without `writtenAt` (a view item that never carried it)
+    await dynamo.client.send(
+      new UpdateItemCommand({
+        TableName: dynamo.tableName,
+        Key: keyOf(keys.orderView(orderId)),
+        UpdateExpression: "REMOVE writtenAt",
+      }),
+    );
+
+    // Act + Assess: the signal falls back to the sync bound (the rule before the write time was read)
+    expect((await orders.getSyncState([orderId])).get(orderId)).toEqual({ syncedAt: createdAt, touchedAt: createdAt });
+  });
 });
