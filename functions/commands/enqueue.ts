@@ -13,7 +13,12 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { CommandRecord, CommandRepository } from "#adapters/command-repository.ts";
 import { createQueuePublisher } from "#adapters/queue-publisher.ts";
 import type { SubmissionRecord, SubmissionRepository } from "#adapters/submission-repository.ts";
-import { type ListingRow, planListingBatches, type StoreToggleRequest, storeToggleMessage } from "#core/catalog-requests.ts";
+import {
+  type ListingRow,
+  planListingBatches,
+  type StoreToggleRequest,
+  storeToggleMessage,
+} from "#core/catalog-requests.ts";
 import { type CommandsQueueMessage, newCommandsMessage } from "#core/messages.ts";
 
 /** Sends one commands-queue message (FIFO: group and deduplication id are required). */
@@ -68,7 +73,12 @@ export function planSubmissions(
     const { storeId, status, validTill } = command.request as unknown as { storeId: string } & StoreToggleRequest;
     const toggle: StoreToggleRequest = { status, ...(validTill !== undefined ? { validTill } : {}) };
     return [
-      { storeId, operation: "STORE_TOGGLE", messages: [storeToggleMessage(storeId, toggle, messageId(0, 0))], rows: [0] },
+      {
+        storeId,
+        operation: "STORE_TOGGLE",
+        messages: [storeToggleMessage(storeId, toggle, messageId(0, 0))],
+        rows: [0],
+      },
     ];
   }
   if (command.type === "listings") {

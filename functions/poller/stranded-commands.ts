@@ -45,7 +45,10 @@ export interface StrandedSweep {
 }
 
 export async function sweepStrandedCommands(deps: StrandedCommandsDeps, now: number): Promise<StrandedSweep> {
-  const entries = await deps.entries.oldest(now - (deps.graceMs ?? STRANDED_COMMAND_GRACE_MS), deps.limit ?? STRANDED_SWEEP_LIMIT);
+  const entries = await deps.entries.oldest(
+    now - (deps.graceMs ?? STRANDED_COMMAND_GRACE_MS),
+    deps.limit ?? STRANDED_SWEEP_LIMIT,
+  );
   if (entries.length === 0) return { examined: 0, resumed: 0, removed: 0, oldestQueuedAgeMs: 0 };
   const found = await deps.commands.getMany([...new Set(entries.map((e) => e.commandId))]);
   const byId = new Map(found.map((c) => [c.commandId, c]));
