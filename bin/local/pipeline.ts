@@ -289,6 +289,8 @@ export async function startLocalPipeline(
         pollQueueUrl: queues.pollQueueUrl,
         storeIds: config.STORE_IDS,
         storesFromTable: true,
+        // As deployed: each scheduled run re-sends commands left QUEUED by a submit that failed half-way.
+        commands: { queueUrl: queues.commandsQueueUrl },
         pincode,
         settings: {
           settleMs: config.POLL_SETTLE_S * 1000,

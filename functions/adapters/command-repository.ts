@@ -123,6 +123,8 @@ export interface CommandRepository {
   get(commandId: string): Promise<CommandRecord | undefined>;
   /** Creates the command unless its id exists; then returns what is stored (the caller compares fingerprints). */
   create(record: CommandRecord): Promise<{ created: true } | { created: false; existing: CommandRecord }>;
+  /** Commands by id, read together (BatchGetItem; absent ids left out; `eventPending` not resolved). */
+  getMany(commandIds: readonly string[]): Promise<CommandRecord[]>;
   /** Writes the order's pointer item (idempotent: same key, same content). */
   linkToOrder(orderId: string, commandId: string, createdAt: number): Promise<void>;
   /** The order's commands, oldest first (read together, BatchGetItem; `eventPending` not resolved). */
@@ -169,6 +171,9 @@ export interface CommandRepository {
 export const isConditionFailure = (error: unknown) =>
   error instanceof ConditionalCheckFailedException ||
   (error as { name?: string } | null)?.name === "ConditionalCheckFailedException";
+
+/** Every attribute of an order's command pointer: a grant limited to them can write pointers, never an order view. */
+export const ORDER_COMMAND_POINTER_ATTRIBUTES = ["pk", "sk", "kind", "commandId", "createdAt", TTL_ATTRIBUTE] as const;
 
 const orderCommandKey = (orderId: string, createdAt: number, commandId: string) => ({
   pk: `ORDER#${orderId}`,
@@ -325,6 +330,8 @@ export function createCommandRepository(dynamo: DynamoDBClient, tableName: strin
         return { created: false, existing };
       }
     },
+
+    getMany: batchRead,
 
     async linkToOrder(orderId, commandId, createdAt) {
       await doc.send(

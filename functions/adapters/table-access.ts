@@ -7,6 +7,7 @@
  * Plain data (no aws-cdk-lib): `functions/` never imports the CDK; `lib/` imports this.
  */
 import { retentionKeys } from "./buyer-data-retention.ts";
+import { ORDER_COMMAND_POINTER_ATTRIBUTES } from "./command-repository.ts";
 import { SYNC_STATE_ATTRIBUTES } from "./order-repository.ts";
 import { keys } from "./table.ts";
 import { unknownCallbackKey } from "./unknown-callback-repository.ts";
@@ -39,6 +40,8 @@ export const PARTITIONS = {
   submission: keys.submission(ANY).pk,
   /** `SUBMISSIONS#PENDING`: one partition, exact. */
   pendingSubmissions: keys.pendingSubmission(0, ANY).pk,
+  /** `COMMANDS#QUEUED`: the queued-command index, one partition, exact (`COMMAND#*` does not match it). */
+  queuedCommands: keys.queuedCommand(0, ANY).pk,
   /** `STORE#<id>`: store config and poll checkpoint. */
   store: keys.storeConfig(ANY).pk,
   /** `STORES`: the store directory, one partition, exact. */
@@ -100,6 +103,9 @@ export const ADAPTER_TABLE_ACCESS = {
     { actions: ["GetItem"], partitions: ["submission"] },
   ],
   // BatchGetItem: the fan-out reads many stores' next-due times at once (issue 13).
+  // Written before every command item (seller API, processor automation); read and cleared by the poller's sweep.
+  "queued-command-index": [{ actions: ["PutItem"], partitions: ["queuedCommands"] }],
+  "queued-command-entries": [{ actions: ["Query", "BatchWriteItem"], partitions: ["queuedCommands"] }],
   "poll-checkpoint-repository": [{ actions: ["BatchGetItem", "GetItem", "UpdateItem"], partitions: ["store"] }],
   "quarantine-reader": [{ actions: ["GetItem", "Query", "UpdateItem"], partitions: ["quarantine"] }],
   "quarantine-repository": [{ actions: ["PutItem"], partitions: ["quarantine"] }],
@@ -144,14 +150,17 @@ export const NARROW_TABLE_ACCESS = {
     methods: ["markPending"],
     access: [{ actions: ["PutItem"], partitions: ["pendingSubmissions"] }],
   },
-  /** The poller reports the oldest pending submission and clears entries whose result arrived. */
-  pendingSubmissionOldest: {
-    adapter: "pending-submission-index",
-    via: "pendingSubmissions",
-    methods: ["oldestPending"],
+  /**
+   * The poller's sweep re-sends stranded commands: reads them in a batch and (re)writes an order command's pointer,
+   * limited to the pointer's attributes, so the poller still cannot write an order view or its buyer.
+   */
+  strandedCommandResend: {
+    adapter: "command-repository",
+    via: "commands",
+    methods: ["getMany", "linkToOrder"],
     access: [
-      { actions: ["Query", "DeleteItem"], partitions: ["pendingSubmissions"] },
-      { actions: ["GetItem"], partitions: ["submission"] },
+      { actions: ["BatchGetItem"], partitions: ["command"] },
+      { actions: ["PutItem"], partitions: ["order"], attributes: [...ORDER_COMMAND_POINTER_ATTRIBUTES] },
     ],
   },
 } as const satisfies Record<string, NarrowTableAccess>;
@@ -179,9 +188,14 @@ export const FUNCTION_TABLE_USE = {
       "pending-submission-index",
       "rate-budget-store",
       "order-repository",
+      // The sweep of stranded commands (poller/stranded-commands.ts): the index, the commands, their submissions.
+      "queued-command-entries",
+      "command-repository",
+      "submission-repository",
     ],
-    // Poll hits are compared with the stored view's freshness only: the poller writes no order and reads no buyer.
-    narrowed: { "order-repository": "orderSyncState", "pending-submission-index": "pendingSubmissionOldest" },
+    // Poll hits are compared with the stored view's freshness only: the poller reads no buyer, and writes no order
+    // item but a command pointer (its attributes only).
+    narrowed: { "order-repository": "orderSyncState", "command-repository": "strandedCommandResend" },
   },
   processor: {
     adapters: [
@@ -193,6 +207,7 @@ export const FUNCTION_TABLE_USE = {
       "rate-budget-store",
       // Per-store automation (auto-accept) submits commands through commands/submit.ts.
       "command-repository",
+      "queued-command-index",
       "store-config-reader",
     ],
   },
@@ -212,6 +227,7 @@ export const FUNCTION_TABLE_USE = {
       "submission-repository",
       "order-repository",
       "store-config-reader",
+      "queued-command-index",
     ],
     narrowed: { "pending-submission-index": "pendingSubmissionMark" },
     byStoreIndex: true,

@@ -31,6 +31,14 @@ export const keys = {
     pk: "SUBMISSIONS#PENDING",
     sk: `${String(since).padStart(15, "0")}#${submissionId}`,
   }),
+  /**
+   * QUEUED commands by creation time: one small item per command, written before the command itself, so the poller's
+   * sweep finds a command whose queue message was never sent (functions/poller/stranded-commands.ts).
+   */
+  queuedCommand: (createdAt: number, commandId: string) => ({
+    pk: "COMMANDS#QUEUED",
+    sk: `${String(createdAt).padStart(15, "0")}#${commandId}`,
+  }),
   /** The shared Pincode rate budget's pacing schedule, one item per bucket (docs/rate-budget.md). */
   rateBudget: (bucket: string) => ({ pk: `RATEBUDGET#${bucket}`, sk: "PACE" }),
   quarantine: (at: number, id: string) => ({

@@ -7,9 +7,11 @@
  * `commandId` (generated when neither is given). The same key with the same request returns the same command (202
  * with its current status); the same key with another request is 422 IDEMPOTENCY_KEY_REUSED. A replay of a command
  * still QUEUED re-sends its queue message(s): a submit that failed after writing the command is completed by
- * retrying it with the same key (SQS FIFO drops the duplicate within 5 minutes; the executor drops it after).
+ * retrying it with the same key (SQS FIFO drops the duplicate within 5 minutes; the executor drops it after). Every
+ * command gets its queued-command index entry before it is created, so the poller's sweep completes the same way a
+ * command whose client never retries (functions/poller/stranded-commands.ts).
  */
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import {
@@ -19,22 +21,11 @@ import {
   toCommandView,
 } from "#adapters/command-repository.ts";
 import { createOrderRepository, type OrderRepository } from "#adapters/order-repository.ts";
-import { createQueuePublisher } from "#adapters/queue-publisher.ts";
+import { createQueuedCommandIndex, type QueuedCommandIndex } from "#adapters/queued-command-index.ts";
 import { createStoreConfigReader, type StoreConfigReader } from "#adapters/store-config-reader.ts";
-import {
-  createSubmissionRepository,
-  type SubmissionRecord,
-  type SubmissionRepository,
-} from "#adapters/submission-repository.ts";
-import {
-  type ListingRow,
-  parseListingsRequest,
-  parseStoreToggleRequest,
-  planListingBatches,
-  storeToggleMessage,
-} from "#core/catalog-requests.ts";
+import { createSubmissionRepository, type SubmissionRepository } from "#adapters/submission-repository.ts";
+import { type ListingRow, parseListingsRequest, parseStoreToggleRequest } from "#core/catalog-requests.ts";
 import { requestFingerprint } from "#core/idempotency.ts";
-import { type CommandsQueueMessage, newCommandsMessage } from "#core/messages.ts";
 import {
   checkCommandId,
   type OrderStateView,
@@ -45,15 +36,20 @@ import {
   type SellerAction,
 } from "#core/order-actions.ts";
 import { OrderSchema } from "#pincode/schemas.ts";
+import {
+  type CommandQueue,
+  createSqsCommandQueue,
+  enqueueCommand,
+  planSubmissions,
+  type QueuedSubmission,
+  submissionIdOf,
+} from "./enqueue.ts";
+
+export { type CommandQueue, createSqsCommandQueue, orderGroup, storeGroup, submissionIdOf } from "./enqueue.ts";
 
 export interface SubmitResult {
   status: 202 | 400 | 404 | 409 | 422;
   body: Record<string, unknown>;
-}
-
-/** Sends one commands-queue message (FIFO: group and deduplication id are required). */
-export interface CommandQueue {
-  send(message: CommandsQueueMessage, options: { groupId: string; deduplicationId: string }): Promise<void>;
 }
 
 export interface SubmitDeps {
@@ -62,18 +58,10 @@ export interface SubmitDeps {
   orders: Pick<OrderRepository, "get">;
   stores: StoreConfigReader;
   queue: CommandQueue;
+  /** Every command's entry, written before the command item, so the poller's sweep finds it if its send fails. */
+  queuedCommands: QueuedCommandIndex;
   /** Generates command ids (when the caller gives no key) and Pincode requestIds. */
   newId?: () => string;
-}
-
-/** FIFO message groups: one per order (accept runs before pack), one per store for catalog and toggles. */
-export const orderGroup = (orderId: string) => `order:${orderId}`;
-export const storeGroup = (storeId: string) => `store:${storeId}`;
-
-/** Our submission ids derive from the command id, so a replay re-creates exactly the same submissions. */
-export function submissionIdOf(commandId: string, index: number): string {
-  const digest = createHash("sha256").update(commandId).digest("hex").slice(0, 24);
-  return `SUB-${digest}-${index + 1}`;
 }
 
 const error = (status: SubmitResult["status"], code: string, message: string, extra: object = {}): SubmitResult => ({
@@ -111,13 +99,13 @@ function reused(commandId: string): SubmitResult {
 // Order actions
 // ---------------------------------------------------------------------------------------------------------------
 
-async function sendOrderCommand(deps: SubmitDeps, command: CommandRecord, now: number): Promise<void> {
-  const orderId = command.orderId as string;
-  await deps.commands.linkToOrder(orderId, command.commandId, command.createdAt);
-  await deps.queue.send(newCommandsMessage({ kind: "command.order", commandId: command.commandId, orderId }, now), {
-    groupId: orderGroup(orderId),
-    deduplicationId: command.commandId,
-  });
+/**
+ * Records a new command: its queued-command index entry first (so a command is never QUEUED without one), then the
+ * command item unless its id exists (then what is stored is returned, for the caller to compare fingerprints).
+ */
+async function record(deps: SubmitDeps, command: CommandRecord) {
+  await deps.queuedCommands.markQueued(command.commandId, command.createdAt);
+  return deps.commands.create(command);
 }
 
 const accepted = (command: CommandRecord, extra: object = {}): SubmitResult => ({
@@ -154,7 +142,7 @@ export async function submitOrderActions(
 
   const replay = async (existing: CommandRecord): Promise<SubmitResult> => {
     if (existing.requestHash !== requestHash) return reused(commandId);
-    if (existing.status === "QUEUED") await sendOrderCommand(deps, existing, now);
+    if (existing.status === "QUEUED") await enqueueCommand(deps, existing, now);
     return accepted(existing);
   };
   const existing = await deps.commands.get(commandId);
@@ -194,82 +182,15 @@ export async function submitOrderActions(
     createdAt: now,
     updatedAt: now,
   };
-  const created = await deps.commands.create(command);
+  const created = await record(deps, command);
   if (!created.created) return replay(created.existing);
-  await sendOrderCommand(deps, command, now);
+  await enqueueCommand(deps, command, now);
   return accepted(command);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Catalog and store
 // ---------------------------------------------------------------------------------------------------------------
-
-interface PlannedSubmission {
-  storeId: string;
-  operation: SubmissionRecord["operation"];
-  messages: Record<string, unknown>[];
-  rows: number[];
-}
-
-function newSubmissionRecord(
-  command: CommandRecord,
-  planned: PlannedSubmission,
-  index: number,
-  newId: () => string,
-  now: number,
-): SubmissionRecord {
-  return {
-    submissionId: submissionIdOf(command.commandId, index),
-    commandId: command.commandId,
-    type: command.type === "store-toggle" ? "store-toggle" : "listings",
-    operation: planned.operation,
-    storeId: planned.storeId,
-    messages: planned.messages,
-    rows: planned.rows,
-    status: "PENDING",
-    stage: "QUEUED",
-    requestId: `PB-${newId()}`,
-    attempts: 0,
-    inFlight: false,
-    createdAt: now,
-    updatedAt: now,
-  };
-}
-
-/** Creates the submissions (idempotently) and queues each one; returns their ids and statuses. */
-async function queueSubmissions(
-  deps: SubmitDeps,
-  command: CommandRecord,
-  planned: PlannedSubmission[],
-  now: number,
-): Promise<{ submissionId: string; storeId: string; status: string; messages: number }[]> {
-  const newId = deps.newId ?? randomUUID;
-  const out: { submissionId: string; storeId: string; status: string; messages: number }[] = [];
-  for (const [index, plan] of planned.entries()) {
-    const { record } = await deps.submissions.create(newSubmissionRecord(command, plan, index, newId, now));
-    if (record.stage === "QUEUED" && record.status === "PENDING") {
-      await deps.queue.send(
-        newCommandsMessage(
-          {
-            kind: "command.submission",
-            commandId: command.commandId,
-            submissionId: record.submissionId,
-            storeId: record.storeId,
-          },
-          now,
-        ),
-        { groupId: storeGroup(record.storeId), deduplicationId: record.submissionId },
-      );
-    }
-    out.push({
-      submissionId: record.submissionId,
-      storeId: record.storeId,
-      status: record.status,
-      messages: record.messages.length,
-    });
-  }
-  return out;
-}
 
 async function submitCatalogCommand(
   deps: SubmitDeps,
@@ -279,10 +200,11 @@ async function submitCatalogCommand(
     request: Record<string, unknown>;
     requestHash: string;
     storeId?: string;
-    planned: PlannedSubmission[];
+    /** How many submissions the request is split into (planSubmissions of the stored request makes them). */
+    submissions: number;
     now: number;
   },
-): Promise<{ command: CommandRecord; submissions: Awaited<ReturnType<typeof queueSubmissions>> } | SubmitResult> {
+): Promise<{ command: CommandRecord; submissions: QueuedSubmission[] } | SubmitResult> {
   const newId = deps.newId ?? randomUUID;
   const command: CommandRecord = {
     commandId: args.commandId,
@@ -291,7 +213,7 @@ async function submitCatalogCommand(
     requestHash: args.requestHash,
     request: args.request,
     ...(args.storeId ? { storeId: args.storeId } : {}),
-    submissionIds: args.planned.map((_, index) => submissionIdOf(args.commandId, index)),
+    submissionIds: Array.from({ length: args.submissions }, (_, index) => submissionIdOf(args.commandId, index)),
     requestId: `PB-${newId()}`,
     attempts: 0,
     inFlight: false,
@@ -299,10 +221,11 @@ async function submitCatalogCommand(
     createdAt: args.now,
     updatedAt: args.now,
   };
-  const created = await deps.commands.create(command);
+  const created = await record(deps, command);
   const stored = created.created ? command : created.existing;
   if (stored.requestHash !== args.requestHash) return reused(args.commandId);
-  const submissions = await queueSubmissions(deps, stored, args.planned, args.now);
+  // A replay of a command past QUEUED sends nothing again: its submissions are read back (created exists).
+  const submissions = await enqueueCommand(deps, stored, args.now);
   return { command: stored, submissions };
 }
 
@@ -328,21 +251,13 @@ export async function submitStoreToggle(
       return error(404, "STORE_NOT_FOUND", "storeId: no active store with this id is configured");
     }
   }
-  const planned: PlannedSubmission[] = [
-    {
-      storeId: input.storeId,
-      operation: "STORE_TOGGLE",
-      messages: [storeToggleMessage(input.storeId, toggle, `${submissionIdOf(key.key, 0)}.1`)],
-      rows: [0],
-    },
-  ];
   const outcome = await submitCatalogCommand(deps, {
     commandId: key.key,
     type: "store-toggle",
     request,
     requestHash,
     storeId: input.storeId,
-    planned,
+    submissions: 1,
     now,
   });
   if ("status" in outcome && "body" in outcome) return outcome;
@@ -392,16 +307,13 @@ export async function submitListings(
       }
     }
   }
-  const batches = planListingBatches(
-    rows,
-    (batchIndex, position) => `${submissionIdOf(key.key, batchIndex)}.${position + 1}`,
-  );
+  const request = { listings: rows };
   const outcome = await submitCatalogCommand(deps, {
     commandId: key.key,
     type: "listings",
-    request: { listings: rows },
+    request,
     requestHash,
-    planned: batches,
+    submissions: planSubmissions({ commandId: key.key, type: "listings", request }).length,
     now,
   });
   if ("status" in outcome && "body" in outcome) return outcome;
@@ -420,13 +332,6 @@ export async function submitListings(
 // Wiring
 // ---------------------------------------------------------------------------------------------------------------
 
-export function createSqsCommandQueue(sqs: SQSClient, queueUrl: string): CommandQueue {
-  const publisher = createQueuePublisher(sqs);
-  return {
-    send: (message, options) => publisher.send(queueUrl, message, options),
-  };
-}
-
 export function wireSubmitDeps(opts: {
   dynamo: DynamoDBClient;
   sqs: SQSClient;
@@ -439,6 +344,7 @@ export function wireSubmitDeps(opts: {
     orders: createOrderRepository(opts.dynamo, opts.tableName),
     stores: createStoreConfigReader(opts.dynamo, opts.tableName),
     queue: createSqsCommandQueue(opts.sqs, opts.commandsQueueUrl),
+    queuedCommands: createQueuedCommandIndex(opts.dynamo, opts.tableName),
   };
 }
 

@@ -22,6 +22,7 @@ import type { StoreRepository } from "#adapters/store-repository.ts";
 import { newPollTask, PollTaskMessageSchema, parseQueueBody } from "#core/messages.ts";
 import { type OrderPoller, type PollSettings, type PollStoreResult, pollStore } from "./poll-store.ts";
 import { selectDueStores } from "./schedule.ts";
+import type { StrandedSweep } from "./stranded-commands.ts";
 
 export interface PollerDeps {
   /** The stores the schedule fans out to (STORE_IDS); with `stores`, only the seed of the stored list. */
@@ -34,6 +35,12 @@ export interface PollerDeps {
   stores?: Pick<StoreRepository, "seed" | "listActiveIds">;
   /** When set, each scheduled run emits OldestPendingSubmissionAgeMs (0 when none is pending) for the alarm. */
   pendingSubmissions?: Pick<PendingSubmissionIndex, "oldestPending">;
+  /**
+   * When set, each scheduled run re-sends the queue messages of commands left QUEUED past the grace period (their
+   * submit failed half-way and the client never retried: stranded-commands.ts) and emits StrandedCommandsResumed and
+   * OldestQueuedCommandAgeMs.
+   */
+  strandedCommands?: { sweep(now: number): Promise<StrandedSweep> };
   checkpoints: PollCheckpointRepository;
   orders: Pick<OrderRepository, "getSyncState">;
   queue: QueuePublisher;
@@ -116,6 +123,20 @@ export function createPollerHandler(deps: PollerDeps): PollerHandler {
     }
   }
 
+  /** Like the report above, a failure here is logged and never fails the fan-out. */
+  async function sweepStrandedCommands() {
+    if (!deps.strandedCommands) return;
+    try {
+      const sweep = await deps.strandedCommands.sweep(now());
+      countMetric(metrics, "StrandedCommandsResumed", sweep.resumed);
+      metrics.addMetric("OldestQueuedCommandAgeMs", MetricUnit.Milliseconds, sweep.oldestQueuedAgeMs);
+      if (sweep.resumed > 0 || sweep.removed > 0) logger.info("stranded commands swept", { ...sweep });
+      if (sweep.failed) logger.warn("a stranded command could not be re-sent; the next run retries", sweep.failed);
+    } catch (error) {
+      logger.warn("stranded commands could not be swept", { errorName: error instanceof Error ? error.name : "" });
+    }
+  }
+
   async function fanOut(event: ScheduledEvent): Promise<FanOutResult> {
     const scheduledAt = Date.parse(event.time) || now();
     const storeIds = await storesToPoll();
@@ -148,6 +169,7 @@ export function createPollerHandler(deps: PollerDeps): PollerHandler {
     countMetric(metrics, "PollTasksScheduled", tasks.length);
     logger.info("poll tasks fanned out", { tasks: tasks.length, stores: storeIds.length, scheduledAt, ...extra });
     await reportPendingSubmissions();
+    await sweepStrandedCommands();
     return { scheduledAt, tasks: tasks.length, stores: storeIds.length, ...extra };
   }
 

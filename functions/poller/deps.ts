@@ -9,20 +9,25 @@ import type { Metrics } from "@aws-lambda-powertools/metrics";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { createDynamoClient, createSecretsClient, createSqsClient } from "#adapters/aws-clients.ts";
+import { createCommandRepository } from "#adapters/command-repository.ts";
 import { pincodeMetricSink } from "#adapters/metric-helpers.ts";
 import { createLogger, createMetrics } from "#adapters/observability.ts";
 import { createOrderRepository } from "#adapters/order-repository.ts";
 import { createPendingSubmissionIndex } from "#adapters/pending-submission-index.ts";
 import { createPollCheckpointRepository } from "#adapters/poll-checkpoint-repository.ts";
 import { createQueuePublisher } from "#adapters/queue-publisher.ts";
+import { createQueuedCommandEntries } from "#adapters/queued-command-entries.ts";
 import { rateBudgetOption } from "#adapters/rate-budget-store.ts";
 import { loadJsonSecret, PincodeCredentialsSchema } from "#adapters/secrets.ts";
 import { createStoreRepository } from "#adapters/store-repository.ts";
+import { createSubmissionRepository } from "#adapters/submission-repository.ts";
 import { createPincodeClient, type PincodeClientConfig } from "#pincode/client.ts";
 import { extendReasonTablesFromEnv } from "#pincode/schemas.ts";
+import { createSqsCommandQueue } from "../commands/enqueue.ts";
 import type { PollerDeps } from "./create-handler.ts";
 import { adaptiveScheduleOf, parsePollerEnv } from "./env.ts";
 import { DEFAULT_POLL_SETTINGS, type OrderPoller, type PollSettings } from "./poll-store.ts";
+import { type StrandedCommandsDeps, sweepStrandedCommands } from "./stranded-commands.ts";
 
 export const POLLER_SERVICE = "pincode-bridge-poller";
 
@@ -38,6 +43,11 @@ export interface PollerWiring {
    * submission's age. Default: `storeIds` only, no submission metric.
    */
   storesFromTable?: boolean;
+  /**
+   * The commands queue: with it, each scheduled run sweeps stranded commands (stranded-commands.ts). Unset: no sweep.
+   * `queue` replaces the SQS send (tests simulate a failing queue with it).
+   */
+  commands?: { queueUrl: string } & Partial<Pick<StrandedCommandsDeps, "graceMs" | "queue">>;
   /** A Pincode client config (its onMetric is wired to our metrics) or a ready Order Poll implementation. */
   pincode: Omit<PincodeClientConfig, "onMetric"> | OrderPoller;
   settings?: Partial<PollSettings>;
@@ -71,6 +81,7 @@ export function wirePollerDeps(wiring: PollerWiring): PollerDeps {
           pendingSubmissions: createPendingSubmissionIndex(wiring.dynamo, wiring.tableName),
         }
       : {}),
+    ...(wiring.commands ? { strandedCommands: wireStrandedCommands(wiring, wiring.commands) } : {}),
     checkpoints: createPollCheckpointRepository(wiring.dynamo, wiring.tableName),
     orders: createOrderRepository(wiring.dynamo, wiring.tableName),
     queue: createQueuePublisher(wiring.sqs),
@@ -82,6 +93,18 @@ export function wirePollerDeps(wiring: PollerWiring): PollerDeps {
     metrics,
     ...(wiring.now ? { now: wiring.now } : {}),
   };
+}
+
+function wireStrandedCommands(wiring: PollerWiring, commands: NonNullable<PollerWiring["commands"]>) {
+  const deps: StrandedCommandsDeps = {
+    commands: createCommandRepository(wiring.dynamo, wiring.tableName),
+    submissions: createSubmissionRepository(wiring.dynamo, wiring.tableName),
+    queue: commands.queue ?? createSqsCommandQueue(wiring.sqs, commands.queueUrl),
+    entries: createQueuedCommandEntries(wiring.dynamo, wiring.tableName),
+    pendingSubmissions: createPendingSubmissionIndex(wiring.dynamo, wiring.tableName),
+    ...(commands.graceMs !== undefined ? { graceMs: commands.graceMs } : {}),
+  };
+  return { sweep: (now: number) => sweepStrandedCommands(deps, now) };
 }
 
 export function pollerDepsFromEnv(env: NodeJS.ProcessEnv = process.env): PollerDeps {
@@ -99,6 +122,7 @@ export function pollerDepsFromEnv(env: NodeJS.ProcessEnv = process.env): PollerD
     eventsQueueUrl: config.EVENTS_QUEUE_URL,
     storeIds: config.STORE_IDS,
     storesFromTable: true,
+    ...(config.COMMANDS_QUEUE_URL ? { commands: { queueUrl: config.COMMANDS_QUEUE_URL } } : {}),
     pincode: {
       baseUrl: config.PINCODE_API_BASE_URL,
       authBaseUrl: config.PINCODE_AUTH_URL,

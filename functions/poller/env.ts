@@ -9,6 +9,8 @@ export const PollerEnvSchema = z.object({
   TABLE_NAME: z.string().min(1),
   EVENTS_QUEUE_URL: z.url(),
   POLL_QUEUE_URL: z.url(),
+  /** The FIFO commands queue: set (the CDK stack does), each scheduled run sweeps stranded commands onto it. */
+  COMMANDS_QUEUE_URL: z.url().optional(),
   /** Comma-separated serviceProviderIds; empty means nothing to poll (the CDK warns at synth). */
   STORE_IDS: z
     .string()

@@ -16,7 +16,7 @@ export const TABLE_KEY_ACTIONS = [
 
 /**
  * Grants a function exactly its table use (functions/adapters/table-access.ts): each action only on the partitions
- * (`dynamodb:LeadingKeys`) of the item kinds its adapters touch, attribute-limited reads where narrowed, and the byStore
+ * (`dynamodb:LeadingKeys`) of the item kinds its adapters touch, attribute-limited reads (and the poller's pointer put) where narrowed, and the byStore
  * index (keyed by raw store id, so by ARN and without a key condition) only to a function that queries it.
  */
 export function grantTableUse(fn: PincodeFunction, table: ITable, key: IKey, use: FunctionTableUse): void {
@@ -30,10 +30,11 @@ export function grantTableUse(fn: PincodeFunction, table: ITable, key: IKey, use
           "ForAllValues:StringLike": { "dynamodb:LeadingKeys": grant.partitions },
           ...(grant.attributes
             ? {
-                // Fine-grained access (AWS DynamoDB docs, "Using IAM policy conditions"): only these attributes, and
-                // only a projected read (a read without a projection would return the whole item).
+                // Fine-grained access (AWS DynamoDB docs, "Using IAM policy conditions"): only these attributes, only
+                // a projected read (a read without a projection would return the whole item), and a write that returns
+                // nothing (ALL_OLD would hand back the item it replaced: the poller's command pointer put).
                 "ForAllValues:StringEquals": { "dynamodb:Attributes": grant.attributes },
-                StringEqualsIfExists: { "dynamodb:Select": "SPECIFIC_ATTRIBUTES" },
+                StringEqualsIfExists: { "dynamodb:Select": "SPECIFIC_ATTRIBUTES", "dynamodb:ReturnValues": "NONE" },
               }
             : {}),
         },

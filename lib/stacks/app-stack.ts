@@ -171,6 +171,8 @@ export class AppStack extends Stack {
         TABLE_NAME: data.table.tableName,
         EVENTS_QUEUE_URL: data.eventsQueue.queue.queueUrl,
         POLL_QUEUE_URL: data.pollQueue.queue.queueUrl,
+        // The scheduled run re-sends commands left QUEUED by a submit that failed half-way (stranded-commands.ts).
+        COMMANDS_QUEUE_URL: data.commandsQueue.queue.queueUrl,
         STORE_IDS: config.storeIds.join(","),
         POLL_LOOKBACK_MS: String(config.poller.lookbackMs),
         POLL_SETTLE_MS: String(config.poller.settleMs),
@@ -241,6 +243,7 @@ export class AppStack extends Stack {
 
     grantSend(this.poller, data.eventsQueue.queue);
     grantSend(this.poller, data.pollQueue.queue);
+    grantSend(this.poller, data.commandsQueue.queue); // the sweep of stranded commands
     grantTable(this.poller, "poller");
     data.pincodeCredentials.grantRead(this.poller);
 

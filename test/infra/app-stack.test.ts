@@ -78,6 +78,7 @@ describe("app stack: functions", () => {
         "TABLE_NAME",
         "EVENTS_QUEUE_URL",
         "POLL_QUEUE_URL",
+        "COMMANDS_QUEUE_URL",
         "PINCODE_API_BASE_URL",
         "PINCODE_AUTH_URL",
         "PINCODE_CREDENTIALS_SECRET_ARN",

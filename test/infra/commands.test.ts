@@ -95,6 +95,14 @@ describe("commands function", () => {
     expect(actionsOn("commands", logicalId(data.eventsQueue.queue))).toEqual([]);
   });
 
+  it("lets the poller send to the commands queue (the sweep of stranded commands) and not consume it", () => {
+    const { data } = synthStage("dev");
+    expect(actionsOn("poller", logicalId(data.commandsQueue.queue))).toEqual(["sqs:SendMessage"]);
+    const props = functionsByName(synthStage("dev").appTemplate).get("poller")?.props ?? {};
+    const env = (props.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+    expect(refersTo(env.COMMANDS_QUEUE_URL, logicalId(data.commandsQueue.queue))).toBe(true);
+  });
+
   it("lets the processor send auto-accept commands to the commands queue and nowhere new", () => {
     const { data } = synthStage("dev");
     expect(actionsOn("processor", logicalId(data.commandsQueue.queue))).toEqual(["sqs:SendMessage"]);

@@ -93,16 +93,20 @@ describe("IAM: least privilege per function", () => {
     expect(actionsOn("callback-auth", logicalId(data.eventsQueue.queue))).toEqual([]);
   });
 
-  it("lets the poller send to both queues, consume the poll queue, read/write the table and read the Pincode secret", () => {
+  it("lets the poller send to the work queues, consume the poll queue, read/write the table and read the Pincode secret", () => {
     const { data } = synthStage("dev");
 
     expect(actionsOn("poller", logicalId(data.eventsQueue.queue))).toEqual(["sqs:SendMessage"]);
+    // The sweep of stranded commands re-sends their messages; it never consumes the commands queue.
+    expect(actionsOn("poller", logicalId(data.commandsQueue.queue))).toEqual(["sqs:SendMessage"]);
     expect(actionsOn("poller", logicalId(data.pollQueue.queue))).toEqual(
       expect.arrayContaining(["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage"]),
     );
-    // Each action by item kind: table-grants.test.ts. DeleteItem only on pending-submission index entries.
+    // Each action by item kind: table-grants.test.ts. DeleteItem only on pending-submission index entries,
+    // BatchWriteItem only on queued-command index entries (the sweep's deletes).
     expect(actionsOn("poller", logicalId(data.table))).toEqual([
       "dynamodb:BatchGetItem",
+      "dynamodb:BatchWriteItem",
       "dynamodb:DeleteItem",
       "dynamodb:GetItem",
       "dynamodb:PutItem",

@@ -76,30 +76,45 @@ describe("IAM: table grants per function, by item kind (functions/adapters/table
     }
   });
 
-  it("spells the grants out for the poller: order freshness fields only, no order write, no Query on orders", () => {
+  it("spells the grants out for the poller: order freshness fields only, no order write but a command pointer", () => {
     const lines = grantLines(dynamoStatements("poller"));
     const attrs = ["pk", "sk", ...SYNC_STATE_ATTRIBUTES].join(",");
     expect(lines).toEqual([
+      "dynamodb:BatchGetItem COMMAND#*",
       `dynamodb:BatchGetItem ORDER#* [${attrs}]`,
       "dynamodb:BatchGetItem STORE#*",
       "dynamodb:BatchGetItem STORES",
+      "dynamodb:BatchWriteItem COMMANDS#QUEUED",
       "dynamodb:DeleteItem SUBMISSIONS#PENDING",
       "dynamodb:GetItem RATEBUDGET#*",
       "dynamodb:GetItem STORE#*",
       "dynamodb:GetItem STORES",
       "dynamodb:GetItem SUBMISSION#*",
+      // The sweep of stranded commands: an order command's pointer (its attributes only), submissions, pending index.
+      "dynamodb:PutItem ORDER#* [pk,sk,kind,commandId,createdAt,expiresAt]",
       "dynamodb:PutItem STORE#*",
       "dynamodb:PutItem STORES",
+      "dynamodb:PutItem SUBMISSION#*",
+      "dynamodb:PutItem SUBMISSIONS#PENDING",
+      "dynamodb:Query COMMANDS#QUEUED",
       "dynamodb:Query STORE#*",
       "dynamodb:Query STORES",
       "dynamodb:Query SUBMISSIONS#PENDING",
       "dynamodb:UpdateItem RATEBUDGET#*",
       "dynamodb:UpdateItem STORE#*",
       "dynamodb:UpdateItem STORES",
+      "dynamodb:UpdateItem SUBMISSION#*",
     ]);
-    // The projected read must also be a projected read (a read without a projection returns the whole item).
-    const orders = dynamoStatements("poller").find((s) => JSON.stringify(s.Condition).includes(PARTITIONS.order));
-    expect(orders?.Condition?.StringEqualsIfExists).toEqual({ "dynamodb:Select": "SPECIFIC_ATTRIBUTES" });
+    // The projected read must also be a projected read (a read without a projection returns the whole item), and the
+    // pointer put must not return the item it replaced.
+    const orders = dynamoStatements("poller").filter((s) => JSON.stringify(s.Condition).includes(PARTITIONS.order));
+    expect(orders).toHaveLength(2);
+    for (const statement of orders) {
+      expect(statement.Condition?.StringEqualsIfExists).toEqual({
+        "dynamodb:Select": "SPECIFIC_ATTRIBUTES",
+        "dynamodb:ReturnValues": "NONE",
+      });
+    }
   });
 
   it("lets the processor write the outbox markers, history batches and unknown callbacks it writes (issue 11)", () => {
@@ -158,6 +173,8 @@ describe("IAM: table grants per function, by item kind (functions/adapters/table
       "dynamodb:PutItem SUBMISSIONS#PENDING",
       "dynamodb:Query SUBMISSIONS#PENDING",
     ]);
+    // It records every command in the queued-command index; only the poller's sweep reads and clears it.
+    expect(lines.filter((l) => l.includes("COMMANDS#QUEUED"))).toEqual(["dynamodb:PutItem COMMANDS#QUEUED"]);
   });
 
   it("grants no Scan, no transactions, no wildcard and no table access to the callback or token function", () => {
@@ -178,6 +195,7 @@ describe("IAM: table grants per function, by item kind (functions/adapters/table
       keys.command("C1").pk,
       keys.submission("S1").pk,
       keys.pendingSubmission(1, "S1").pk,
+      keys.queuedCommand(1, "C1").pk,
       keys.pollCheckpoint("S01").pk,
       keys.storeConfig("S01").pk,
       keys.storeDirectory("S01").pk,

@@ -13,6 +13,7 @@ import { createSqsDriver, scheduledEvent } from "../../bin/local/sqs-driver.ts";
 import { createDynamoClient } from "../../functions/adapters/aws-clients.ts";
 import { createOrderRepository } from "../../functions/adapters/order-repository.ts";
 import { createPendingSubmissionIndex } from "../../functions/adapters/pending-submission-index.ts";
+import { createQueuedCommandIndex } from "../../functions/adapters/queued-command-index.ts";
 import { rateBudgetOption } from "../../functions/adapters/rate-budget-store.ts";
 import { createStoreConfigReader } from "../../functions/adapters/store-config-reader.ts";
 import { FUNCTION_TABLE_USE, type FunctionTableUse, tableGrantsOf } from "../../functions/adapters/table-access.ts";
@@ -39,8 +40,9 @@ interface Call {
   action: string;
   leadingKeys: string[];
   index?: string;
-  /** Attribute names a projected read asks for (undefined: the whole item). */
+  /** Attribute names a projected read asks for, or a PutItem writes (undefined: the whole item). */
   attributes?: string[];
+  returnValues?: string;
 }
 
 const S = (v: unknown) => (v as { S?: string } | undefined)?.S ?? "";
@@ -79,8 +81,15 @@ function describeRequest(commandName: string, input: Wire): Call {
     return { action, leadingKeys: [S(values[":pk"] ?? Object.values(values)[0])], ...(index ? { index } : {}) };
   }
   const key = (input.Key ?? input.Item) as Wire;
-  const attributes = projected(input);
-  return { action, leadingKeys: [S(key.pk)], ...(attributes ? { attributes } : {}) };
+  // IAM's dynamodb:Attributes of a PutItem are the names of the item's attributes.
+  const attributes = action === "PutItem" ? Object.keys(input.Item as Wire) : projected(input);
+  const returnValues = input.ReturnValues as string | undefined;
+  return {
+    action,
+    leadingKeys: [S(key.pk)],
+    ...(attributes ? { attributes } : {}),
+    ...(returnValues ? { returnValues } : {}),
+  };
 }
 
 /** A DynamoDB client that records every request it sends (after the document client's marshalling). */
@@ -112,7 +121,9 @@ function allowed(call: Call, use: FunctionTableUse): boolean {
     (grant) =>
       grant.actions.includes(call.action as never) &&
       call.leadingKeys.every((pk) => grant.partitions.some((p) => glob(p, pk))) &&
-      (!grant.attributes || (call.attributes?.every((a) => grant.attributes?.includes(a)) ?? false)),
+      (!grant.attributes ||
+        ((call.attributes?.every((a) => grant.attributes?.includes(a)) ?? false) &&
+          (call.returnValues ?? "NONE") === "NONE")),
   );
 }
 
@@ -147,6 +158,17 @@ describe("table access at the wire: every request the poller sends is allowed by
       messageId: "m-synced",
     });
     await createPendingSubmissionIndex(dynamo.client, dynamo.tableName).markPending("SUB-GONE", Date.now() - 1000);
+    // A stranded order command (its send failed: no such queue) and an index entry whose command was never created:
+    // the scheduled run's sweep re-links and re-sends the first and deletes the second's entry.
+    const failingSubmit = wireSubmitDeps({
+      dynamo: dynamo.client,
+      sqs: queues.client,
+      tableName: dynamo.tableName,
+      commandsQueueUrl: queues.commandsQueueUrl.replace(/[^/]+$/, "missing.fifo"),
+    });
+    const body = { commandId: "iam-stranded", actions: [{ type: "accept" }] };
+    await expect(submitOrderActions(failingSubmit, { orderId: String(synced.id), body })).rejects.toThrow();
+    await createQueuedCommandIndex(dynamo.client, dynamo.tableName).markQueued("iam-never-created", Date.now() - 1000);
     const { client, calls } = recordingClient(dynamo.endpoint);
     const handler = createPollerHandler(
       wirePollerDeps({
@@ -157,6 +179,7 @@ describe("table access at the wire: every request the poller sends is allowed by
         eventsQueueUrl: queues.eventsQueueUrl,
         storeIds: [store],
         storesFromTable: true,
+        commands: { queueUrl: queues.commandsQueueUrl, graceMs: 0 },
         pincode: {
           ...sandboxClientConfig(sandbox),
           ...rateBudgetOption({ PINCODE_RATE_LIMIT_PER_S: "100" }, { dynamo: client, tableName: dynamo.tableName }),
@@ -182,6 +205,10 @@ describe("table access at the wire: every request the poller sends is allowed by
       "UpdateItem STORE",
       "Query SUBMISSIONS",
       "DeleteItem SUBMISSIONS",
+      "Query COMMANDS",
+      "BatchGetItem COMMAND",
+      "PutItem ORDER",
+      "BatchWriteItem COMMANDS",
     ]) {
       expect([...seen], expected).toContain(expected);
     }
@@ -191,6 +218,12 @@ describe("table access at the wire: every request the poller sends is allowed by
     // The grant is not vacuous: a whole-order read or an order write by the poller would be refused.
     expect(allowed({ action: "BatchGetItem", leadingKeys: ["ORDER#1"] }, FUNCTION_TABLE_USE.poller)).toBe(false);
     expect(allowed({ action: "PutItem", leadingKeys: ["ORDER#1"] }, FUNCTION_TABLE_USE.poller)).toBe(false);
+    // Its one order write is a command pointer: a put with a view's attributes, or returning the old item, is refused.
+    const view = { action: "PutItem", leadingKeys: ["ORDER#1"], attributes: ["pk", "sk", "order", "storeId"] };
+    expect(allowed(view, FUNCTION_TABLE_USE.poller)).toBe(false);
+    const pointer = ["pk", "sk", "kind", "commandId", "createdAt", "expiresAt"];
+    const returning = { action: "PutItem", leadingKeys: ["ORDER#1"], attributes: pointer, returnValues: "ALL_OLD" };
+    expect(allowed(returning, FUNCTION_TABLE_USE.poller)).toBe(false);
   });
 
   it("holds for a seller order action: submitted by the seller API, executed by the commands function", async () => {

@@ -234,12 +234,21 @@ describe("table access: declared from the code, for IAM", () => {
     for (const attribute of SYNC_STATE_ATTRIBUTES) expect(attribute).not.toMatch(/buyer|name|phone|email|address/i);
   });
 
-  it("grants the poller no write on orders and no read of a whole order", () => {
+  it("grants the poller no write on orders but a command pointer's attributes, and no read of a whole order", () => {
     const grants = tableGrantsOf(FUNCTION_TABLE_USE.poller);
     const onOrders = grants.filter((g) => g.partitions.includes(PARTITIONS.order));
     expect(onOrders).toEqual([
       { actions: ["BatchGetItem"], partitions: [PARTITIONS.order], attributes: ["pk", "sk", ...SYNC_STATE_ATTRIBUTES] },
+      // The sweep of stranded commands re-links an order command (ORDER#<id> / COMMAND#<t>#<id>), nothing else.
+      {
+        actions: ["PutItem"],
+        partitions: [PARTITIONS.order],
+        attributes: ["pk", "sk", "kind", "commandId", "createdAt", "expiresAt"],
+      },
     ]);
+    for (const attribute of ["order", "buyer", "storeId", "version", "status"]) {
+      expect(onOrders[1]?.attributes).not.toContain(attribute);
+    }
     expect(grants.flatMap((g) => g.partitions)).not.toContain(PARTITIONS.orderPublished);
   });
 
