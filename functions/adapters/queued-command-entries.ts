@@ -9,7 +9,7 @@ import {
   type DynamoDBClient,
   QueryCommand,
 } from "@aws-sdk/client-dynamodb";
-import { keyOf } from "./order-repository.ts";
+import { keyOf } from "./attributes.ts";
 import { keys } from "./table.ts";
 
 export interface QueuedCommandEntry {

@@ -7,8 +7,8 @@
  * refused) or has left QUEUED is deleted when the sweep examines it.
  */
 import { type DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { keyOf } from "./attributes.ts";
 import { COMMAND_RETENTION_MS } from "./command-repository.ts";
-import { keyOf } from "./order-repository.ts";
 import { keys, TTL_ATTRIBUTE } from "./table.ts";
 
 export interface QueuedCommandIndex {
