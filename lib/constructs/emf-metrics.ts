@@ -43,6 +43,9 @@ export const EMF_METRICS = {
   PollLagMs: { emittedBy: ["poller"], dimensions: ["storeId"] },
   // functions/poller/create-handler.ts: the scheduled run's view of the pending-submission index (service only).
   OldestPendingSubmissionAgeMs: { emittedBy: ["poller"], dimensions: [] },
+  // functions/poller/stranded-commands.ts: the sweep of commands left QUEUED by a failed send (service only).
+  StrandedCommandsResumed: { emittedBy: ["poller"], dimensions: [] },
+  OldestQueuedCommandAgeMs: { emittedBy: ["poller"], dimensions: [] },
   // functions/processor: buffered counts (service only).
   OrdersUpserted: { emittedBy: ["processor"], dimensions: [] },
   OrdersStale: { emittedBy: ["processor"], dimensions: [] },

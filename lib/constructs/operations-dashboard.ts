@@ -155,6 +155,10 @@ export class OperationsDashboard extends Construct {
           "Commands",
           sums("commands", ["SubmissionsSent", "CommandStatusChecks", "CommandAmbiguousFailures", "CommandDuplicates"]),
         ),
+        graph("Stranded commands (poller's sweep)", [
+          emfMetric("OldestQueuedCommandAgeMs", "poller", {}, { statistic: "Maximum", period: PERIOD }),
+          emfMetric("StrandedCommandsResumed", "poller", {}, { statistic: "Sum", period: PERIOD }),
+        ]),
       ],
       [
         graph(

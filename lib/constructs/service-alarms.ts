@@ -8,6 +8,12 @@ import { Construct } from "constructs";
 import type { StageConfig } from "../config/stage-config.ts";
 import { emfMetric, METRICS_NAMESPACE, serviceName } from "./emf-metrics.ts";
 
+/**
+ * A command QUEUED this long was missed by several sweeps (each runs a minute apart, re-sending after a 2-min grace):
+ * the queue is unreachable or the sweep fails.
+ */
+export const COMMAND_QUEUED_ALARM_MINUTES = 10;
+
 export interface ServiceAlarmsProps {
   readonly topic: ITopic;
   readonly alarms: StageConfig["alarms"];
@@ -32,6 +38,8 @@ export class ServiceAlarms extends Construct {
   readonly pollLag = new Map<string, Alarm>();
   /** A Store Toggle / Listing submission without its result callback for longer than the stage allows. */
   readonly submissionPending: Alarm;
+  /** A seller command still QUEUED long after the sweep should have re-sent it (functions/poller/stranded-commands.ts). */
+  readonly commandQueued: Alarm;
   readonly functionErrors = new Map<string, Alarm>();
   readonly api5xx = new Map<string, Alarm>();
   /** Any callback quarantined (an authenticated body we could not accept): someone must look at it. */
@@ -85,6 +93,20 @@ export class ServiceAlarms extends Construct {
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
     this.submissionPending.addAlarmAction(action);
+
+    this.commandQueued = new Alarm(this, "CommandQueued", {
+      alarmDescription:
+        `A seller command has been QUEUED for more than ${COMMAND_QUEUED_ALARM_MINUTES} min: its message never reached` +
+        " the commands queue and the poller's sweep could not re-send it. Search the poller's log for \"stranded\"," +
+        " then the commands queue and its DLQ.",
+      metric: emfMetric("OldestQueuedCommandAgeMs", "poller", {}, { statistic: "Maximum", period }),
+      threshold: COMMAND_QUEUED_ALARM_MINUTES * 60_000,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    this.commandQueued.addAlarmAction(action);
 
     const { functionErrors } = alarms;
     for (const [label, fn] of Object.entries(props.functions)) {
@@ -206,6 +228,7 @@ export class ServiceAlarms extends Construct {
     return [
       ...this.pollLag.values(),
       this.submissionPending,
+      this.commandQueued,
       ...this.functionErrors.values(),
       ...this.api5xx.values(),
       this.quarantined,

@@ -1,6 +1,7 @@
 import { Match, type Template } from "aws-cdk-lib/assertions";
 import { describe, expect, it } from "vitest";
 import { EMF_METRICS, METRICS_NAMESPACE } from "../../lib/constructs/emf-metrics.ts";
+import { COMMAND_QUEUED_ALARM_MINUTES } from "../../lib/constructs/service-alarms.ts";
 import { functionsByName, logicalId, refersTo, synthStage } from "./support.ts";
 
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
@@ -217,6 +218,18 @@ describe("service alarms", () => {
     }
   });
 
+  it("alarms when a command has stayed QUEUED past the stranded-command sweep", () => {
+    synthStage("dev").appTemplate.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      Namespace: "PincodeBridge",
+      MetricName: "OldestQueuedCommandAgeMs",
+      Dimensions: [{ Name: "service", Value: "pincode-bridge-poller" }],
+      Statistic: "Maximum",
+      Threshold: COMMAND_QUEUED_ALARM_MINUTES * 60_000,
+      ComparisonOperator: "GreaterThanThreshold",
+      TreatMissingData: "notBreaching",
+    });
+  });
+
   it("alarms on poller and processor Lambda errors", () => {
     const { appTemplate, config } = synthStage("dev");
     const functions = functionsByName(appTemplate);
@@ -256,9 +269,10 @@ describe("service alarms", () => {
     for (const alarm of alarms(appTemplate)) {
       expect(alarm.Properties.AlarmActions, String(alarm.Properties.MetricName)).toEqual([{ Ref: topic }]);
     }
-    // DLQs x3, events backlog, poll lag (all stores), pending submission, poller/processor/seller-api/commands
-    // errors, callback and token 5xx, quarantine, Pincode 429 and 5xx, commands failed (issue 10).
-    expect(alarms(appTemplate)).toHaveLength(16);
+    // DLQs x3, events backlog, poll lag (all stores), pending submission, command left QUEUED,
+    // poller/processor/seller-api/commands errors, callback and token 5xx, quarantine, Pincode 429 and 5xx, commands
+    // failed (issue 10).
+    expect(alarms(appTemplate)).toHaveLength(17);
   });
 
   it("alarms on the first quarantined callback: rejected as malformed or invalid by the callback function", () => {
