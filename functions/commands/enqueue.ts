@@ -123,10 +123,15 @@ async function sendOrderCommand(deps: EnqueueDeps, command: CommandRecord, now: 
 }
 
 /** A catalog or store command: creates its submissions (idempotently) and queues each one still waiting to be sent. */
-async function queueSubmissions(deps: EnqueueDeps, command: CommandRecord, now: number): Promise<QueuedSubmission[]> {
+async function queueSubmissions(
+  deps: EnqueueDeps,
+  command: CommandRecord,
+  planned: PlannedSubmission[],
+  now: number,
+): Promise<QueuedSubmission[]> {
   const newId = deps.newId ?? randomUUID;
   const out: QueuedSubmission[] = [];
-  for (const [index, plan] of planSubmissions(command).entries()) {
+  for (const [index, plan] of planned.entries()) {
     const { record } = await deps.submissions.create(newSubmissionRecord(command, plan, index, newId, now));
     if (record.stage === "QUEUED" && record.status === "PENDING") {
       await deps.queue.send(
@@ -155,17 +160,20 @@ async function queueSubmissions(deps: EnqueueDeps, command: CommandRecord, now: 
 /**
  * Queues the command's message(s): an order command's pointer and `command.order` message, or a catalog/store
  * command's submissions and their `command.submission` messages (the submissions are returned, none for an order).
+ * `planned`: the submissions a submit just planned from this command's request (`planSubmissions`), so they are not
+ * planned twice; a replay or the sweep omits it and plans from the stored command.
  */
 export async function enqueueCommand(
   deps: EnqueueDeps,
   command: CommandRecord,
   now: number,
+  planned?: PlannedSubmission[],
 ): Promise<QueuedSubmission[]> {
   if (command.type === "order-actions") {
     await sendOrderCommand(deps, command, now);
     return [];
   }
-  return queueSubmissions(deps, command, now);
+  return queueSubmissions(deps, command, planned ?? planSubmissions(command), now);
 }
 
 export function createSqsCommandQueue(sqs: SQSClient, queueUrl: string): CommandQueue {

@@ -200,12 +200,12 @@ async function submitCatalogCommand(
     request: Record<string, unknown>;
     requestHash: string;
     storeId?: string;
-    /** How many submissions the request is split into (planSubmissions of the stored request makes them). */
-    submissions: number;
     now: number;
   },
 ): Promise<{ command: CommandRecord; submissions: QueuedSubmission[] } | SubmitResult> {
   const newId = deps.newId ?? randomUUID;
+  // Planned once from the request as it will be stored: the ids go on the command, the plan to the first enqueue.
+  const planned = planSubmissions({ commandId: args.commandId, type: args.type, request: args.request });
   const command: CommandRecord = {
     commandId: args.commandId,
     type: args.type,
@@ -213,7 +213,7 @@ async function submitCatalogCommand(
     requestHash: args.requestHash,
     request: args.request,
     ...(args.storeId ? { storeId: args.storeId } : {}),
-    submissionIds: Array.from({ length: args.submissions }, (_, index) => submissionIdOf(args.commandId, index)),
+    submissionIds: planned.map((_, index) => submissionIdOf(args.commandId, index)),
     requestId: `PB-${newId()}`,
     attempts: 0,
     inFlight: false,
@@ -224,8 +224,8 @@ async function submitCatalogCommand(
   const created = await record(deps, command);
   const stored = created.created ? command : created.existing;
   if (stored.requestHash !== args.requestHash) return reused(args.commandId);
-  // A replay of a command past QUEUED sends nothing again: its submissions are read back (created exists).
-  const submissions = await enqueueCommand(deps, stored, args.now);
+  // A replay plans from the stored command; one past QUEUED sends nothing again (its submissions are read back).
+  const submissions = await enqueueCommand(deps, stored, args.now, created.created ? planned : undefined);
   return { command: stored, submissions };
 }
 
@@ -257,7 +257,6 @@ export async function submitStoreToggle(
     request,
     requestHash,
     storeId: input.storeId,
-    submissions: 1,
     now,
   });
   if ("status" in outcome && "body" in outcome) return outcome;
@@ -307,13 +306,11 @@ export async function submitListings(
       }
     }
   }
-  const request = { listings: rows };
   const outcome = await submitCatalogCommand(deps, {
     commandId: key.key,
     type: "listings",
-    request,
+    request: { listings: rows },
     requestHash,
-    submissions: planSubmissions({ commandId: key.key, type: "listings", request }).length,
     now,
   });
   if ("status" in outcome && "body" in outcome) return outcome;
